@@ -1,0 +1,90 @@
+#include "store/migrations.h"
+
+namespace vd {
+namespace {
+
+// The first schema. Written once for both dialects; only the identity column differs.
+// There is deliberately no column for a worker's name, phone, e-mail, address, IP address,
+// user agent or device: the schema cannot hold them.
+std::vector<std::string> Schema1(Dialect d) {
+  const std::string id = d == Dialect::kSqlite ? "INTEGER PRIMARY KEY"
+                                               : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+  return {
+      "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+      "CREATE TABLE organisations ("
+      " id " + id + ","
+      " slug TEXT NOT NULL UNIQUE,"
+      " name TEXT NOT NULL,"
+      " public_key TEXT NOT NULL DEFAULT '')",
+      "CREATE TABLE users ("
+      " id " + id + ","
+      " username TEXT NOT NULL UNIQUE,"
+      " role TEXT NOT NULL,"
+      " organisation_id BIGINT REFERENCES organisations(id),"
+      " pw_salt TEXT NOT NULL,"
+      " pw_verifier TEXT NOT NULL,"
+      " public_key TEXT NOT NULL,"
+      " wrapped_secret_key TEXT NOT NULL,"
+      " recovery_wrapped_secret_key TEXT NOT NULL,"
+      " wrapped_totp_secret TEXT NOT NULL DEFAULT '',"
+      " totp_enabled INTEGER NOT NULL DEFAULT 0,"
+      " totp_last_step BIGINT NOT NULL DEFAULT 0,"
+      " failed_logins BIGINT NOT NULL DEFAULT 0,"
+      " locked_until BIGINT NOT NULL DEFAULT 0,"
+      " disabled INTEGER NOT NULL DEFAULT 0,"
+      " created_at BIGINT NOT NULL)",
+      "CREATE TABLE org_key_grants ("
+      " organisation_id BIGINT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,"
+      " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+      " sealed_org_secret_key TEXT NOT NULL,"
+      " PRIMARY KEY (organisation_id, user_id))",
+      "CREATE TABLE conversations ("
+      " id " + id + ","
+      " public_id TEXT NOT NULL UNIQUE,"
+      " receipt_lookup TEXT NOT NULL UNIQUE,"
+      " organisation_id BIGINT NOT NULL REFERENCES organisations(id),"
+      " public_key TEXT NOT NULL,"
+      " receipt_wrapped_secret_key TEXT NOT NULL,"
+      " org_sealed_secret_key TEXT NOT NULL,"
+      " status TEXT NOT NULL,"
+      " language TEXT NOT NULL,"
+      " answer_language TEXT NOT NULL DEFAULT '',"
+      " answer_age_band TEXT NOT NULL DEFAULT '',"
+      " answer_work_setting TEXT NOT NULL DEFAULT '',"
+      " created_at BIGINT NOT NULL,"
+      " last_activity_at BIGINT NOT NULL,"
+      " expires_at BIGINT NOT NULL,"
+      " first_reply_at BIGINT NOT NULL DEFAULT 0)",
+      "CREATE INDEX conversations_inbox ON conversations (organisation_id, last_activity_at)",
+      "CREATE INDEX conversations_expiry ON conversations (expires_at)",
+      "CREATE TABLE messages ("
+      " id " + id + ","
+      " conversation_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+      " author TEXT NOT NULL,"
+      " author_user_id BIGINT REFERENCES users(id) ON DELETE SET NULL,"
+      " ciphertext TEXT NOT NULL,"
+      " created_at BIGINT NOT NULL)",
+      "CREATE INDEX messages_conversation ON messages (conversation_id, id)",
+      "CREATE TABLE sessions ("
+      " id_hash TEXT PRIMARY KEY,"
+      " kind TEXT NOT NULL,"
+      " user_id BIGINT REFERENCES users(id) ON DELETE CASCADE,"
+      " conversation_id BIGINT REFERENCES conversations(id) ON DELETE CASCADE,"
+      " stage BIGINT NOT NULL DEFAULT 0,"
+      " wrapped_key TEXT NOT NULL DEFAULT '',"
+      " pending TEXT NOT NULL DEFAULT '',"
+      " created_at BIGINT NOT NULL,"
+      " last_seen_at BIGINT NOT NULL)",
+      "CREATE INDEX sessions_conversation ON sessions (conversation_id)",
+  };
+}
+
+}  // namespace
+
+const std::vector<Migration>& Migrations(Dialect dialect) {
+  static const std::vector<Migration> sqlite = {{1, Schema1(Dialect::kSqlite)}};
+  static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)}};
+  return dialect == Dialect::kSqlite ? sqlite : postgres;
+}
+
+}  // namespace vd

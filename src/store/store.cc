@@ -1,0 +1,53 @@
+#include "store/store.h"
+
+#include "store/soci_store.h"
+
+namespace vd {
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAdvisor: return "advisor";
+    case Role::kCoordinator: return "coordinator";
+    case Role::kAnalyst: return "analyst";
+    case Role::kAdmin: return "admin";
+  }
+  return "advisor";
+}
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (Role r : {Role::kAdvisor, Role::kCoordinator, Role::kAnalyst, Role::kAdmin}) {
+    if (RoleName(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+std::string_view ConversationStatusName(ConversationStatus s) {
+  switch (s) {
+    case ConversationStatus::kNew: return "new";
+    case ConversationStatus::kWaiting: return "waiting";
+    case ConversationStatus::kAnswered: return "answered";
+  }
+  return "new";
+}
+
+std::optional<ConversationStatus> ParseConversationStatus(std::string_view name) {
+  for (auto s : {ConversationStatus::kNew, ConversationStatus::kWaiting, ConversationStatus::kAnswered}) {
+    if (ConversationStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, int pool_size) {
+  if (url.starts_with("sqlite:")) {
+    const std::string path = url.substr(7);
+    if (path.empty()) return Fail(ErrorCode::kInvalidInput, "error.config", "empty sqlite path");
+    return OpenSociStore(Dialect::kSqlite, path, pool_size);
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return OpenSociStore(Dialect::kPostgres, url, pool_size);
+  }
+  if (url.starts_with("pg:")) return OpenSociStore(Dialect::kPostgres, url.substr(3), pool_size);
+  return Fail(ErrorCode::kInvalidInput, "error.config", "database URL must start with sqlite:, pg: or postgresql://");
+}
+
+}  // namespace vd

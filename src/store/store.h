@@ -1,0 +1,189 @@
+#pragma once
+// Store: the only door to the database. One implementation (SociStore, store/soci_store.h)
+// serves both SQLite and PostgreSQL through SOCI; the same conformance tests run on both.
+// Thread-safe: every call borrows a pooled connection. Binary values are base64 TEXT.
+// Every method is one transaction: it either happens whole or not at all. Failures return
+// kStorage (with a detail for the operator's log, never row content) or kNotFound/kConflict.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace vd {
+
+enum class Role { kAdvisor, kCoordinator, kAnalyst, kAdmin };
+std::string_view RoleName(Role role);                   // "advisor", ...
+std::optional<Role> ParseRole(std::string_view name);
+
+struct Organisation {
+  int64_t id = 0;
+  std::string slug;         // stable, URL-safe: "independent", "shop", "dehaven"
+  std::string name;         // display name
+  std::string public_key;   // base64; empty until the first advisor joins (no key yet)
+};
+
+struct User {
+  int64_t id = 0;
+  std::string username;
+  Role role = Role::kAdvisor;
+  std::optional<int64_t> organisation_id;
+  std::string pw_salt;             // base64
+  std::string pw_verifier;         // base64
+  std::string public_key;          // base64 X25519
+  std::string wrapped_secret_key;  // Wrap() under the password wrap key
+  std::string recovery_wrapped_secret_key;  // Wrap() under the recovery wrap key
+  std::string wrapped_totp_secret; // Wrap() under the password wrap key; empty until enrolled
+  bool totp_enabled = false;
+  int64_t totp_last_step = 0;      // last accepted TOTP time step (replay guard)
+  int64_t failed_logins = 0;
+  int64_t locked_until = 0;        // Unix seconds; 0 when not locked
+  bool disabled = false;
+  int64_t created_at = 0;
+};
+
+// The organisation private key sealed to one staff member's public key.
+struct OrgKeyGrant {
+  int64_t organisation_id = 0;
+  int64_t user_id = 0;
+  std::string sealed_org_secret_key;  // SealTo(user public key, org secret key)
+};
+
+enum class ConversationStatus { kNew, kWaiting, kAnswered };
+std::string_view ConversationStatusName(ConversationStatus s);  // "new", "waiting", "answered"
+std::optional<ConversationStatus> ParseConversationStatus(std::string_view name);
+
+struct Conversation {
+  int64_t id = 0;
+  std::string public_id;            // random token used in staff URLs
+  std::string receipt_lookup;       // base64, unique
+  int64_t organisation_id = 0;
+  std::string public_key;           // base64 conversation public key
+  std::string receipt_wrapped_secret_key;  // Wrap() under the receipt wrap key
+  std::string org_sealed_secret_key;       // SealTo(org public key, conversation secret key)
+  ConversationStatus status = ConversationStatus::kNew;
+  std::string language;             // UI language code at start ("nl", "en", ...)
+  // Optional answers, stored as fixed codes only ("" = not asked, "unsaid" = prefer not to say).
+  std::string answer_language;
+  std::string answer_age_band;
+  std::string answer_work_setting;
+  int64_t created_at = 0;
+  int64_t last_activity_at = 0;
+  int64_t expires_at = 0;
+  int64_t first_reply_at = 0;       // 0 until an advisor first replies
+};
+
+enum class Author { kWorker, kAdvisor };
+
+struct Message {
+  int64_t id = 0;
+  int64_t conversation_id = 0;
+  Author author = Author::kWorker;
+  std::optional<int64_t> author_user_id;  // advisor's id; never set for the worker
+  std::string ciphertext;                 // SealTo(conversation public key, text)
+  int64_t created_at = 0;
+};
+
+struct InboxEntry {
+  std::string public_id;
+  ConversationStatus status = ConversationStatus::kNew;
+  std::string language;
+  int64_t created_at = 0;
+  int64_t last_activity_at = 0;
+  int64_t message_count = 0;
+};
+
+enum class SessionKind { kStaff, kWorker };
+
+struct Session {
+  std::string id_hash;          // base64 of KeyedHash(token); the token itself is never stored
+  SessionKind kind = SessionKind::kStaff;
+  std::optional<int64_t> user_id;          // staff sessions
+  std::optional<int64_t> conversation_id;  // worker sessions
+  // Staff: 0 = password accepted, TOTP pending or enrolling; 1 = fully logged in.
+  int64_t stage = 0;
+  std::string wrapped_key;      // secret material wrapped under a key derived from the token
+  std::string pending;          // stage-0 data, wrapped the same way (e.g. TOTP being enrolled)
+  int64_t created_at = 0;
+  int64_t last_seen_at = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs pending migrations (numbered, each in its own transaction). Idempotent.
+  virtual Status Migrate() = 0;
+  virtual Result<int> SchemaVersion() = 0;
+
+  // Site-wide settings (e.g. "site_salt", "csrf_key"). GetOrCreate inserts `fresh` if the key
+  // is absent and returns whatever is stored afterwards (first writer wins across servers).
+  virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+  virtual Result<std::string> GetOrCreateSetting(const std::string& key,
+                                                 const std::string& fresh) = 0;
+
+  // Organisations.
+  virtual Result<int64_t> InsertOrganisation(const Organisation& org) = 0;  // kConflict on slug
+  virtual Result<std::vector<Organisation>> ListOrganisations() = 0;
+  virtual Result<Organisation> FindOrganisationBySlug(const std::string& slug) = 0;
+  virtual Result<Organisation> FindOrganisationById(int64_t id) = 0;
+  virtual Status SetOrganisationPublicKey(int64_t id, const std::string& public_key) = 0;
+
+  // Users.
+  virtual Result<int64_t> InsertUser(const User& user) = 0;  // kConflict on username
+  virtual Result<User> FindUserByUsername(const std::string& username) = 0;
+  virtual Result<User> FindUserById(int64_t id) = 0;
+  virtual Result<std::vector<User>> ListUsers() = 0;
+  virtual Status RecordLoginFailure(int64_t user_id, int64_t failed_logins, int64_t locked_until) = 0;
+  virtual Status RecordLoginSuccess(int64_t user_id) = 0;  // failed_logins = 0, locked_until = 0
+  // Accepts `step` only if it is greater than the stored totp_last_step (atomic compare);
+  // kConflict if the step was already used (a replayed code).
+  virtual Status AdvanceTotpStep(int64_t user_id, int64_t step) = 0;
+  virtual Status SetTotpSecret(int64_t user_id, const std::string& wrapped_totp_secret) = 0;
+
+  // Organisation key grants.
+  virtual Status UpsertOrgKeyGrant(const OrgKeyGrant& grant) = 0;
+  virtual Result<OrgKeyGrant> FindOrgKeyGrant(int64_t organisation_id, int64_t user_id) = 0;
+  // Users of the organisation who have a public key but no grant yet.
+  virtual Result<std::vector<User>> UsersWithoutGrant(int64_t organisation_id) = 0;
+
+  // Conversations and messages. InsertConversation inserts the conversation and its first
+  // message in one transaction and returns the conversation id (kConflict on a lookup clash).
+  virtual Result<int64_t> InsertConversation(const Conversation& c, const Message& first) = 0;
+  virtual Result<Conversation> FindConversationByLookup(const std::string& receipt_lookup) = 0;
+  virtual Result<Conversation> FindConversationById(int64_t id) = 0;
+  virtual Result<Conversation> FindConversationByPublicId(const std::string& public_id) = 0;
+  virtual Result<std::vector<Message>> ListMessages(int64_t conversation_id) = 0;
+  // Appends a message, sets status, last_activity_at = now, expires_at, and first_reply_at
+  // (only if still 0 and the author is an advisor), all in one transaction.
+  // kNotFound if the conversation is gone.
+  virtual Status AppendMessage(const Message& m, ConversationStatus new_status,
+                               int64_t expires_at) = 0;
+  // Deletes the conversation, its messages and its worker sessions. kNotFound if gone.
+  virtual Status DeleteConversation(int64_t id) = 0;
+  // Deletes every conversation with expires_at <= now; returns how many.
+  virtual Result<int64_t> DeleteExpiredConversations(int64_t now) = 0;
+  // The organisation's conversations, newest activity first, optionally one status only.
+  virtual Result<std::vector<InboxEntry>> Inbox(int64_t organisation_id,
+                                                std::optional<ConversationStatus> status,
+                                                int limit) = 0;
+
+  // Sessions.
+  virtual Status InsertSession(const Session& s) = 0;
+  virtual Result<Session> FindSession(const std::string& id_hash) = 0;  // kNotFound
+  virtual Status TouchSession(const std::string& id_hash, int64_t now) = 0;
+  virtual Status UpdateSession(const Session& s) = 0;  // stage, wrapped_key, pending, last_seen_at
+  virtual Status DeleteSession(const std::string& id_hash) = 0;
+  // Deletes sessions idle since before `idle_before` or created before `created_before`.
+  virtual Result<int64_t> DeleteStaleSessions(int64_t idle_before, int64_t created_before) = 0;
+};
+
+// Opens a store from a URL: "sqlite:/path/to/file.db" or a PostgreSQL connection string
+// starting with "postgresql://" or "postgres://", or libpq "key=value" pairs prefixed "pg:".
+// `pool_size` connections are opened up front.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, int pool_size);
+
+}  // namespace vd
