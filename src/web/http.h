@@ -1,0 +1,119 @@
+#pragma once
+// A small asynchronous HTTP/1.1 server on Boost.Beast. One session object per connection,
+// a strand per connection, a timeout on every read and write, explicit limits on header
+// bytes, header count and body bytes. Handlers run on a bounded worker pool, never on the
+// I/O threads; when the pool's queue is full the server answers 503 at once.
+// The server never logs client addresses, user agents, targets with queries, or bodies.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace vd {
+
+struct Request {
+  std::string method;  // upper case as sent: "GET", "POST", "HEAD", ...
+  std::string target;  // raw request target as sent (never logged)
+  std::string path;    // percent-decoded path without the query; always starts with "/"
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, in order
+  std::string body;
+  // The TCP peer address, for throttling only: never logged, never stored.
+  std::string client_address;
+  std::string request_id;  // 16 hex chars, random per request; for logs and error pages
+
+  // First header with this (lower-case) name.
+  std::optional<std::string_view> Header(std::string_view lower_name) const;
+  // First query parameter with this name.
+  std::optional<std::string_view> Query(std::string_view name) const;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // Replaces any header of this name (case-insensitive).
+  void Set(std::string_view name, std::string_view value);
+  // Adds a header even if one of this name exists (Set-Cookie).
+  void Add(std::string_view name, std::string_view value);
+  std::optional<std::string_view> Get(std::string_view name) const;
+};
+
+// Runs on a worker thread. Must not throw (the server catches and answers 500 if it does).
+using Handler = std::function<Response(const Request&)>;
+// Renders the server's own refusals (400 parse error, 408, 413, 431, 503...). `request` holds
+// whatever was parsed (maybe only headers). Runs on an I/O thread; must be cheap.
+using RefusalRenderer = std::function<Response(const Request& request, ErrorCode code)>;
+
+// One line of access log, handed to HttpOptions::access_log after a response was written
+// (or failed to write). Deliberately holds no client address, user agent, query or body.
+struct AccessLogEntry {
+  std::string_view method;  // as sent; empty if the request line did not parse
+  std::string_view path;    // still percent-encoded, without the query; empty if unparsed
+  unsigned status = 0;
+  int64_t duration_ms = 0;  // from the end of the header to the end of the write
+  std::string_view request_id;
+};
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;                 // 0 = any free port
+  int io_threads = 1;
+  int worker_threads = 4;
+  size_t max_queue = 256;               // queued handler calls before 503
+  size_t header_limit = 16 * 1024;      // bytes of request line + headers
+  size_t max_header_count = 64;
+  size_t body_limit = 64 * 1024;
+  int header_timeout_seconds = 10;      // whole header must arrive within this
+  int body_timeout_seconds = 20;
+  int write_timeout_seconds = 20;
+  int keep_alive_seconds = 30;          // idle time allowed between requests
+  size_t max_connections = 4096;        // beyond this new connections are closed at once
+  // Optional. Runs on an I/O thread once per response; must be cheap and must not throw
+  // (exceptions are swallowed). Empty = no access log.
+  std::function<void(const AccessLogEntry&)> access_log;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpOptions options, Handler handler, RefusalRenderer refusal);
+  ~HttpServer();  // stops and joins
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O and worker threads. Returns the bound port.
+  Result<uint16_t> Start();
+  // Stops accepting, closes connections, joins all threads. Idempotent. Handlers already
+  // running are waited for; queued ones are dropped. Must not be called from a Handler,
+  // a RefusalRenderer or the access log callback (it joins the threads they run on).
+  void Stop();
+  // Blocks until Stop() is called from elsewhere (e.g. a signal handler thread).
+  void Wait();
+
+  size_t queue_depth() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses an application/x-www-form-urlencoded body ('+' is a space) with Boost.URL.
+// kInvalidInput on bad percent-encoding. Duplicate names are kept in order.
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+Result<FormFields> ParseForm(std::string_view body);
+std::optional<std::string_view> FormValue(const FormFields& form, std::string_view name);
+std::vector<std::string_view> FormValues(const FormFields& form, std::string_view name);
+
+// Parses a Cookie header into name/value pairs (RFC 6265 syntax; malformed pairs skipped).
+std::vector<std::pair<std::string, std::string>> ParseCookies(std::string_view header);
+std::optional<std::string> RequestCookie(const Request& request, std::string_view name);
+
+}  // namespace vd

@@ -1,0 +1,714 @@
+// Tests drive the server over real TCP with plain POSIX sockets, the way a client (or an
+// attacker) would, and assert on the bytes that come back.
+
+#include "web/http.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace vd {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+struct RawResponse {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers;  // lower-cased names
+  std::string body;
+  bool complete = false;
+};
+
+// A blocking TCP client with poll()-based timeouts.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port, bool ipv6 = false) {
+    fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (ipv6) {
+      sockaddr_in6 addr{};
+      addr.sin6_family = AF_INET6;
+      addr.sin6_port = htons(port);
+      addr.sin6_addr = in6addr_loopback;
+      connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    } else {
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(port);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    }
+  }
+  ~RawClient() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return connected_; }
+
+  // False if the server closed or reset the connection.
+  bool Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Appends to the pending buffer; false on EOF, error or timeout.
+  bool ReadMore(Clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+    char chunk[4096];
+    ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    pending_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  // Reads one response. With `head`, no body is expected whatever Content-Length says.
+  RawResponse ReadResponse(milliseconds timeout = milliseconds(5000), bool head = false) {
+    RawResponse response;
+    auto deadline = Clock::now() + timeout;
+    size_t header_end;
+    while ((header_end = pending_.find("\r\n\r\n")) == std::string::npos) {
+      if (!ReadMore(deadline)) return response;
+    }
+    std::string header = pending_.substr(0, header_end + 2);
+    pending_.erase(0, header_end + 4);
+    size_t line_end = header.find("\r\n");
+    std::string status_line = header.substr(0, line_end);
+    if (status_line.size() < 12) return response;
+    response.status = static_cast<unsigned>(std::stoul(status_line.substr(9, 3)));
+    size_t pos = line_end + 2;
+    while (pos < header.size()) {
+      size_t end = header.find("\r\n", pos);
+      std::string line = header.substr(pos, end - pos);
+      pos = end + 2;
+      size_t colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      response.headers[name] = value;
+    }
+    size_t length = 0;
+    if (auto it = response.headers.find("content-length"); it != response.headers.end()) {
+      length = std::stoul(it->second);
+    }
+    if (head || response.status == 204 || response.status == 304) length = 0;
+    while (pending_.size() < length) {
+      if (!ReadMore(deadline)) return response;
+    }
+    response.body = pending_.substr(0, length);
+    pending_.erase(0, length);
+    response.complete = true;
+    return response;
+  }
+
+  // True if the server closes the connection before the timeout; what it sent is dropped.
+  bool WaitForClose(milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (!eof_) {
+      if (!ReadMore(deadline) && !eof_) return false;
+    }
+    return true;
+  }
+
+  // Whether any byte arrives within the timeout (without consuming the pending buffer).
+  bool HasExtraBytes(milliseconds timeout) {
+    if (!pending_.empty()) return true;
+    return ReadMore(Clock::now() + timeout);
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  bool eof_ = false;
+  std::string pending_;
+};
+
+Response TextResponse(unsigned status, std::string body) {
+  Response response;
+  response.status = status;
+  response.Set("Content-Type", "text/plain; charset=utf-8");
+  response.body = std::move(body);
+  return response;
+}
+
+// The application's refusal page stand-in: shows the code, nothing else.
+Response TestRefusal(const Request& request, ErrorCode code) {
+  return TextResponse(999, "refused:" + std::string(ErrorCodeName(code)));
+}
+
+// Echoes what the server parsed, so tests can assert on it.
+Response Echo(const Request& request) {
+  std::string body = request.method + "|" + request.path + "|";
+  for (const auto& [key, value] : request.query) body += key + "=" + value + ";";
+  body += "|" + request.body;
+  return TextResponse(200, body);
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  static HttpOptions SmallOptions() {
+    HttpOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.io_threads = 2;
+    options.worker_threads = 2;
+    options.header_limit = 2048;
+    options.max_header_count = 16;
+    options.body_limit = 4096;
+    options.header_timeout_seconds = 5;
+    options.body_timeout_seconds = 5;
+    options.write_timeout_seconds = 5;
+    options.keep_alive_seconds = 5;
+    return options;
+  }
+
+  void StartServer(HttpOptions options, Handler handler = Echo,
+                   RefusalRenderer refusal = TestRefusal) {
+    server_ =
+        std::make_unique<HttpServer>(std::move(options), std::move(handler), std::move(refusal));
+    Result<uint16_t> port = server_->Start();
+    ASSERT_TRUE(port.has_value()) << port.error().detail;
+    ASSERT_NE(*port, 0);
+    port_ = *port;
+  }
+
+  RawResponse RoundTrip(std::string_view raw, bool head = false) {
+    RawClient client(port_);
+    EXPECT_TRUE(client.connected());
+    client.Send(raw);
+    return client.ReadResponse(milliseconds(5000), head);
+  }
+
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(HttpServerTest, GetReturnsHandlerResponseWithoutServerHeader) {
+  StartServer(SmallOptions());
+  RawResponse res = RoundTrip("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(res.complete);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.body, "GET|/hello||");
+  EXPECT_EQ(res.headers["content-length"], std::to_string(res.body.size()));
+  EXPECT_EQ(res.headers["content-type"], "text/plain; charset=utf-8");
+  EXPECT_EQ(res.headers.count("server"), 0u);
+}
+
+TEST_F(HttpServerTest, PostBodyReachesHandler) {
+  StartServer(SmallOptions());
+  RawResponse res = RoundTrip(
+      "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\n"
+      "hello world");
+  ASSERT_TRUE(res.complete);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.body, "POST|/form||hello world");
+}
+
+TEST_F(HttpServerTest, ChunkedBodyIsDecoded) {
+  StartServer(SmallOptions());
+  RawResponse res = RoundTrip(
+      "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  ASSERT_TRUE(res.complete);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.body, "POST|/c||hello world");
+}
+
+TEST_F(HttpServerTest, RequestFieldsAreFilledIn) {
+  Request seen;
+  std::mutex mu;
+  StartServer(SmallOptions(), [&](const Request& request) {
+    std::lock_guard lock(mu);
+    seen = request;
+    return TextResponse(200, "ok");
+  });
+  RawResponse res = RoundTrip("GET /x HTTP/1.1\r\nHost: x\r\nX-Mixed-Case: Value\r\n\r\n");
+  ASSERT_EQ(res.status, 200u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen.target, "/x");
+  EXPECT_EQ(seen.Header("x-mixed-case"), "Value");
+  EXPECT_EQ(seen.Header("host"), "x");
+  EXPECT_EQ(seen.client_address, "127.0.0.1");
+  ASSERT_EQ(seen.request_id.size(), 16u);
+  EXPECT_EQ(seen.request_id.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, RequestIdsDiffer) {
+  std::mutex mu;
+  std::vector<std::string> ids;
+  StartServer(SmallOptions(), [&](const Request& request) {
+    std::lock_guard lock(mu);
+    ids.push_back(request.request_id);
+    return TextResponse(200, "ok");
+  });
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 200u);
+  std::lock_guard lock(mu);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::unique(ids.begin(), ids.end()), ids.end());
+}
+
+TEST_F(HttpServerTest, AnyMethodReachesHandler) {
+  StartServer(SmallOptions());
+  RawResponse res = RoundTrip("PROPFIND /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.body, "PROPFIND|/x||");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  StartServer(SmallOptions());
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawResponse first = client.ReadResponse();
+  ASSERT_TRUE(first.complete);
+  EXPECT_EQ(first.body, "GET|/one||");
+  ASSERT_TRUE(client.Send("GET /two HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawResponse second = client.ReadResponse();
+  ASSERT_TRUE(second.complete);
+  EXPECT_EQ(second.body, "GET|/two||");
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer(SmallOptions());
+  RawClient client(port_);
+  ASSERT_TRUE(
+      client.Send("GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(client.ReadResponse().body, "GET|/one||");
+  EXPECT_EQ(client.ReadResponse().body, "GET|/two||");
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  StartServer(SmallOptions());
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  RawResponse res = client.ReadResponse();
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.headers["connection"], "close");
+  EXPECT_TRUE(client.WaitForClose(milliseconds(2000)));
+}
+
+TEST_F(HttpServerTest, Http10WithoutKeepAliveCloses) {
+  StartServer(SmallOptions());
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET / HTTP/1.0\r\n\r\n"));
+  RawResponse res = client.ReadResponse();
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_TRUE(client.WaitForClose(milliseconds(2000)));
+}
+
+TEST_F(HttpServerTest, HandlerConnectionCloseIsHonoured) {
+  StartServer(SmallOptions(), [](const Request&) {
+    Response res = TextResponse(200, "bye");
+    res.Set("Connection", "close");
+    return res;
+  });
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(client.ReadResponse().body, "bye");
+  EXPECT_TRUE(client.WaitForClose(milliseconds(2000)));
+}
+
+TEST_F(HttpServerTest, HeadSendsContentLengthButNoBody) {
+  StartServer(SmallOptions(),
+              [](const Request& request) { return TextResponse(200, "hello body"); });
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawResponse res = client.ReadResponse(milliseconds(5000), /*head=*/true);
+  ASSERT_TRUE(res.complete);
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.headers["content-length"], "10");
+  EXPECT_FALSE(client.HasExtraBytes(milliseconds(300)));
+  // The connection is still in step: the next response parses.
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(client.ReadResponse().body, "hello body");
+}
+
+TEST_F(HttpServerTest, NoContentHasNoContentLength) {
+  StartServer(SmallOptions(), [](const Request&) { return TextResponse(204, "ignored"); });
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawResponse res = client.ReadResponse();
+  EXPECT_EQ(res.status, 204u);
+  EXPECT_EQ(res.headers.count("content-length"), 0u);
+  EXPECT_FALSE(client.HasExtraBytes(milliseconds(200)));
+}
+
+TEST_F(HttpServerTest, Expect100ContinueGetsContinueThenResponse) {
+  StartServer(SmallOptions());
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send(
+      "POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  RawResponse interim = client.ReadResponse();
+  EXPECT_EQ(interim.status, 100u);
+  ASSERT_TRUE(client.Send("abc"));
+  RawResponse res = client.ReadResponse();
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.body, "POST|/e||abc");
+}
+
+TEST_F(HttpServerTest, OversizedHeaderIs431) {
+  StartServer(SmallOptions());
+  RawResponse res =
+      RoundTrip("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(res.status, 431u);
+  EXPECT_EQ(res.body, "refused:too_large");
+  EXPECT_EQ(res.headers["connection"], "close");
+}
+
+TEST_F(HttpServerTest, TooManyHeadersIs431) {
+  StartServer(SmallOptions());
+  std::string raw = "GET / HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 20; ++i) raw += "X-H" + std::to_string(i) + ": v\r\n";
+  RawResponse res = RoundTrip(raw + "\r\n");
+  EXPECT_EQ(res.status, 431u);
+  EXPECT_EQ(res.body, "refused:too_large");
+}
+
+TEST_F(HttpServerTest, ExactlyMaxHeaderCountIsAccepted) {
+  StartServer(SmallOptions());
+  std::string raw = "GET / HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 15; ++i) raw += "X-H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(RoundTrip(raw + "\r\n").status, 200u);
+}
+
+TEST_F(HttpServerTest, DeclaredOversizedBodyIs413BeforeItIsSent) {
+  std::atomic<int> calls{0};
+  StartServer(SmallOptions(), [&](const Request& request) {
+    ++calls;
+    return TextResponse(200, "ok");
+  });
+  RawClient client(port_);
+  // Ten megabytes announced, a hundred bytes sent: the answer must not wait for the rest.
+  ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" +
+                          std::string(100, 'b')));
+  auto started = Clock::now();
+  RawResponse res = client.ReadResponse(milliseconds(3000));
+  EXPECT_LT(Clock::now() - started, milliseconds(1000));
+  EXPECT_EQ(res.status, 413u);
+  EXPECT_EQ(res.body, "refused:too_large");
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(HttpServerTest, ChunkedBodyOverLimitIs413) {
+  StartServer(SmallOptions());
+  std::string chunk(3000, 'c');
+  RawResponse res = RoundTrip(
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "bb8\r\n" +
+      chunk + "\r\nbb8\r\n" + chunk + "\r\n0\r\n\r\n");
+  EXPECT_EQ(res.status, 413u);
+}
+
+class BadChunkTest : public HttpServerTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(BadChunkTest, Is400) {
+  StartServer(SmallOptions());
+  RawResponse res =
+      RoundTrip(std::string("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n") +
+                GetParam() + "\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(res.status, 400u);
+  EXPECT_EQ(res.body, "refused:invalid_input");
+}
+
+INSTANTIATE_TEST_SUITE_P(ChunkSizes, BadChunkTest,
+                         ::testing::Values("zz", "-5", "ffffffffffffffffff"));
+
+TEST_F(HttpServerTest, UnsupportedTransferEncodingIs400) {
+  StartServer(SmallOptions());
+  RawResponse res = RoundTrip(
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nGET /smuggled "
+      "HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(res.status, 400u);
+}
+
+TEST_F(HttpServerTest, ContentLengthWithChunkedIs400) {
+  StartServer(SmallOptions());
+  RawResponse res = RoundTrip(
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n");
+  EXPECT_EQ(res.status, 400u);
+}
+
+TEST_F(HttpServerTest, GarbageRequestLineIs400) {
+  StartServer(SmallOptions());
+  EXPECT_EQ(RoundTrip("HELLO\r\n\r\n").status, 400u);
+}
+
+TEST_F(HttpServerTest, SlowHeaderIsCutOffAfterHeaderTimeout) {
+  HttpOptions options = SmallOptions();
+  options.header_timeout_seconds = 1;
+  StartServer(options);
+  RawClient client(port_);
+  auto started = Clock::now();
+  // Half a header, then silence; a trickle of bytes must not extend the deadline either.
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n"));
+  std::this_thread::sleep_for(milliseconds(400));
+  client.Send("X-A: 1\r\n");
+  // The timed-out socket is already closed, so the server sends nothing (no 408).
+  EXPECT_TRUE(client.WaitForClose(milliseconds(3000)));
+  auto elapsed = Clock::now() - started;
+  EXPECT_GE(elapsed, milliseconds(900));
+  EXPECT_LT(elapsed, milliseconds(2500));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedSilently) {
+  HttpOptions options = SmallOptions();
+  options.keep_alive_seconds = 1;
+  StartServer(options);
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(client.ReadResponse().status, 200u);
+  auto started = Clock::now();
+  EXPECT_TRUE(client.WaitForClose(milliseconds(3000)));
+  EXPECT_GE(Clock::now() - started, milliseconds(900));
+  EXPECT_FALSE(client.HasExtraBytes(milliseconds(10)));
+}
+
+TEST_F(HttpServerTest, SlowBodyIsCutOffAfterBodyTimeout) {
+  HttpOptions options = SmallOptions();
+  options.body_timeout_seconds = 1;
+  StartServer(options);
+  RawClient client(port_);
+  auto started = Clock::now();
+  ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc"));
+  EXPECT_TRUE(client.WaitForClose(milliseconds(3000)));
+  auto elapsed = Clock::now() - started;
+  EXPECT_GE(elapsed, milliseconds(900));
+  EXPECT_LT(elapsed, milliseconds(2500));
+}
+
+TEST_F(HttpServerTest, FiftySlowClientsDoNotStarveANormalOne) {
+  HttpOptions options = SmallOptions();
+  options.io_threads = 1;
+  StartServer(options);
+  std::vector<std::unique_ptr<RawClient>> slow;
+  for (int i = 0; i < 50; ++i) {
+    slow.push_back(std::make_unique<RawClient>(port_));
+    ASSERT_TRUE(slow.back()->connected());
+    ASSERT_TRUE(slow.back()->Send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+  }
+  auto started = Clock::now();
+  RawResponse res = RoundTrip("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_LT(Clock::now() - started, milliseconds(1000));
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.body, "GET|/fast||");
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondMaxAreClosed) {
+  HttpOptions options = SmallOptions();
+  options.max_connections = 2;
+  StartServer(options);
+  RawClient a(port_), b(port_);
+  ASSERT_TRUE(a.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(b.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(a.ReadResponse().status, 200u);
+  ASSERT_EQ(b.ReadResponse().status, 200u);
+  RawClient c(port_);
+  c.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(c.WaitForClose(milliseconds(2000)));
+}
+
+TEST_F(HttpServerTest, ThrowingHandlerGives500WithoutExceptionText) {
+  StartServer(SmallOptions(), [](const Request&) -> Response {
+    throw std::runtime_error("secret-detail-db-password");
+  });
+  RawResponse res = RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(res.status, 500u);
+  EXPECT_EQ(res.body, "refused:internal");
+  for (const auto& [name, value] : res.headers) {
+    EXPECT_EQ(value.find("secret"), std::string::npos) << name;
+  }
+}
+
+TEST_F(HttpServerTest, ThrowingRendererGivesPlainFallback) {
+  StartServer(
+      SmallOptions(), [](const Request&) -> Response { throw std::runtime_error("boom"); },
+      [](const Request&, ErrorCode) -> Response { throw std::runtime_error("renderer-boom"); });
+  RawResponse res = RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(res.status, 500u);
+  EXPECT_EQ(res.body.find("boom"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, HeaderWithNewlineBecomes500) {
+  StartServer(SmallOptions(), [](const Request& request) {
+    Response res = TextResponse(200, "ok");
+    res.Set("X-Echo", "a\r\nSet-Cookie: evil=1");
+    return res;
+  });
+  RawResponse res = RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(res.status, 500u);
+  EXPECT_EQ(res.headers.count("set-cookie"), 0u);
+}
+
+TEST_F(HttpServerTest, FullQueueAnswers503AtOnce) {
+  HttpOptions options = SmallOptions();
+  options.worker_threads = 1;
+  options.max_queue = 1;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> entered{0};
+  StartServer(options, [&, released](const Request& request) {
+    ++entered;
+    released.wait();
+    return TextResponse(200, "done");
+  });
+
+  RawClient running(port_);
+  ASSERT_TRUE(running.Send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 200 && entered.load() == 0; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_EQ(entered.load(), 1);
+
+  RawClient queued(port_);
+  ASSERT_TRUE(queued.Send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 200 && server_->queue_depth() < 2; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(server_->queue_depth(), 2u);
+
+  auto started = Clock::now();
+  RawResponse refused = RoundTrip("GET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_LT(Clock::now() - started, milliseconds(1000));
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_EQ(refused.body, "refused:unavailable");
+
+  release.set_value();
+  EXPECT_EQ(running.ReadResponse().body, "done");
+  EXPECT_EQ(queued.ReadResponse().body, "done");
+  for (int i = 0; i < 200 && server_->queue_depth() > 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(server_->queue_depth(), 0u);
+}
+
+TEST_F(HttpServerTest, PathAndQueryAreDecoded) {
+  StartServer(SmallOptions());
+  RawResponse res =
+      RoundTrip("GET /a%20b/c+d?x=1+2&y=%C3%A9%26&&x=3&flag HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(res.status, 200u);
+  // '+' is a space in the query only, never in the path.
+  EXPECT_EQ(res.body, "GET|/a b/c+d|x=1 2;y=\xC3\xA9&;x=3;flag=;|");
+}
+
+TEST_F(HttpServerTest, NulInPathIs400) {
+  std::atomic<int> calls{0};
+  StartServer(SmallOptions(), [&](const Request&) {
+    ++calls;
+    return TextResponse(200, "ok");
+  });
+  EXPECT_EQ(RoundTrip("GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(HttpServerTest, BadPercentEscapeInTargetIs400) {
+  StartServer(SmallOptions());
+  EXPECT_EQ(RoundTrip("GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+  EXPECT_EQ(RoundTrip("GET /a?q=%4 HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+}
+
+TEST_F(HttpServerTest, NonOriginFormTargetsAre400) {
+  StartServer(SmallOptions());
+  EXPECT_EQ(RoundTrip("GET http://x/y HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+  EXPECT_EQ(RoundTrip("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+  EXPECT_EQ(RoundTrip("CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+  EXPECT_EQ(RoundTrip("GET y HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+}
+
+TEST_F(HttpServerTest, AccessLogHasNoQueryOrAddress) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  HttpOptions options = SmallOptions();
+  options.access_log = [&](const AccessLogEntry& entry) {
+    std::lock_guard lock(mu);
+    lines.push_back(std::string(entry.method) + " " + std::string(entry.path) + " " +
+                    std::to_string(entry.status) + " " + std::string(entry.request_id));
+  };
+  StartServer(options);
+  ASSERT_EQ(RoundTrip("GET /p%20q?secret=1 HTTP/1.1\r\nHost: x\r\n\r\n").status, 200u);
+  ASSERT_EQ(RoundTrip("GET /a%00 HTTP/1.1\r\nHost: x\r\n\r\n").status, 400u);
+  // The entry is written after the write completes, which may be just after the client
+  // has read the response.
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (lines.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].substr(0, 15), "GET /p%20q 200 ");
+  EXPECT_EQ(lines[1].substr(0, 8), "GET  400");
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.find("secret"), std::string::npos);
+    EXPECT_EQ(line.find("127.0.0.1"), std::string::npos);
+  }
+}
+
+TEST_F(HttpServerTest, Ipv6LoopbackWorks) {
+  HttpOptions options = SmallOptions();
+  options.host = "::1";
+  server_ = std::make_unique<HttpServer>(options, Echo, TestRefusal);
+  Result<uint16_t> port = server_->Start();
+  if (!port) GTEST_SKIP() << "no IPv6 loopback here";
+  RawClient client(*port, /*ipv6=*/true);
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.Send("GET /v6 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(client.ReadResponse().body, "GET|/v6||");
+}
+
+TEST_F(HttpServerTest, HostThatIsNotALiteralFailsToStart) {
+  HttpOptions options = SmallOptions();
+  options.host = "localhost";
+  HttpServer server(options, Echo, TestRefusal);
+  EXPECT_FALSE(server.Start().has_value());
+}
+
+TEST_F(HttpServerTest, PortInUseFailsToStart) {
+  StartServer(SmallOptions());
+  HttpOptions options = SmallOptions();
+  options.port = port_;
+  HttpServer second(options, Echo, TestRefusal);
+  EXPECT_FALSE(second.Start().has_value());
+}
+
+TEST_F(HttpServerTest, StopClosesConnectionsAndReleasesWait) {
+  StartServer(SmallOptions());
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(client.ReadResponse().status, 200u);
+  std::thread waiter([&] { server_->Wait(); });
+  server_->Stop();
+  waiter.join();
+  EXPECT_TRUE(client.WaitForClose(milliseconds(2000)));
+  server_->Stop();  // idempotent
+  RawClient late(port_);
+  EXPECT_FALSE(late.connected());
+}
+
+}  // namespace
+}  // namespace vd
