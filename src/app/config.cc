@@ -1,0 +1,167 @@
+#include "app/config.h"
+
+#include <cstdlib>
+#include <set>
+#include <toml++/toml.h>
+
+#include "core/text.h"
+
+#ifndef VD_SHARE_DIR
+#define VD_SHARE_DIR "/usr/share/vertrouwd"
+#endif
+#ifndef VD_LOCALE_DIR
+#define VD_LOCALE_DIR "/usr/share/vertrouwd/locale"
+#endif
+
+namespace vd {
+
+std::string Config::DatabaseUrl() const {
+  return database.empty() ? "sqlite:" + data_dir + "/vertrouwd.db" : database;
+}
+
+Config DefaultConfig() {
+  Config c;
+  c.site.templates_dir = std::string(VD_SHARE_DIR) + "/templates";
+  c.site.static_dir = std::string(VD_SHARE_DIR) + "/static";
+  c.locale_dir = VD_LOCALE_DIR;
+  return c;
+}
+
+namespace {
+
+Status Bad(std::string what) {
+  return Fail(ErrorCode::kInvalidInput, "error.config", "config: " + std::move(what));
+}
+
+template <typename T>
+Status Read(const toml::table& t, std::string_view key, T& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return {};
+  if constexpr (std::is_same_v<T, std::string>) {
+    auto v = n->value<std::string>();
+    if (!v) return Bad(std::string(key) + " must be a string");
+    out = *v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    auto v = n->value<bool>();
+    if (!v) return Bad(std::string(key) + " must be true or false");
+    out = *v;
+  } else {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0 || *v > (int64_t{1} << 40)) return Bad(std::string(key) + " must be a number");
+    out = static_cast<T>(*v);
+  }
+  return {};
+}
+
+Status CheckKeys(const toml::table& t, std::string_view section, std::set<std::string_view> known) {
+  for (const auto& [k, v] : t) {
+    if (!known.contains(k.str())) return Bad("unknown key " + std::string(section) + "." + std::string(k.str()));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status ApplyTomlText(std::string_view text, Config& c) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    return Bad("parse error at line " + std::to_string(e.source().begin.line) + ": " +
+               std::string(e.description()));
+  }
+  if (auto s = CheckKeys(root, "", {"server", "storage", "crypto", "site", "log"}); !s) return s;
+  auto section = [&](std::string_view name) -> Result<const toml::table*> {
+    const toml::node* n = root.get(name);
+    if (!n) return static_cast<const toml::table*>(nullptr);
+    if (!n->is_table()) return std::unexpected(Bad(std::string(name) + " must be a table").error());
+    return n->as_table();
+  };
+#define VD_TRY(expr) \
+  if (auto _s = (expr); !_s) return _s
+  if (auto t = section("server"); !t) {
+    return std::unexpected(t.error());
+  } else if (*t) {
+    VD_TRY(CheckKeys(**t, "server", {"listen", "io_threads", "worker_threads"}));
+    VD_TRY(Read(**t, "listen", c.listen));
+    VD_TRY(Read(**t, "io_threads", c.io_threads));
+    VD_TRY(Read(**t, "worker_threads", c.worker_threads));
+  }
+  if (auto t = section("storage"); !t) {
+    return std::unexpected(t.error());
+  } else if (*t) {
+    VD_TRY(CheckKeys(**t, "storage", {"data_dir", "database"}));
+    VD_TRY(Read(**t, "data_dir", c.data_dir));
+    VD_TRY(Read(**t, "database", c.database));
+  }
+  if (auto t = section("crypto"); !t) {
+    return std::unexpected(t.error());
+  } else if (*t) {
+    VD_TRY(CheckKeys(**t, "crypto", {"argon2_ops", "argon2_mem_mib", "argon2_concurrency"}));
+    int64_t mem_mib = static_cast<int64_t>(c.pwhash.mem_limit >> 20);
+    VD_TRY(Read(**t, "argon2_ops", c.pwhash.ops_limit));
+    VD_TRY(Read(**t, "argon2_mem_mib", mem_mib));
+    VD_TRY(Read(**t, "argon2_concurrency", c.argon2_concurrency));
+    if (c.pwhash.ops_limit < 1 || mem_mib < 1 || mem_mib > 4096) return Bad("argon2 cost out of range");
+    c.pwhash.mem_limit = static_cast<size_t>(mem_mib) << 20;
+  }
+  if (auto t = section("site"); !t) {
+    return std::unexpected(t.error());
+  } else if (*t) {
+    VD_TRY(CheckKeys(**t, "site", {"neutral_title", "exit_url", "secure_cookies", "retention_days",
+                                   "default_language", "templates_dir", "static_dir", "locale_dir"}));
+    VD_TRY(Read(**t, "neutral_title", c.site.neutral_title));
+    VD_TRY(Read(**t, "exit_url", c.site.exit_url));
+    VD_TRY(Read(**t, "secure_cookies", c.site.sessions.secure_cookies));
+    VD_TRY(Read(**t, "retention_days", c.retention_days));
+    VD_TRY(Read(**t, "default_language", c.default_language));
+    VD_TRY(Read(**t, "templates_dir", c.site.templates_dir));
+    VD_TRY(Read(**t, "static_dir", c.site.static_dir));
+    VD_TRY(Read(**t, "locale_dir", c.locale_dir));
+    if (c.retention_days < 1 || c.retention_days > 3650) return Bad("retention_days out of range");
+    if (!c.site.exit_url.starts_with("https://") && !c.site.exit_url.starts_with("http://")) {
+      return Bad("exit_url must be an http(s) URL");
+    }
+  }
+  if (auto t = section("log"); !t) {
+    return std::unexpected(t.error());
+  } else if (*t) {
+    VD_TRY(CheckKeys(**t, "log", {"level"}));
+    VD_TRY(Read(**t, "level", c.log_level));
+  }
+#undef VD_TRY
+  return {};
+}
+
+Status ApplyTomlFile(const std::string& path, Config& c) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Bad("cannot read " + path);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1 << 20)) text.append(buf, n);
+  std::fclose(f);
+  return ApplyTomlText(text, c);
+}
+
+Status ApplyEnvironment(Config& c) {
+  if (const char* v = std::getenv("VERTROUWD_LISTEN")) c.listen = v;
+  if (const char* v = std::getenv("VERTROUWD_DATA")) c.data_dir = v;
+  if (const char* v = std::getenv("VERTROUWD_DATABASE")) c.database = v;
+  if (const char* v = std::getenv("VERTROUWD_LOG_LEVEL")) c.log_level = v;
+  return {};
+}
+
+Status ApplyListen(const std::string& listen, HttpOptions& options) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return Bad("listen must be HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::optional<int64_t> port = ParseInt(std::string_view(listen).substr(colon + 1));
+  if (!port || *port > 65535) return Bad("listen port must be 0..65535");
+  options.host = host;
+  options.port = static_cast<uint16_t>(*port);
+  return {};
+}
+
+}  // namespace vd

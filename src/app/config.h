@@ -1,0 +1,41 @@
+#pragma once
+// Configuration: defaults, then a TOML file, then environment variables, then flags
+// (applied by the caller). Loading is done once at start-up; the result is plain data.
+
+#include <string>
+
+#include "core/error.h"
+#include "crypto/crypto.h"
+#include "web/app.h"
+#include "web/http.h"
+
+namespace vd {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  int io_threads = 1;
+  int worker_threads = 4;
+  std::string data_dir = "./data";
+  std::string database;  // empty: sqlite:<data_dir>/vertrouwd.db
+  PwhashParams pwhash;   // production defaults: libsodium "moderate" Argon2id
+  int argon2_concurrency = 2;
+  int retention_days = 90;
+  std::string default_language = "nl";
+  std::string locale_dir;
+  SiteConfig site;
+  std::string log_level = "info";
+
+  std::string DatabaseUrl() const;
+};
+
+// Defaults, with resource folders pointing at the build or install tree.
+Config DefaultConfig();
+// Applies a TOML file over `config`. Unknown keys are an error (typos must not pass silently).
+Status ApplyTomlFile(const std::string& path, Config& config);
+Status ApplyTomlText(std::string_view text, Config& config);
+// Applies VERTROUWD_LISTEN, VERTROUWD_DATA, VERTROUWD_DATABASE, VERTROUWD_LOG_LEVEL.
+Status ApplyEnvironment(Config& config);
+// "host:port" or "[v6]:port" into HttpOptions.
+Status ApplyListen(const std::string& listen, HttpOptions& options);
+
+}  // namespace vd

@@ -1,0 +1,60 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+namespace vd {
+namespace {
+
+TEST(ConfigTest, TomlOverridesDefaults) {
+  Config c = DefaultConfig();
+  ASSERT_TRUE(ApplyTomlText(R"(
+[server]
+listen = "0.0.0.0:9000"
+[storage]
+data_dir = "/var/lib/vertrouwd"
+[crypto]
+argon2_ops = 4
+argon2_mem_mib = 128
+[site]
+neutral_title = "Weer"
+retention_days = 30
+)", c));
+  EXPECT_EQ(c.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.DatabaseUrl(), "sqlite:/var/lib/vertrouwd/vertrouwd.db");
+  EXPECT_EQ(c.pwhash.ops_limit, 4u);
+  EXPECT_EQ(c.pwhash.mem_limit, 128u << 20);
+  EXPECT_EQ(c.site.neutral_title, "Weer");
+  EXPECT_EQ(c.retention_days, 30);
+}
+
+TEST(ConfigTest, ProductionDefaultsAreNotTheTestMinimum) {
+  Config c = DefaultConfig();
+  EXPECT_GE(c.pwhash.mem_limit, 64u << 20);
+  EXPECT_GE(c.pwhash.ops_limit, 2u);
+}
+
+TEST(ConfigTest, RejectsTyposBadTypesAndSyntax) {
+  Config c = DefaultConfig();
+  EXPECT_FALSE(ApplyTomlText("[server]\nlisten_addr = \"x\"\n", c));
+  EXPECT_FALSE(ApplyTomlText("[nope]\n", c));
+  EXPECT_FALSE(ApplyTomlText("[server]\nworker_threads = \"four\"\n", c));
+  EXPECT_FALSE(ApplyTomlText("[site]\nexit_url = \"javascript:alert(1)\"\n", c));
+  EXPECT_FALSE(ApplyTomlText("[site]\nretention_days = 0\n", c));
+  EXPECT_FALSE(ApplyTomlText("[server\n", c));
+  EXPECT_FALSE(ApplyTomlText("server = 3\n", c));
+}
+
+TEST(ConfigTest, ListenParsing) {
+  HttpOptions o;
+  ASSERT_TRUE(ApplyListen("127.0.0.1:8080", o));
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 8080);
+  ASSERT_TRUE(ApplyListen("[::1]:0", o));
+  EXPECT_EQ(o.host, "::1");
+  EXPECT_FALSE(ApplyListen("localhost", o));
+  EXPECT_FALSE(ApplyListen("h:70000", o));
+  EXPECT_FALSE(ApplyListen("h:-1", o));
+}
+
+}  // namespace
+}  // namespace vd

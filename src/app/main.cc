@@ -1,0 +1,240 @@
+// vertrouwd: the command line. Subcommands: serve, demo, init, user add, migrate, totp,
+// version. Configuration: defaults < TOML file (--config or VERTROUWD_CONFIG) < environment
+// < flags.
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app/config.h"
+#include "app/runtime.h"
+#include "crypto/totp.h"
+
+#ifndef VD_VERSION
+#define VD_VERSION "0.0.0"
+#endif
+
+namespace vd {
+namespace {
+
+int Die(const Error& e) {
+  std::fprintf(stderr, "vertrouwd: %s\n", e.detail.empty() ? e.user_message.c_str() : e.detail.c_str());
+  return 1;
+}
+
+// Blocks SIGINT/SIGTERM in every thread; RunUntilSignal waits for them.
+void BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int RunUntilSignal(Runtime& rt) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  // Retention and session clean-up, every ten minutes and once at start.
+  std::thread maintenance([&] {
+    std::unique_lock lock(mu);
+    do {
+      lock.unlock();
+      if (auto s = rt.Maintain(); !s) spdlog::warn("maintenance failed: {}", s.error().detail);
+      lock.lock();
+    } while (!cv.wait_for(lock, std::chrono::minutes(10), [&] { return stopping; }));
+  });
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("signal {}: stopping", sig);
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  maintenance.join();
+  rt.Stop();
+  return 0;
+}
+
+std::string UrlFor(const std::string& listen, uint16_t port) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+  return "http://" + host + ":" + std::to_string(port) + "/";
+}
+
+}  // namespace
+}  // namespace vd
+
+int main(int argc, char** argv) {
+  using namespace vd;
+  CLI::App cli{"vertrouwd: anonymous, multilingual confidential advice for sex workers"};
+  cli.require_subcommand(1);
+  std::string config_file;
+  cli.add_option("-c,--config", config_file, "TOML configuration file (or VERTROUWD_CONFIG)");
+
+  std::string data_flag, listen_flag, database_flag;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("--data", data_flag, "Data folder (SQLite database, demo logins)");
+    sub->add_option("--database", database_flag,
+                    "Database URL: sqlite:PATH or postgresql://... (default: SQLite in --data)");
+  };
+
+  CLI::App* serve = cli.add_subcommand("serve", "Run the web service");
+  add_common(serve);
+  serve->add_option("--listen", listen_flag, "Address to listen on, HOST:PORT");
+
+  CLI::App* demo = cli.add_subcommand(
+      "demo", "Run a demo: SQLite in ./data-demo with three organisations and demo staff; "
+              "prints the URL and the logins");
+  add_common(demo);
+  demo->add_option("--listen", listen_flag, "Address to listen on, HOST:PORT (default 127.0.0.1:8080)");
+
+  CLI::App* init = cli.add_subcommand("init", "Create a new database and its first admin");
+  add_common(init);
+  std::string admin_name = "admin";
+  init->add_option("--admin", admin_name, "Username of the first admin");
+
+  CLI::App* user = cli.add_subcommand("user", "Manage staff accounts");
+  user->require_subcommand(1);
+  CLI::App* user_add = user->add_subcommand(
+      "add", "Add a staff member; prints a one-time password and recovery key. "
+             "TOTP is set up at first login (QR code).");
+  add_common(user_add);
+  std::string new_username, new_role = "advisor", new_org;
+  user_add->add_option("--username", new_username, "Login name (a-z 0-9 . _ -)")->required();
+  user_add->add_option("--role", new_role, "advisor | coordinator | analyst | admin");
+  user_add->add_option("--org", new_org, "Organisation slug (advisors and coordinators)");
+  CLI::App* org_add = cli.add_subcommand("org", "Manage organisations")->require_subcommand(1)
+                          ->add_subcommand("add", "Add an organisation");
+  add_common(org_add);
+  std::string org_slug, org_name;
+  org_add->add_option("--slug", org_slug, "Short name used in links")->required();
+  org_add->add_option("--name", org_name, "Display name")->required();
+
+  CLI::App* migrate = cli.add_subcommand("migrate", "Bring the database schema up to date");
+  add_common(migrate);
+
+  CLI::App* totp = cli.add_subcommand("totp", "Print the current TOTP code for a base32 secret "
+                                              "(for the demo logins)");
+  std::string totp_secret;
+  totp->add_option("secret", totp_secret, "Base32 secret as printed by the demo")->required();
+
+  CLI::App* version = cli.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(cli, argc, argv);
+
+  if (version->parsed()) {
+    std::printf("vertrouwd %s\n", VD_VERSION);
+    return 0;
+  }
+  if (totp->parsed()) {
+    if (!InitCrypto() || !InitTotp()) return 1;
+    auto secret = TotpSecretFromBase32(totp_secret);
+    if (!secret) return Die(secret.error());
+    std::printf("%s\n", TotpCode(*secret, SystemClock().Now()).c_str());
+    return 0;
+  }
+
+  Config config = DefaultConfig();
+  if (demo->parsed()) {
+    config.data_dir = "./data-demo";
+    // The demo is for trying things out on a laptop: lighter Argon2id, never below the
+    // interactive level. Production keeps the defaults in Config.
+    config.pwhash.ops_limit = 2;
+    config.pwhash.mem_limit = 64u << 20;
+  }
+  if (config_file.empty()) {
+    if (const char* env = std::getenv("VERTROUWD_CONFIG")) config_file = env;
+  }
+  if (!config_file.empty()) {
+    if (auto s = ApplyTomlFile(config_file, config); !s) return Die(s.error());
+  }
+  if (auto s = ApplyEnvironment(config); !s) return Die(s.error());
+  if (!data_flag.empty()) config.data_dir = data_flag;
+  if (!database_flag.empty()) config.database = database_flag;
+  if (!listen_flag.empty()) config.listen = listen_flag;
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S%z %l %v");
+
+  SystemClock clock;
+  BlockSignals();
+  auto rt = Runtime::Open(config, clock);
+  if (!rt) return Die(rt.error());
+  Runtime& runtime = **rt;
+
+  if (migrate->parsed()) {
+    auto v = runtime.store().SchemaVersion();
+    if (!v) return Die(v.error());
+    std::printf("schema version %d\n", *v);
+    return 0;
+  }
+  if (org_add->parsed()) {
+    auto id = runtime.staff().CreateOrganisation(org_slug, org_name);
+    if (!id) return Die(id.error());
+    std::printf("organisation %s added\n", org_slug.c_str());
+    return 0;
+  }
+  if (init->parsed() || user_add->parsed()) {
+    NewUser request;
+    request.username = init->parsed() ? admin_name : new_username;
+    auto role = ParseRole(init->parsed() ? "admin" : new_role);
+    if (!role) {
+      std::fprintf(stderr, "vertrouwd: unknown role %s\n", new_role.c_str());
+      return 2;
+    }
+    request.role = *role;
+    request.organisation_slug = new_org;
+    request.password = RandomToken(15);
+    auto created = runtime.staff().CreateUser(request);
+    if (!created) {
+      std::fprintf(stderr, "vertrouwd: %s\n",
+                   runtime.catalogs().Translate("en", created.error().user_message).c_str());
+      return 1;
+    }
+    std::printf("user:          %s (%s)\n", request.username.c_str(), RoleName(request.role).data());
+    std::printf("password:      %s\n", request.password.c_str());
+    std::printf("recovery key:  %s\n", created->recovery_key.c_str());
+    std::printf("Give the password in person. Two-step login (TOTP) is set up at first login.\n");
+    std::printf("The recovery key is shown only now; keep it offline.\n");
+    return 0;
+  }
+
+  std::vector<DemoLogin> logins;
+  if (demo->parsed()) {
+    auto seeded = SeedDemo(runtime, config.data_dir);
+    if (!seeded) return Die(seeded.error());
+    logins = std::move(*seeded);
+  }
+  auto port = runtime.Start();
+  if (!port) return Die(port.error());
+  const std::string url = UrlFor(config.listen, *port);
+  if (demo->parsed()) {
+    std::printf("\nvertrouwd demo is running.\n\n");
+    std::printf("  Worker side (no account):  %s\n", url.c_str());
+    std::printf("  Staff login:               %sstaff/login\n\n", url.c_str());
+    std::printf("  %-22s %-18s %-12s %-12s %s\n", "username", "password", "role", "organisation",
+                "TOTP secret (base32)");
+    for (const auto& l : logins) {
+      std::printf("  %-22s %-18s %-12s %-12s %s\n", l.username.c_str(), l.password.c_str(),
+                  l.role.c_str(), l.organisation.c_str(), l.totp_base32.c_str());
+    }
+    std::printf("\n  Current TOTP code for a login:  %s totp <TOTP secret>\n", argv[0]);
+    std::printf("  (or add the secret to any authenticator app)\n");
+    std::printf("  Data: %s   Stop with Ctrl-C.\n\n", config.data_dir.c_str());
+    std::fflush(stdout);
+  } else {
+    spdlog::info("listening on {}", url);
+  }
+  return RunUntilSignal(runtime);
+}

@@ -1,0 +1,149 @@
+#include "app/runtime.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "crypto/totp.h"
+
+namespace vd {
+
+Runtime::Runtime(const Config& config, const Clock& clock) : config_(config), clock_(clock) {}
+Runtime::~Runtime() { Stop(); }
+
+Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock& clock) {
+  if (auto s = InitCrypto(); !s) return std::unexpected(s.error());
+  if (auto s = InitTotp(); !s) return std::unexpected(s.error());
+  std::unique_ptr<Runtime> rt(new Runtime(config, clock));
+  if (config.DatabaseUrl().starts_with("sqlite:")) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) return Fail(ErrorCode::kStorage, "error.internal", "cannot create the data folder");
+    std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
+  const int pool = config.worker_threads + 2;
+  auto store = OpenStore(config.DatabaseUrl(), pool);
+  if (!store) return std::unexpected(store.error());
+  rt->store_ = std::move(*store);
+  if (auto s = rt->store_->Migrate(); !s) return std::unexpected(s.error());
+
+  auto catalogs = Catalogs::Load(config.locale_dir, config.default_language);
+  if (!catalogs) return std::unexpected(catalogs.error());
+  rt->catalogs_ = std::move(*catalogs);
+
+  auto salt = rt->store_->GetOrCreateSetting("site_salt", Base64Encode(NewSalt()));
+  if (!salt) return std::unexpected(salt.error());
+  auto raw_salt = Base64Decode(*salt);
+  if (!raw_salt) return Fail(ErrorCode::kInternal, "error.internal", "site salt malformed");
+
+  rt->gate_ = std::make_unique<Argon2Gate>(config.argon2_concurrency);
+  ConversationPolicy policy;
+  policy.receipt_pwhash = config.pwhash;
+  policy.retention_days = config.retention_days;
+  rt->conversations_ =
+      std::make_unique<Conversations>(*rt->store_, clock, *rt->gate_, *raw_salt, policy);
+  StaffPolicy staff_policy;
+  staff_policy.password_pwhash = config.pwhash;
+  rt->staff_ = std::make_unique<Staff>(*rt->store_, clock, *rt->gate_, staff_policy);
+
+  WebDeps deps{*rt->store_, clock, *rt->catalogs_, *rt->conversations_, *rt->staff_};
+  auto web = WebApp::Create(deps, config.site);
+  if (!web) return std::unexpected(web.error());
+  rt->web_ = std::move(*web);
+  return rt;
+}
+
+Result<uint16_t> Runtime::Start() {
+  HttpOptions options;
+  if (auto s = ApplyListen(config_.listen, options); !s) return std::unexpected(s.error());
+  options.io_threads = config_.io_threads;
+  options.worker_threads = config_.worker_threads;
+  WebApp* web = web_.get();
+  server_ = std::make_unique<HttpServer>(
+      options, [web](const Request& r) { return web->Handle(r); },
+      [web](const Request& r, ErrorCode code) { return web->Refuse(r, code); });
+  return server_->Start();
+}
+
+void Runtime::Stop() {
+  if (server_) server_->Stop();
+}
+
+void Runtime::Wait() {
+  if (server_) server_->Wait();
+}
+
+Status Runtime::Maintain() {
+  if (auto n = conversations_->ExpireNow(); !n) return std::unexpected(n.error());
+  const int64_t now = clock_.Now();
+  const SessionPolicy& p = config_.site.sessions;
+  const int64_t idle = std::max(p.staff_idle_seconds, p.worker_idle_seconds);
+  const int64_t absolute = std::max(p.staff_absolute_seconds, p.worker_absolute_seconds);
+  if (auto n = store_->DeleteStaleSessions(now - idle, now - absolute); !n) {
+    return std::unexpected(n.error());
+  }
+  return {};
+}
+
+Result<std::vector<DemoLogin>> SeedDemo(Runtime& rt, const std::string& data_dir) {
+  const std::string path = data_dir + "/demo-logins.txt";
+  std::vector<DemoLogin> logins;
+  if (std::ifstream in(path); in) {
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream ss(line);
+      DemoLogin l;
+      if (ss >> l.username >> l.password >> l.role >> l.organisation >> l.totp_base32) {
+        logins.push_back(l);
+      }
+    }
+    if (!logins.empty()) return logins;
+  }
+  struct OrgSeed {
+    const char* slug;
+    const char* name;
+  };
+  const OrgSeed orgs[] = {{"independent", "Onafhankelijke vertrouwenspersonen"},
+                          {"shop", "SHOP"},
+                          {"dehaven", "De Haven"}};
+  for (const auto& o : orgs) {
+    auto id = rt.staff().CreateOrganisation(o.slug, o.name);
+    if (!id && id.error().code != ErrorCode::kConflict) return std::unexpected(id.error());
+  }
+  struct UserSeed {
+    const char* username;
+    Role role;
+    const char* org;
+  };
+  const UserSeed users[] = {{"advisor.independent", Role::kAdvisor, "independent"},
+                            {"advisor.shop", Role::kAdvisor, "shop"},
+                            {"advisor.dehaven", Role::kAdvisor, "dehaven"},
+                            {"coordinator.dehaven", Role::kCoordinator, "dehaven"},
+                            {"analyst", Role::kAnalyst, ""},
+                            {"admin", Role::kAdmin, ""}};
+  for (const auto& u : users) {
+    NewUser request;
+    request.username = u.username;
+    // Demo passwords are random too: a demo left running must not be open to anyone.
+    request.password = RandomToken(12);
+    request.role = u.role;
+    request.organisation_slug = u.org;
+    request.enroll_totp = true;
+    auto created = rt.staff().CreateUser(request);
+    if (!created) return std::unexpected(created.error());
+    logins.push_back({u.username, request.password, std::string(RoleName(u.role)),
+                      *u.org ? u.org : "-", created->totp_base32});
+  }
+  std::ofstream out(path, std::ios::trunc);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  for (const auto& l : logins) {
+    out << l.username << ' ' << l.password << ' ' << l.role << ' ' << l.organisation << ' '
+        << l.totp_base32 << '\n';
+  }
+  if (!out) return Fail(ErrorCode::kStorage, "error.internal", "cannot write demo logins");
+  return logins;
+}
+
+}  // namespace vd

@@ -1,0 +1,267 @@
+#include "domain/conversations.h"
+
+#include <algorithm>
+
+#include "core/text.h"
+
+namespace vd {
+namespace {
+
+constexpr int64_t kDay = 86400;
+constexpr std::string_view kUnsaid = "unsaid";
+
+bool IsLanguageCode(std::string_view s) {
+  // "nl", "pt_BR", "zh_CN": letters with at most one underscore, short.
+  if (s.size() < 2 || s.size() > 8) return false;
+  return std::ranges::all_of(s, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  });
+}
+
+Status ValidateAnswer(std::string_view value, const std::vector<std::string>& allowed) {
+  if (value.empty() || value == kUnsaid) return {};
+  if (std::ranges::find(allowed, value) != allowed.end()) return {};
+  return Fail(ErrorCode::kInvalidInput, "error.bad_form", "unknown answer code");
+}
+
+}  // namespace
+
+const std::vector<std::string>& AgeBandCodes() {
+  static const std::vector<std::string> codes = {"18-24", "25-34", "35-44", "45+"};
+  return codes;
+}
+
+const std::vector<std::string>& WorkSettingCodes() {
+  static const std::vector<std::string> codes = {"window", "club",   "private_house", "escort",
+                                                 "home",   "online", "street",        "other"};
+  return codes;
+}
+
+Conversations::Conversations(Store& store, const Clock& clock, Argon2Gate& gate,
+                             std::string site_salt, ConversationPolicy policy)
+    : store_(store),
+      clock_(clock),
+      gate_(gate),
+      site_salt_(std::move(site_salt)),
+      policy_(policy) {}
+
+int64_t Conversations::ExpiryFrom(int64_t now) const {
+  return now + static_cast<int64_t>(policy_.retention_days) * kDay;
+}
+
+Result<std::string> Conversations::ValidateMessage(std::string_view text) const {
+  if (!IsValidUtf8(text)) {
+    return Fail(ErrorCode::kInvalidInput, "error.bad_encoding", "message not utf-8");
+  }
+  std::string normal = NormalizeNewlines(Trim(text));
+  if (normal.empty()) {
+    return Fail(ErrorCode::kInvalidInput, "error.message_empty", "empty message");
+  }
+  if (HasForbiddenControl(normal)) {
+    return Fail(ErrorCode::kInvalidInput, "error.bad_encoding", "control character in message");
+  }
+  if (CodePointCount(normal) > policy_.max_message_chars) {
+    return Fail(ErrorCode::kTooLarge, "error.message_too_long", "message too long");
+  }
+  return normal;
+}
+
+Result<StartedConversation> Conversations::Start(const std::string& organisation_slug,
+                                                 std::string_view message,
+                                                 const std::string& ui_language,
+                                                 const StartAnswers& answers) {
+  Result<std::string> text = ValidateMessage(message);
+  if (!text) return std::unexpected(text.error());
+  if (!answers.language.empty() && answers.language != kUnsaid &&
+      !IsLanguageCode(answers.language)) {
+    return Fail(ErrorCode::kInvalidInput, "error.bad_form", "bad language answer");
+  }
+  if (auto s = ValidateAnswer(answers.age_band, AgeBandCodes()); !s) return std::unexpected(s.error());
+  if (auto s = ValidateAnswer(answers.work_setting, WorkSettingCodes()); !s) {
+    return std::unexpected(s.error());
+  }
+  Result<Organisation> org = store_.FindOrganisationBySlug(organisation_slug);
+  if (!org) {
+    if (org.error().code == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kInvalidInput, "error.choose_organisation", "unknown organisation");
+    }
+    return std::unexpected(org.error());
+  }
+  if (org->public_key.empty()) {
+    return Fail(ErrorCode::kInvalidInput, "error.organisation_unavailable", "organisation has no key");
+  }
+  Result<std::string> org_public = Base64Decode(org->public_key);
+  if (!org_public) return Fail(ErrorCode::kCrypto, "error.internal", "bad organisation key");
+
+  KeyPair conversation_key = GenerateKeyPair();
+  const int64_t now = clock_.Now();
+  // A lookup clash between two random receipts is astronomically unlikely; retry anyway.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string receipt = NewReceipt();
+    Result<ReceiptKeys> keys = [&]() -> Result<ReceiptKeys> {
+      Result<Argon2Gate::Slot> slot = gate_.Acquire();
+      if (!slot) return std::unexpected(slot.error());
+      return DeriveReceiptKeys(receipt, site_salt_, policy_.receipt_pwhash);
+    }();
+    if (!keys) return std::unexpected(keys.error());
+
+    Conversation c;
+    c.public_id = RandomToken(12);
+    c.receipt_lookup = keys->lookup;
+    c.organisation_id = org->id;
+    c.public_key = Base64Encode(conversation_key.public_key);
+    c.receipt_wrapped_secret_key = Wrap(keys->wrap_key, conversation_key.secret_key.view());
+    c.org_sealed_secret_key = SealTo(*org_public, conversation_key.secret_key.view());
+    c.status = ConversationStatus::kNew;
+    c.language = ui_language;
+    c.answer_language = answers.language;
+    c.answer_age_band = answers.age_band;
+    c.answer_work_setting = answers.work_setting;
+    c.created_at = now;
+    c.last_activity_at = now;
+    c.expires_at = ExpiryFrom(now);
+
+    Message first;
+    first.author = Author::kWorker;
+    first.ciphertext = SealTo(conversation_key.public_key, *text);
+    first.created_at = now;
+
+    Result<int64_t> id = store_.InsertConversation(c, first);
+    if (!id && id.error().code == ErrorCode::kConflict) continue;
+    if (!id) return std::unexpected(id.error());
+    return StartedConversation{std::move(receipt), *id, std::move(conversation_key.secret_key),
+                               c.expires_at};
+  }
+  return Fail(ErrorCode::kInternal, "error.internal", "receipt collisions");
+}
+
+Result<OpenedConversation> Conversations::Open(std::string_view typed_receipt) {
+  Result<std::string> receipt = ParseReceipt(typed_receipt);
+  if (!receipt) return std::unexpected(receipt.error());
+  Result<ReceiptKeys> keys = [&]() -> Result<ReceiptKeys> {
+    Result<Argon2Gate::Slot> slot = gate_.Acquire();
+    if (!slot) return std::unexpected(slot.error());
+    return DeriveReceiptKeys(*receipt, site_salt_, policy_.receipt_pwhash);
+  }();
+  if (!keys) return std::unexpected(keys.error());
+  Result<Conversation> c = store_.FindConversationByLookup(keys->lookup);
+  if (!c) {
+    if (c.error().code == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound, "error.receipt_unknown", "receipt opens nothing");
+    }
+    return std::unexpected(c.error());
+  }
+  if (c->expires_at <= clock_.Now()) {
+    return Fail(ErrorCode::kNotFound, "error.receipt_unknown", "conversation expired");
+  }
+  Result<SecretBytes> secret = Unwrap(keys->wrap_key, c->receipt_wrapped_secret_key);
+  if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "receipt wrap did not open");
+  return OpenedConversation{c->id, std::move(*secret)};
+}
+
+Result<ConversationView> Conversations::Decrypt(const Conversation& c,
+                                                const KeyPair& conversation_key) {
+  Result<std::vector<Message>> messages = store_.ListMessages(c.id);
+  if (!messages) return std::unexpected(messages.error());
+  Result<Organisation> org = store_.FindOrganisationById(c.organisation_id);
+  if (!org) return std::unexpected(org.error());
+  ConversationView view{c, org->name, {}};
+  view.messages.reserve(messages->size());
+  for (const Message& m : *messages) {
+    Result<SecretBytes> plain = OpenSealed(conversation_key, m.ciphertext);
+    if (!plain) return Fail(ErrorCode::kCrypto, "error.internal", "message did not open");
+    view.messages.push_back({m.author, std::string(plain->view()), m.created_at});
+  }
+  return view;
+}
+
+Result<ConversationView> Conversations::ReadAsWorker(int64_t conversation_id,
+                                                     const SecretBytes& secret_key) {
+  Result<Conversation> c = store_.FindConversationById(conversation_id);
+  if (!c) return std::unexpected(c.error());
+  if (c->expires_at <= clock_.Now()) {
+    return Fail(ErrorCode::kNotFound, "error.conversation_gone", "conversation expired");
+  }
+  Result<KeyPair> key = KeyPairFromSecret(secret_key.Clone());
+  if (!key) return std::unexpected(key.error());
+  return Decrypt(*c, *key);
+}
+
+Status Conversations::WorkerReply(int64_t conversation_id, std::string_view text) {
+  Result<std::string> valid = ValidateMessage(text);
+  if (!valid) return std::unexpected(valid.error());
+  Result<Conversation> c = store_.FindConversationById(conversation_id);
+  if (!c) return std::unexpected(c.error());
+  Result<std::string> public_key = Base64Decode(c->public_key);
+  if (!public_key) return Fail(ErrorCode::kCrypto, "error.internal", "bad conversation key");
+  const int64_t now = clock_.Now();
+  Message m;
+  m.conversation_id = c->id;
+  m.author = Author::kWorker;
+  m.ciphertext = SealTo(*public_key, *valid);
+  m.created_at = now;
+  return store_.AppendMessage(m, ConversationStatus::kWaiting, ExpiryFrom(now));
+}
+
+Status Conversations::Delete(int64_t conversation_id) {
+  return store_.DeleteConversation(conversation_id);
+}
+
+Result<std::vector<InboxEntry>> Conversations::Inbox(const StaffContext& staff,
+                                                     std::optional<ConversationStatus> status) {
+  if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id || !staff.org_key) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "inbox needs an advisor with a key");
+  }
+  return store_.Inbox(*staff.user.organisation_id, status, 500);
+}
+
+Result<Conversation> Conversations::AuthorizeAdvisor(const StaffContext& staff,
+                                                     const std::string& public_id) {
+  if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "not an advisor");
+  }
+  Result<Conversation> c = store_.FindConversationByPublicId(public_id);
+  if (!c) return std::unexpected(c.error());
+  if (c->organisation_id != *staff.user.organisation_id) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "conversation of another organisation");
+  }
+  if (!staff.org_key) {
+    return Fail(ErrorCode::kForbidden, "error.no_org_key", "advisor has no organisation key yet");
+  }
+  return c;
+}
+
+Result<ConversationView> Conversations::ReadAsAdvisor(const StaffContext& staff,
+                                                      const std::string& public_id) {
+  Result<Conversation> c = AuthorizeAdvisor(staff, public_id);
+  if (!c) return std::unexpected(c.error());
+  Result<SecretBytes> secret = OpenSealed(*staff.org_key, c->org_sealed_secret_key);
+  if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "org seal did not open");
+  Result<KeyPair> key = KeyPairFromSecret(std::move(*secret));
+  if (!key) return std::unexpected(key.error());
+  return Decrypt(*c, *key);
+}
+
+Status Conversations::AdvisorReply(const StaffContext& staff, const std::string& public_id,
+                                   std::string_view text) {
+  Result<std::string> valid = ValidateMessage(text);
+  if (!valid) return std::unexpected(valid.error());
+  Result<Conversation> c = AuthorizeAdvisor(staff, public_id);
+  if (!c) return std::unexpected(c.error());
+  Result<std::string> public_key = Base64Decode(c->public_key);
+  if (!public_key) return Fail(ErrorCode::kCrypto, "error.internal", "bad conversation key");
+  const int64_t now = clock_.Now();
+  Message m;
+  m.conversation_id = c->id;
+  m.author = Author::kAdvisor;
+  m.author_user_id = staff.user.id;
+  m.ciphertext = SealTo(*public_key, *valid);
+  m.created_at = now;
+  return store_.AppendMessage(m, ConversationStatus::kAnswered, ExpiryFrom(now));
+}
+
+Result<int64_t> Conversations::ExpireNow() {
+  return store_.DeleteExpiredConversations(clock_.Now());
+}
+
+}  // namespace vd

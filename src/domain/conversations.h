@@ -1,0 +1,111 @@
+#pragma once
+// Conversations: the anonymous worker's side and the advisor's side of one exchange.
+// Message text exists in plaintext only in memory during a request; at rest it is sealed
+// to the conversation's key pair, whose secret key is wrapped by a receipt-derived key (for
+// the worker) and sealed to the organisation's key (for its advisors). Thread-safe.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "crypto/crypto.h"
+#include "domain/argon2_gate.h"
+#include "store/store.h"
+
+namespace vd {
+
+struct ConversationPolicy {
+  PwhashParams receipt_pwhash;
+  int retention_days = 90;     // expiry after this much inactivity
+  size_t max_message_chars = 5000;
+};
+
+// The optional questions. Each value is a fixed code, "unsaid" (prefer not to say) or "".
+struct StartAnswers {
+  std::string language;     // language the worker prefers to be answered in
+  std::string age_band;     // "18-24", "25-34", "35-44", "45+"
+  std::string work_setting; // "window", "club", "private_house", "escort", "home", "online", "street", "other"
+};
+
+// Allowed codes, in display order, for forms and validation.
+const std::vector<std::string>& AgeBandCodes();
+const std::vector<std::string>& WorkSettingCodes();
+
+struct PlainMessage {
+  Author author = Author::kWorker;
+  std::string text;
+  int64_t created_at = 0;
+};
+
+struct ConversationView {
+  Conversation meta;
+  std::string organisation_name;
+  std::vector<PlainMessage> messages;
+};
+
+struct StartedConversation {
+  std::string receipt;  // 16 digits, shown once, never stored
+  int64_t conversation_id = 0;
+  SecretBytes secret_key;  // for the worker's session
+  int64_t expires_at = 0;
+};
+
+struct OpenedConversation {
+  int64_t conversation_id = 0;
+  SecretBytes secret_key;
+};
+
+// What a logged-in staff member brings to a request: who they are and, for advisors, the
+// organisation's key pair opened from their grant.
+struct StaffContext {
+  User user;
+  std::optional<KeyPair> org_key;
+};
+
+class Conversations {
+ public:
+  Conversations(Store& store, const Clock& clock, Argon2Gate& gate, std::string site_salt,
+                ConversationPolicy policy);
+
+  // Validates a message: trimmed, non-empty, valid UTF-8, no control characters, at most
+  // max_message_chars code points. Returns the normalised text.
+  Result<std::string> ValidateMessage(std::string_view text) const;
+
+  // Worker side.
+  Result<StartedConversation> Start(const std::string& organisation_slug,
+                                    std::string_view message, const std::string& ui_language,
+                                    const StartAnswers& answers);
+  // One Argon2id run; kNotFound for a receipt that opens nothing (wrong, deleted, expired).
+  Result<OpenedConversation> Open(std::string_view typed_receipt);
+  Result<ConversationView> ReadAsWorker(int64_t conversation_id, const SecretBytes& secret_key);
+  Status WorkerReply(int64_t conversation_id, std::string_view text);
+  Status Delete(int64_t conversation_id);
+
+  // Advisor side. kForbidden unless the staff member is an advisor of the conversation's
+  // organisation holding its key; kNotFound for unknown ids.
+  Result<std::vector<InboxEntry>> Inbox(const StaffContext& staff,
+                                        std::optional<ConversationStatus> status);
+  Result<ConversationView> ReadAsAdvisor(const StaffContext& staff, const std::string& public_id);
+  Status AdvisorReply(const StaffContext& staff, const std::string& public_id,
+                      std::string_view text);
+
+  // Retention: deletes conversations past their expiry. Returns how many went.
+  Result<int64_t> ExpireNow();
+
+  const ConversationPolicy& policy() const { return policy_; }
+
+ private:
+  Result<ConversationView> Decrypt(const Conversation& c, const KeyPair& conversation_key);
+  Result<Conversation> AuthorizeAdvisor(const StaffContext& staff, const std::string& public_id);
+  int64_t ExpiryFrom(int64_t now) const;
+
+  Store& store_;
+  const Clock& clock_;
+  Argon2Gate& gate_;
+  std::string site_salt_;
+  ConversationPolicy policy_;
+};
+
+}  // namespace vd

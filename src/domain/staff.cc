@@ -1,0 +1,227 @@
+#include "domain/staff.h"
+
+#include <algorithm>
+
+#include "crypto/totp.h"
+
+namespace vd {
+namespace {
+
+bool ValidUsername(std::string_view u) {
+  if (u.size() < 3 || u.size() > 64) return false;
+  return std::ranges::all_of(u, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+auto BadLogin() {
+  return Fail(ErrorCode::kUnauthorized, "error.login_failed", "login failed");
+}
+
+}  // namespace
+
+Staff::Staff(Store& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy)
+    : store_(store), clock_(clock), gate_(gate), policy_(policy) {}
+
+Result<int64_t> Staff::CreateOrganisation(const std::string& slug, const std::string& name) {
+  if (!ValidUsername(slug) || name.empty() || name.size() > 200) {
+    return Fail(ErrorCode::kInvalidInput, "error.bad_form", "bad organisation slug or name");
+  }
+  Organisation org;
+  org.slug = slug;
+  org.name = name;
+  return store_.InsertOrganisation(org);
+}
+
+Status Staff::GrantOrgKey(int64_t organisation_id, const User& user, const KeyPair& org_key) {
+  Result<std::string> user_public = Base64Decode(user.public_key);
+  if (!user_public) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
+  OrgKeyGrant grant;
+  grant.organisation_id = organisation_id;
+  grant.user_id = user.id;
+  grant.sealed_org_secret_key = SealTo(*user_public, org_key.secret_key.view());
+  return store_.UpsertOrgKeyGrant(grant);
+}
+
+Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
+  if (!ValidUsername(request.username)) {
+    return Fail(ErrorCode::kInvalidInput, "error.bad_username", "bad username");
+  }
+  if (request.password.size() < policy_.min_password_length || request.password.size() > 1024) {
+    return Fail(ErrorCode::kInvalidInput, "error.weak_password", "password length");
+  }
+  std::optional<Organisation> org;
+  if (request.role == Role::kAdvisor || request.role == Role::kCoordinator) {
+    Result<Organisation> found = store_.FindOrganisationBySlug(request.organisation_slug);
+    if (!found) {
+      return Fail(ErrorCode::kInvalidInput, "error.choose_organisation", "unknown organisation");
+    }
+    org = std::move(*found);
+  }
+
+  const std::string salt = NewSalt();
+  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
+    Result<Argon2Gate::Slot> slot = gate_.Acquire();
+    if (!slot) return std::unexpected(slot.error());
+    return DerivePasswordKeys(request.password, salt, policy_.password_pwhash);
+  }();
+  if (!pw) return std::unexpected(pw.error());
+
+  KeyPair user_key = GenerateKeyPair();
+  RecoveryKey recovery = NewRecoveryKey();
+  User user;
+  user.username = request.username;
+  user.role = request.role;
+  if (org) user.organisation_id = org->id;
+  user.pw_salt = Base64Encode(salt);
+  user.pw_verifier = Base64Encode(pw->verifier);
+  user.public_key = Base64Encode(user_key.public_key);
+  user.wrapped_secret_key = Wrap(pw->wrap_key, user_key.secret_key.view());
+  user.recovery_wrapped_secret_key = Wrap(recovery.wrap_key, user_key.secret_key.view());
+  user.created_at = clock_.Now();
+  CreatedUser created;
+  if (request.enroll_totp) {
+    SecretBytes totp = NewTotpSecret();
+    user.wrapped_totp_secret = Wrap(pw->wrap_key, totp.view());
+    user.totp_enabled = true;
+    created.totp_base32 = TotpSecretBase32(totp);
+  }
+  Result<int64_t> id = store_.InsertUser(user);
+  if (!id) {
+    if (id.error().code == ErrorCode::kConflict) {
+      return Fail(ErrorCode::kConflict, "error.username_taken", "username taken");
+    }
+    return std::unexpected(id.error());
+  }
+  user.id = *id;
+  created.id = *id;
+  created.recovery_key = recovery.display;
+
+  // The first advisor of an organisation creates its key pair. Later advisors are granted
+  // the key by the next colleague who logs in (see Context), since only they can open it.
+  if (org && user.role == Role::kAdvisor && org->public_key.empty()) {
+    KeyPair org_key = GenerateKeyPair();
+    if (auto s = GrantOrgKey(org->id, user, org_key); !s) return std::unexpected(s.error());
+    if (auto s = store_.SetOrganisationPublicKey(org->id, Base64Encode(org_key.public_key)); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  return created;
+}
+
+Status Staff::RegisterFailure(const User& user) {
+  const int64_t failures = user.failed_logins + 1;
+  int64_t locked_until = 0;
+  if (failures >= policy_.failures_before_lock) {
+    const int64_t doublings = std::min<int64_t>(failures - policy_.failures_before_lock, 20);
+    const int64_t lock = std::min(policy_.base_lock_seconds << doublings, policy_.max_lock_seconds);
+    locked_until = clock_.Now() + lock;
+  }
+  return store_.RecordLoginFailure(user.id, failures, locked_until);
+}
+
+Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view password,
+                                  std::string_view totp_code) {
+  if (password.size() > 1024) return BadLogin();
+  Result<User> user = store_.FindUserByUsername(std::string(username));
+  if (!user && user.error().code != ErrorCode::kNotFound) return std::unexpected(user.error());
+
+  const int64_t now = clock_.Now();
+  if (user && user->locked_until > now) {
+    return Fail(ErrorCode::kLocked, "error.account_locked", "account locked");
+  }
+  // Hash even for unknown users so timing does not tell which usernames exist.
+  const std::string salt = user ? Base64Decode(user->pw_salt).value_or(NewSalt()) : NewSalt();
+  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
+    Result<Argon2Gate::Slot> slot = gate_.Acquire();
+    if (!slot) return std::unexpected(slot.error());
+    return DerivePasswordKeys(password, salt, policy_.password_pwhash);
+  }();
+  if (!pw) return std::unexpected(pw.error());
+  if (!user || user->disabled) return BadLogin();
+
+  const std::string stored_verifier = Base64Decode(user->pw_verifier).value_or("");
+  if (!ConstantTimeEqual(stored_verifier, pw->verifier)) {
+    if (auto s = RegisterFailure(*user); !s) return std::unexpected(s.error());
+    return BadLogin();
+  }
+
+  LoginOutcome outcome;
+  outcome.user = *user;
+  if (!user->totp_enabled) {
+    outcome.stage = LoginStage::kNeedsTotpEnrolment;
+    outcome.wrap_key = std::move(pw->wrap_key);
+    return outcome;
+  }
+  Result<SecretBytes> totp = Unwrap(pw->wrap_key, user->wrapped_totp_secret);
+  if (!totp) return Fail(ErrorCode::kCrypto, "error.internal", "totp secret did not open");
+  std::optional<int64_t> step = VerifyTotp(*totp, totp_code, now);
+  if (!step) {
+    if (auto s = RegisterFailure(*user); !s) return std::unexpected(s.error());
+    return BadLogin();
+  }
+  if (Status advanced = store_.AdvanceTotpStep(user->id, *step); !advanced) {
+    if (advanced.error().code != ErrorCode::kConflict) return std::unexpected(advanced.error());
+    if (auto s = RegisterFailure(*user); !s) return std::unexpected(s.error());
+    return Fail(ErrorCode::kUnauthorized, "error.totp_reused", "totp code replayed");
+  }
+  Result<SecretBytes> secret = Unwrap(pw->wrap_key, user->wrapped_secret_key);
+  if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
+  if (auto s = store_.RecordLoginSuccess(user->id); !s) return std::unexpected(s.error());
+  outcome.stage = LoginStage::kLoggedIn;
+  outcome.user_secret_key = std::move(*secret);
+  return outcome;
+}
+
+Result<SecretBytes> Staff::CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
+                                             const SecretBytes& totp_secret,
+                                             std::string_view code) {
+  Result<User> user = store_.FindUserById(user_id);
+  if (!user) return std::unexpected(user.error());
+  std::optional<int64_t> step = VerifyTotp(totp_secret, code, clock_.Now());
+  if (!step) return Fail(ErrorCode::kInvalidInput, "error.totp_wrong", "enrolment code wrong");
+  Result<SecretBytes> secret = Unwrap(wrap_key, user->wrapped_secret_key);
+  if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
+  if (auto s = store_.SetTotpSecret(user_id, Wrap(wrap_key, totp_secret.view())); !s) {
+    return std::unexpected(s.error());
+  }
+  if (auto s = store_.AdvanceTotpStep(user_id, *step); !s) return std::unexpected(s.error());
+  if (auto s = store_.RecordLoginSuccess(user_id); !s) return std::unexpected(s.error());
+  return secret;
+}
+
+Result<StaffContext> Staff::Context(int64_t user_id, const SecretBytes& user_secret_key,
+                                    Colleagues colleagues) {
+  Result<User> user = store_.FindUserById(user_id);
+  if (!user) return std::unexpected(user.error());
+  if (user->disabled) return Fail(ErrorCode::kUnauthorized, "error.session_expired", "disabled");
+  StaffContext ctx{*user, std::nullopt};
+  if (user->role != Role::kAdvisor || !user->organisation_id) return ctx;
+
+  Result<OrgKeyGrant> grant = store_.FindOrgKeyGrant(*user->organisation_id, user->id);
+  if (!grant) {
+    if (grant.error().code == ErrorCode::kNotFound) return ctx;  // waiting for a colleague
+    return std::unexpected(grant.error());
+  }
+  Result<KeyPair> me = KeyPairFromSecret(user_secret_key.Clone());
+  if (!me) return std::unexpected(me.error());
+  Result<SecretBytes> org_secret = OpenSealed(*me, grant->sealed_org_secret_key);
+  if (!org_secret) return Fail(ErrorCode::kCrypto, "error.internal", "grant did not open");
+  Result<KeyPair> org_key = KeyPairFromSecret(std::move(*org_secret));
+  if (!org_key) return std::unexpected(org_key.error());
+
+  if (colleagues == Colleagues::kGrantWaiting) {
+    Result<std::vector<User>> waiting = store_.UsersWithoutGrant(*user->organisation_id);
+    if (!waiting) return std::unexpected(waiting.error());
+    for (const User& colleague : *waiting) {
+      if (colleague.role != Role::kAdvisor || colleague.disabled) continue;
+      if (auto s = GrantOrgKey(*user->organisation_id, colleague, *org_key); !s) {
+        return std::unexpected(s.error());
+      }
+    }
+  }
+  ctx.org_key = std::move(*org_key);
+  return ctx;
+}
+
+}  // namespace vd

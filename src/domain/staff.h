@@ -1,0 +1,81 @@
+#pragma once
+// Staff accounts: creation (with the advisor's key pair and recovery key), login with
+// password + TOTP, lockout with back-off, TOTP enrolment and the per-request context that
+// opens the organisation key. Thread-safe. Errors never say whether a username exists.
+
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "crypto/crypto.h"
+#include "domain/argon2_gate.h"
+#include "domain/conversations.h"
+#include "store/store.h"
+
+namespace vd {
+
+struct StaffPolicy {
+  PwhashParams password_pwhash;
+  int64_t failures_before_lock = 5;
+  int64_t base_lock_seconds = 60;     // doubled for every further failure
+  int64_t max_lock_seconds = 3600;
+  size_t min_password_length = 12;
+};
+
+struct NewUser {
+  std::string username;
+  std::string password;
+  Role role = Role::kAdvisor;
+  std::string organisation_slug;  // required for advisors and coordinators
+  bool enroll_totp = false;       // CLI and demo: enrol now and return the secret
+};
+
+struct CreatedUser {
+  int64_t id = 0;
+  std::string recovery_key;  // shown once
+  std::string totp_base32;   // only when enroll_totp
+};
+
+enum class LoginStage { kLoggedIn, kNeedsTotpEnrolment };
+
+struct LoginOutcome {
+  LoginStage stage = LoginStage::kLoggedIn;
+  User user;
+  SecretBytes user_secret_key;  // kLoggedIn: the staff member's X25519 secret key
+  SecretBytes wrap_key;         // kNeedsTotpEnrolment: the password wrap key, to finish enrolling
+};
+
+class Staff {
+ public:
+  Staff(Store& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy);
+
+  Result<int64_t> CreateOrganisation(const std::string& slug, const std::string& name);
+  Result<CreatedUser> CreateUser(const NewUser& request);
+
+  // Checks password and (once enrolled) the TOTP code. Wrong credentials of any kind count
+  // toward the lockout; a locked account is refused before any hashing.
+  Result<LoginOutcome> Login(std::string_view username, std::string_view password,
+                             std::string_view totp_code);
+  // Finishes enrolment: checks `code` against the new secret, stores the secret wrapped under
+  // the password key and returns the user's secret key (now fully logged in).
+  Result<SecretBytes> CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
+                                        const SecretBytes& totp_secret, std::string_view code);
+
+  // The staff context for a request. For advisors, opens the organisation key from their
+  // grant; with kGrantWaiting (done at login) also grants it to colleagues still waiting.
+  enum class Colleagues { kLeave, kGrantWaiting };
+  Result<StaffContext> Context(int64_t user_id, const SecretBytes& user_secret_key,
+                               Colleagues colleagues = Colleagues::kLeave);
+
+ private:
+  Status RegisterFailure(const User& user);
+  Status GrantOrgKey(int64_t organisation_id, const User& user, const KeyPair& org_key);
+
+  Store& store_;
+  const Clock& clock_;
+  Argon2Gate& gate_;
+  StaffPolicy policy_;
+};
+
+}  // namespace vd

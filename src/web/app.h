@@ -1,0 +1,59 @@
+#pragma once
+// WebApp: every route of the service, the role each needs (declared where it is
+// registered), sessions, CSRF, security headers and error pages. Handle() is the HTTP
+// server's handler and is thread-safe. Nothing it logs names a person: no address, no user
+// agent, no receipt, no message text, no query string.
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "domain/argon2_gate.h"
+#include "domain/conversations.h"
+#include "domain/staff.h"
+#include "i18n/i18n.h"
+#include "store/store.h"
+#include "web/http.h"
+#include "web/sessions.h"
+#include "web/throttle.h"
+
+namespace vd {
+
+struct SiteConfig {
+  std::string neutral_title = "Info";                 // <title> of every worker page
+  std::string exit_url = "https://www.google.com/";   // where the quick exit goes
+  std::string templates_dir;
+  std::string static_dir;
+  SessionPolicy sessions;
+  BucketSpec receipt_per_client{5, 1.0 / 12};   // 5 at once, then one per 12 s
+  BucketSpec receipt_global{200, 20};
+  BucketSpec login_per_client{10, 1.0 / 30};
+  BucketSpec login_global{100, 5};
+  BucketSpec start_per_client{10, 1.0 / 30};    // new conversations
+  BucketSpec start_global{300, 10};
+};
+
+struct WebDeps {
+  Store& store;
+  const Clock& clock;
+  const Catalogs& catalogs;
+  Conversations& conversations;
+  Staff& staff;
+};
+
+class WebApp {
+ public:
+  static Result<std::unique_ptr<WebApp>> Create(WebDeps deps, SiteConfig config);
+  ~WebApp();
+
+  Response Handle(const Request& request);
+  // The page for the HTTP server's own refusals (bad request, too large, overloaded...).
+  Response Refuse(const Request& request, ErrorCode code);
+
+ private:
+  struct Impl;
+  explicit WebApp(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vd
