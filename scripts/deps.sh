@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vertrouwd builds and tests with. Nothing else is fetched.
+# Run as root. Skips apt entirely when everything is already there.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config ccache gettext
+  libboost1.81-dev libboost-url1.81-dev libboost-locale1.81-dev
+  libsoci-dev libsqlite3-dev libpq-dev postgresql
+  libsodium-dev liboath-dev libqrencode-dev
+  libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libcmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "Installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

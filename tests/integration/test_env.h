@@ -1,0 +1,45 @@
+#pragma once
+// Shared set-up for integration tests: a temporary data folder, a fresh database on the
+// requested backend (SQLite file, or a new database on the PostgreSQL server started by
+// tests/pg/with_postgres.sh), and a running server on a loopback port with a fake clock.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "app/runtime.h"
+#include "core/clock.h"
+
+namespace vd::testing {
+
+enum class Backend { kSqlite, kPostgres };
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
+
+// The database URL for a fresh, empty database, or "" (after GTEST_SKIP/ADD_FAILURE) when
+// PostgreSQL is asked for but not available.
+std::string FreshDatabase(Backend backend, const std::string& data_dir, std::string* pg_dbname);
+
+struct TestServer {
+  std::string data_dir;
+  std::string database_url;
+  std::string pg_dbname;
+  FakeClock clock{1798761600};  // 2027-01-01T00:00:00Z
+  Config config;
+  std::unique_ptr<Runtime> runtime;
+  uint16_t port = 0;
+  std::shared_ptr<std::ostringstream> log;  // everything the server logged
+
+  // Returns false (with a test failure or skip recorded) if the server could not start.
+  bool Start(Backend backend);
+  ~TestServer();
+};
+
+// Creates an organisation and returns nothing; aborts the test on failure.
+void AddOrganisation(Runtime& rt, const std::string& slug, const std::string& name);
+// Creates a staff member with TOTP enrolled; returns the base32 TOTP secret.
+std::string AddStaff(Runtime& rt, const std::string& username, const std::string& password,
+                     Role role, const std::string& org);
+
+}  // namespace vd::testing
