@@ -1,4 +1,5 @@
 #include "web/app.h"
+#include "web/app_internal.h"
 
 #include <spdlog/spdlog.h>
 
@@ -18,14 +19,6 @@
 
 namespace vd {
 
-namespace mustache = kainjow::mustache;
-
-namespace {
-
-constexpr std::string_view kCsp =
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 std::string Replace(std::string text, std::string_view from, std::string_view to) {
   for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
     text.replace(pos, from.size(), to);
@@ -33,116 +26,13 @@ std::string Replace(std::string text, std::string_view from, std::string_view to
   return text;
 }
 
-// Who may use a route. Declared where the route is registered; checked before the handler.
-struct Access {
-  enum class Kind { kPublic, kWorker, kStaffEnrolling, kStaff };
-  Kind kind = Kind::kPublic;
-  std::vector<Role> roles;  // kStaff: roles allowed
+namespace {
 
-  static Access Public() { return {Kind::kPublic, {}}; }
-  static Access Worker() { return {Kind::kWorker, {}}; }
-  static Access Enrolling() { return {Kind::kStaffEnrolling, {}}; }
-  static Access Staff(std::vector<Role> roles) { return {Kind::kStaff, std::move(roles)}; }
-};
-
-struct StaticFile {
-  std::string content_type;
-  std::string body;
-};
+constexpr std::string_view kCsp =
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 }  // namespace
-
-// Everything one request carries through the pipeline.
-struct Ctx {
-  const Request& req;
-  std::string lang;
-  std::string csrf;
-  std::vector<std::string> cookies;  // Set-Cookie values to send
-  FormFields form;
-  std::map<std::string, std::string> params;
-  std::optional<ActiveSession> session;
-  std::optional<StaffContext> staff;
-};
-
-using RouteFn = std::function<Response(Ctx&)>;
-
-struct Route {
-  std::string method;
-  std::vector<std::string> segments;  // "{name}" captures one segment
-  std::string pattern;                // for logs
-  Access access;
-  RouteFn fn;
-};
-
-struct WebApp::Impl {
-  Impl(WebDeps d, SiteConfig c)
-      : deps(d),
-        config(std::move(c)),
-        sessions(d.store, d.clock, config.sessions),
-        receipt_throttle(d.clock, config.receipt_per_client, config.receipt_global),
-        login_throttle(d.clock, config.login_per_client, config.login_global),
-        start_throttle(d.clock, config.start_per_client, config.start_global) {}
-
-  WebDeps deps;
-  SiteConfig config;
-  Sessions sessions;
-  Throttle receipt_throttle;
-  Throttle login_throttle;
-  Throttle start_throttle;
-  std::string csrf_key;
-  std::map<std::string, std::string, std::less<>> templates;
-  std::map<std::string, StaticFile, std::less<>> static_files;
-  std::vector<Route> routes;
-
-  // --- set-up -------------------------------------------------------------------------
-  Status LoadFiles();
-  void RegisterRoutes();
-  void Add(std::string method, std::string pattern, Access access, RouteFn fn);
-  void Get(std::string pattern, Access access, RouteFn fn) {
-    Add("GET", std::move(pattern), std::move(access), std::move(fn));
-  }
-  void Post(std::string pattern, Access access, RouteFn fn) {
-    Add("POST", std::move(pattern), std::move(access), std::move(fn));
-  }
-
-  // --- pipeline -----------------------------------------------------------------------
-  Response Dispatch(Ctx& ctx, const Route*& matched);
-  Status CheckAccess(Ctx& ctx, const Access& access);
-  void Secure(Response& res, bool is_static) const;
-  std::string Lang(const Request& req, std::vector<std::string>& cookies) const;
-
-  // --- rendering ----------------------------------------------------------------------
-  std::string T(const Ctx& ctx, std::string_view msgid) const {
-    return deps.catalogs.Translate(ctx.lang, msgid);
-  }
-  mustache::data Base(const Ctx& ctx, bool staff_page) const;
-  Response Render(Ctx& ctx, std::string_view name, mustache::data data, bool staff_page = false,
-                  unsigned status = 200);
-  Response ErrorPage(Ctx& ctx, const Error& error);
-  Response Redirect(Ctx& ctx, std::string_view location) const;
-
-  // --- handlers -----------------------------------------------------------------------
-  Response Home(Ctx& ctx);
-  Response Languages(Ctx& ctx);
-  Response Help(Ctx& ctx);
-  Response StartForm(Ctx& ctx, const Error* error = nullptr);
-  Response StartPost(Ctx& ctx);
-  Response OpenForm(Ctx& ctx, const Error* error = nullptr);
-  Response OpenPost(Ctx& ctx);
-  Response WorkerConversation(Ctx& ctx, const Error* error = nullptr);
-  Response WorkerReply(Ctx& ctx);
-  Response WorkerDelete(Ctx& ctx);
-  Response WorkerClose(Ctx& ctx);
-  Response Exit(Ctx& ctx);
-  Response StaffLoginForm(Ctx& ctx, const Error* error = nullptr);
-  Response StaffLoginPost(Ctx& ctx);
-  Response StaffEnrolForm(Ctx& ctx, const Error* error = nullptr);
-  Response StaffEnrolPost(Ctx& ctx);
-  Response StaffHome(Ctx& ctx);
-  Response StaffConversation(Ctx& ctx, const Error* error = nullptr);
-  Response StaffReply(Ctx& ctx);
-  Response StaffLogout(Ctx& ctx);
-};
 
 // ---------------------------------------------------------------------------------------
 // Set-up
@@ -747,7 +637,7 @@ Response WebApp::Impl::StaffEnrolForm(Ctx& ctx, const Error* error) {
   if (!user) return ErrorPage(ctx, user.error());
   mustache::data d;
   const std::string uri = OtpauthUri("vertrouwd", user->username, totp);
-  d.set("qr", QrSvg(uri));
+  d.set("qr", QrSvg(uri, T(ctx, "QR code for your authenticator app")));
   std::string secret = TotpSecretBase32(totp);
   std::string grouped;
   for (size_t i = 0; i < secret.size(); ++i) {

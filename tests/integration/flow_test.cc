@@ -180,3 +180,54 @@ INSTANTIATE_TEST_SUITE_P(Backends, FlowTest,
 
 }  // namespace
 }  // namespace vd::testing
+
+namespace vd::testing {
+namespace {
+
+TEST(EnrolmentTest, FirstLoginShowsAQrCodeAndTheConfirmedCodeLogsIn) {
+  TestServer server;
+  if (!server.Start(Backend::kSqlite)) return;
+  AddOrganisation(*server.runtime, "dehaven", "De Haven");
+  NewUser u{"new.advisor", "a long enough password", Role::kAdvisor, "dehaven", false};
+  ASSERT_TRUE(server.runtime->staff().CreateUser(u).has_value());
+  auto port = server.runtime->Start();
+  ASSERT_TRUE(port.has_value());
+  Client c(*port);
+  c.extra_headers["Accept-Language"] = "en";
+  c.Get("/staff/login");
+  HttpResult r = c.Post("/staff/login", {{"csrf", c.csrf}, {"username", "new.advisor"},
+                                         {"password", "a long enough password"}, {"code", ""}});
+  ASSERT_EQ(r.status, 303);
+  ASSERT_EQ(r.Header("location"), "/staff/enrol");
+  EXPECT_EQ(c.Get("/staff").status, 303);  // not logged in until the code is confirmed
+  HttpResult page = c.Get("/staff/enrol");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<svg"), std::string::npos);
+  EXPECT_NE(page.body.find("aria-label=\"QR code for your authenticator app\""), std::string::npos);
+  std::string secret = Extract(page.body, "<code>([A-Z2-7 ]+)</code>");
+  std::erase(secret, ' ');
+  auto key = TotpSecretFromBase32(secret);
+  ASSERT_TRUE(key.has_value()) << page.body;
+  EXPECT_EQ(c.Post("/staff/enrol", {{"csrf", c.csrf}, {"code", "000000"}}).status, 400);
+  r = c.Post("/staff/enrol", {{"csrf", c.csrf}, {"code", TotpCode(*key, server.clock.Now())}});
+  ASSERT_EQ(r.status, 303);
+  EXPECT_EQ(r.Header("location"), "/staff");
+  EXPECT_EQ(c.Get("/staff").status, 200);
+  // The next login needs the code, and the same code cannot be used twice.
+  Client again(*port);
+  again.extra_headers["Accept-Language"] = "en";
+  again.Get("/staff/login");
+  r = again.Post("/staff/login", {{"csrf", again.csrf}, {"username", "new.advisor"},
+                                  {"password", "a long enough password"},
+                                  {"code", TotpCode(*key, server.clock.Now())}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("already used"), std::string::npos) << r.body;
+  server.clock.Advance(30);
+  r = again.Post("/staff/login", {{"csrf", again.csrf}, {"username", "new.advisor"},
+                                  {"password", "a long enough password"},
+                                  {"code", TotpCode(*key, server.clock.Now())}});
+  EXPECT_EQ(r.status, 303);
+}
+
+}  // namespace
+}  // namespace vd::testing

@@ -1,0 +1,132 @@
+#pragma once
+// Internals of WebApp shared by the .cc files that implement its pages (app.cc and one
+// file per area, e.g. contact records). Not for use outside src/web. Handlers are Impl
+// methods; each area declares its handlers here and registers its routes in
+// Impl::RegisterRoutes, where the role every route needs is stated.
+
+#include <functional>
+#include <kainjow/mustache.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "web/app.h"
+
+namespace vd {
+
+namespace mustache = kainjow::mustache;
+
+std::string Replace(std::string text, std::string_view from, std::string_view to);
+
+// Who may use a route. Declared where the route is registered; checked before the handler.
+struct Access {
+  enum class Kind { kPublic, kWorker, kStaffEnrolling, kStaff };
+  Kind kind = Kind::kPublic;
+  std::vector<Role> roles;  // kStaff: roles allowed
+
+  static Access Public() { return {Kind::kPublic, {}}; }
+  static Access Worker() { return {Kind::kWorker, {}}; }
+  static Access Enrolling() { return {Kind::kStaffEnrolling, {}}; }
+  static Access Staff(std::vector<Role> roles) { return {Kind::kStaff, std::move(roles)}; }
+};
+
+struct StaticFile {
+  std::string content_type;
+  std::string body;
+};
+
+// Everything one request carries through the pipeline.
+struct Ctx {
+  const Request& req;
+  std::string lang;
+  std::string csrf;
+  std::vector<std::string> cookies;  // Set-Cookie values to send
+  FormFields form;
+  std::map<std::string, std::string> params;
+  std::optional<ActiveSession> session;
+  std::optional<StaffContext> staff;
+};
+
+using RouteFn = std::function<Response(Ctx&)>;
+
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;  // "{name}" captures one segment
+  std::string pattern;                // for logs
+  Access access;
+  RouteFn fn;
+};
+
+struct WebApp::Impl {
+  Impl(WebDeps d, SiteConfig c)
+      : deps(d),
+        config(std::move(c)),
+        sessions(d.store, d.clock, config.sessions),
+        receipt_throttle(d.clock, config.receipt_per_client, config.receipt_global),
+        login_throttle(d.clock, config.login_per_client, config.login_global),
+        start_throttle(d.clock, config.start_per_client, config.start_global) {}
+
+  WebDeps deps;
+  SiteConfig config;
+  Sessions sessions;
+  Throttle receipt_throttle;
+  Throttle login_throttle;
+  Throttle start_throttle;
+  std::string csrf_key;
+  std::map<std::string, std::string, std::less<>> templates;
+  std::map<std::string, StaticFile, std::less<>> static_files;
+  std::vector<Route> routes;
+
+  // --- set-up -------------------------------------------------------------------------
+  Status LoadFiles();
+  void RegisterRoutes();
+  void Add(std::string method, std::string pattern, Access access, RouteFn fn);
+  void Get(std::string pattern, Access access, RouteFn fn) {
+    Add("GET", std::move(pattern), std::move(access), std::move(fn));
+  }
+  void Post(std::string pattern, Access access, RouteFn fn) {
+    Add("POST", std::move(pattern), std::move(access), std::move(fn));
+  }
+
+  // --- pipeline -----------------------------------------------------------------------
+  Response Dispatch(Ctx& ctx, const Route*& matched);
+  Status CheckAccess(Ctx& ctx, const Access& access);
+  void Secure(Response& res, bool is_static) const;
+  std::string Lang(const Request& req, std::vector<std::string>& cookies) const;
+
+  // --- rendering ----------------------------------------------------------------------
+  std::string T(const Ctx& ctx, std::string_view msgid) const {
+    return deps.catalogs.Translate(ctx.lang, msgid);
+  }
+  mustache::data Base(const Ctx& ctx, bool staff_page) const;
+  Response Render(Ctx& ctx, std::string_view name, mustache::data data, bool staff_page = false,
+                  unsigned status = 200);
+  Response ErrorPage(Ctx& ctx, const Error& error);
+  Response Redirect(Ctx& ctx, std::string_view location) const;
+
+  // --- handlers -----------------------------------------------------------------------
+  Response Home(Ctx& ctx);
+  Response Languages(Ctx& ctx);
+  Response Help(Ctx& ctx);
+  Response StartForm(Ctx& ctx, const Error* error = nullptr);
+  Response StartPost(Ctx& ctx);
+  Response OpenForm(Ctx& ctx, const Error* error = nullptr);
+  Response OpenPost(Ctx& ctx);
+  Response WorkerConversation(Ctx& ctx, const Error* error = nullptr);
+  Response WorkerReply(Ctx& ctx);
+  Response WorkerDelete(Ctx& ctx);
+  Response WorkerClose(Ctx& ctx);
+  Response Exit(Ctx& ctx);
+  Response StaffLoginForm(Ctx& ctx, const Error* error = nullptr);
+  Response StaffLoginPost(Ctx& ctx);
+  Response StaffEnrolForm(Ctx& ctx, const Error* error = nullptr);
+  Response StaffEnrolPost(Ctx& ctx);
+  Response StaffHome(Ctx& ctx);
+  Response StaffConversation(Ctx& ctx, const Error* error = nullptr);
+  Response StaffReply(Ctx& ctx);
+  Response StaffLogout(Ctx& ctx);
+};
+
+
+}  // namespace vd
