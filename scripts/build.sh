@@ -5,5 +5,7 @@ cd "$(dirname "$0")/.."
 dir=${1:-build}
 shift || true
 jobs=$(nproc)
+# Share ccache hits between build folders (debug info would otherwise pin the folder).
+export CCACHE_NOHASHDIR=true
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build "$dir" -j "$jobs"

@@ -9,6 +9,8 @@ packages=(
   libsodium-dev liboath-dev libqrencode-dev
   libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libcmark-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nginx openssl curl wrk
+  clang-16 libclang-rt-16-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -23,6 +23,7 @@ Config DefaultConfig() {
   Config c;
   c.site.templates_dir = std::string(VD_SHARE_DIR) + "/templates";
   c.site.static_dir = std::string(VD_SHARE_DIR) + "/static";
+  c.site.help_dir = std::string(VD_SHARE_DIR) + "/data/help";
   c.locale_dir = VD_LOCALE_DIR;
   return c;
 }
@@ -46,9 +47,13 @@ Status Read(const toml::table& t, std::string_view key, T& out) {
     if (!v) return Bad(std::string(key) + " must be true or false");
     out = *v;
   } else {
-    auto v = n->value<int64_t>();
-    if (!v || *v < 0 || *v > (int64_t{1} << 40)) return Bad(std::string(key) + " must be a number");
-    out = static_cast<T>(*v);
+    // Integers only: toml++'s value<int64_t>() converts a float by a plain cast, which is
+    // undefined for 1e300 (found by fuzz_config).
+    const toml::value<int64_t>* v = n->as_integer();
+    if (!v || v->get() < 0 || v->get() > (int64_t{1} << 40)) {
+      return Bad(std::string(key) + " must be a number");
+    }
+    out = static_cast<T>(v->get());
   }
   return {};
 }
@@ -82,8 +87,9 @@ Status ApplyTomlText(std::string_view text, Config& c) {
   if (auto t = section("server"); !t) {
     return std::unexpected(t.error());
   } else if (*t) {
-    VD_TRY(CheckKeys(**t, "server", {"listen", "io_threads", "worker_threads"}));
+    VD_TRY(CheckKeys(**t, "server", {"listen", "metrics_listen", "io_threads", "worker_threads"}));
     VD_TRY(Read(**t, "listen", c.listen));
+    VD_TRY(Read(**t, "metrics_listen", c.metrics_listen));
     VD_TRY(Read(**t, "io_threads", c.io_threads));
     VD_TRY(Read(**t, "worker_threads", c.worker_threads));
   }
@@ -109,7 +115,9 @@ Status ApplyTomlText(std::string_view text, Config& c) {
     return std::unexpected(t.error());
   } else if (*t) {
     VD_TRY(CheckKeys(**t, "site", {"neutral_title", "exit_url", "secure_cookies", "retention_days",
-                                   "default_language", "templates_dir", "static_dir", "locale_dir"}));
+                                   "default_language", "templates_dir", "static_dir", "locale_dir",
+                                   "help_dir", "trusted_proxy"}));
+    VD_TRY(Read(**t, "trusted_proxy", c.site.trusted_proxy));
     VD_TRY(Read(**t, "neutral_title", c.site.neutral_title));
     VD_TRY(Read(**t, "exit_url", c.site.exit_url));
     VD_TRY(Read(**t, "secure_cookies", c.site.sessions.secure_cookies));
@@ -117,6 +125,7 @@ Status ApplyTomlText(std::string_view text, Config& c) {
     VD_TRY(Read(**t, "default_language", c.default_language));
     VD_TRY(Read(**t, "templates_dir", c.site.templates_dir));
     VD_TRY(Read(**t, "static_dir", c.site.static_dir));
+    VD_TRY(Read(**t, "help_dir", c.site.help_dir));
     VD_TRY(Read(**t, "locale_dir", c.locale_dir));
     if (c.retention_days < 1 || c.retention_days > 3650) return Bad("retention_days out of range");
     if (!c.site.exit_url.starts_with("https://") && !c.site.exit_url.starts_with("http://")) {
@@ -146,6 +155,7 @@ Status ApplyTomlFile(const std::string& path, Config& c) {
 
 Status ApplyEnvironment(Config& c) {
   if (const char* v = std::getenv("VERTROUWD_LISTEN")) c.listen = v;
+  if (const char* v = std::getenv("VERTROUWD_METRICS_LISTEN")) c.metrics_listen = v;
   if (const char* v = std::getenv("VERTROUWD_DATA")) c.data_dir = v;
   if (const char* v = std::getenv("VERTROUWD_DATABASE")) c.database = v;
   if (const char* v = std::getenv("VERTROUWD_LOG_LEVEL")) c.log_level = v;

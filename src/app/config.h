@@ -13,6 +13,7 @@ namespace vd {
 
 struct Config {
   std::string listen = "127.0.0.1:8080";
+  std::string metrics_listen = "127.0.0.1:9102";  // /metrics and /healthz; "" disables
   int io_threads = 1;
   int worker_threads = 4;
   std::string data_dir = "./data";

@@ -42,6 +42,10 @@ TEST(ConfigTest, RejectsTyposBadTypesAndSyntax) {
   EXPECT_FALSE(ApplyTomlText("[site]\nretention_days = 0\n", c));
   EXPECT_FALSE(ApplyTomlText("[server\n", c));
   EXPECT_FALSE(ApplyTomlText("server = 3\n", c));
+  // Found by fuzz_config: a float where a whole number belongs was cast (undefined for 1e300).
+  EXPECT_FALSE(ApplyTomlText("[crypto]\nargon2_ops = 1e300\n", c));
+  EXPECT_FALSE(ApplyTomlText("[crypto]\nargon2_ops = 2.5\n", c));
+  EXPECT_FALSE(ApplyTomlText("[site]\nretention_days = -1e19\n", c));
 }
 
 TEST(ConfigTest, ListenParsing) {

@@ -1,6 +1,6 @@
-// vertrouwd: the command line. Subcommands: serve, demo, init, user add, migrate, totp,
-// version. Configuration: defaults < TOML file (--config or VERTROUWD_CONFIG) < environment
-// < flags.
+// vertrouwd: the command line. Subcommands: serve, demo, init, user add, migrate, backup,
+// restore, totp, version. Configuration: defaults < TOML file (--config or
+// VERTROUWD_CONFIG) < environment < flags.
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -14,7 +14,9 @@
 
 #include "app/config.h"
 #include "app/runtime.h"
+#include "domain/audit.h"
 #include "crypto/totp.h"
+#include "store/backup.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.0.0"
@@ -115,6 +117,13 @@ int main(int argc, char** argv) {
   user_add->add_option("--username", new_username, "Login name (a-z 0-9 . _ -)")->required();
   user_add->add_option("--role", new_role, "advisor | coordinator | analyst | admin");
   user_add->add_option("--org", new_org, "Organisation slug (advisors and coordinators)");
+  CLI::App* user_recover = user->add_subcommand(
+      "recover", "Key recovery for a staff member who lost the password: reads the recovery key "
+                 "on standard input, prints a new password and a new recovery key; TOTP is set "
+                 "up again at the next login");
+  add_common(user_recover);
+  std::string recover_username;
+  user_recover->add_option("--username", recover_username, "Login name")->required();
   CLI::App* org_add = cli.add_subcommand("org", "Manage organisations")->require_subcommand(1)
                           ->add_subcommand("add", "Add an organisation");
   add_common(org_add);
@@ -122,6 +131,10 @@ int main(int argc, char** argv) {
   org_add->add_option("--slug", org_slug, "Short name used in links")->required();
   org_add->add_option("--name", org_name, "Display name")->required();
 
+  CLI::App* audit_verify = cli.add_subcommand("audit", "Audit log")->require_subcommand(1)
+                               ->add_subcommand("verify", "Check the audit log's hash chain; exits 1 "
+                                                          "and names the first broken entry");
+  add_common(audit_verify);
   CLI::App* migrate = cli.add_subcommand("migrate", "Bring the database schema up to date");
   add_common(migrate);
 
@@ -131,6 +144,18 @@ int main(int argc, char** argv) {
   totp->add_option("secret", totp_secret, "Base32 secret as printed by the demo")->required();
 
   CLI::App* version = cli.add_subcommand("version", "Print the version");
+
+  CLI::App* backup = cli.add_subcommand(
+      "backup", "Copy the SQLite database to FILE, consistently, also while the service runs "
+                "(PostgreSQL: use pg_dump, see docs/operations.md)");
+  add_common(backup);
+  std::string backup_to;
+  backup->add_option("--to", backup_to, "Backup file to create (must not exist)")->required();
+  CLI::App* restore = cli.add_subcommand(
+      "restore", "Restore a backup made by `vertrouwd backup` into a fresh data folder");
+  add_common(restore);
+  std::string restore_from;
+  restore->add_option("--from", restore_from, "Backup file")->required();
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -167,12 +192,36 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S%z %l %v");
 
+  // Before Runtime::Open: a backup must not migrate or otherwise touch the database, and a
+  // restore must find no database yet.
+  if (backup->parsed()) {
+    if (auto s = BackupSqlite(config.DatabaseUrl(), backup_to); !s) return Die(s.error());
+    std::printf("backup written to %s\n", backup_to.c_str());
+    return 0;
+  }
+  if (restore->parsed()) {
+    if (auto s = RestoreSqlite(restore_from, config.DatabaseUrl()); !s) return Die(s.error());
+    std::printf("restored into %s\n", config.DatabaseUrl().c_str());
+    return 0;
+  }
+
   SystemClock clock;
   BlockSignals();
   auto rt = Runtime::Open(config, clock);
   if (!rt) return Die(rt.error());
   Runtime& runtime = **rt;
 
+  if (audit_verify->parsed()) {
+    auto verdict = AuditLog(runtime.store(), clock).Verify();
+    if (!verdict) return Die(verdict.error());
+    if (!verdict->ok) {
+      std::printf("audit log BROKEN at entry %lld: %s\n",
+                  static_cast<long long>(verdict->first_broken), verdict->reason.c_str());
+      return 1;
+    }
+    std::printf("audit log intact: %lld entries\n", static_cast<long long>(verdict->entries));
+    return 0;
+  }
   if (migrate->parsed()) {
     auto v = runtime.store().SchemaVersion();
     if (!v) return Die(v.error());
@@ -183,6 +232,22 @@ int main(int argc, char** argv) {
     auto id = runtime.staff().CreateOrganisation(org_slug, org_name);
     if (!id) return Die(id.error());
     std::printf("organisation %s added\n", org_slug.c_str());
+    return 0;
+  }
+  if (user_recover->parsed()) {
+    std::string recovery_key;
+    std::getline(std::cin, recovery_key);
+    const std::string password = RandomToken(15);
+    auto recovered = runtime.staff().Recover(recover_username, recovery_key, password);
+    if (!recovered) {
+      std::fprintf(stderr, "vertrouwd: %s\n",
+                   runtime.catalogs().Translate("en", recovered.error().user_message).c_str());
+      return 1;
+    }
+    std::printf("user:              %s\n", recover_username.c_str());
+    std::printf("new password:      %s\n", password.c_str());
+    std::printf("new recovery key:  %s\n", recovered->recovery_key.c_str());
+    std::printf("The old password and recovery key no longer work. TOTP is set up at next login.\n");
     return 0;
   }
   if (init->parsed() || user_add->parsed()) {

@@ -1,8 +1,10 @@
 #include "app/runtime.h"
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "crypto/totp.h"
 
@@ -47,7 +49,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   staff_policy.password_pwhash = config.pwhash;
   rt->staff_ = std::make_unique<Staff>(*rt->store_, clock, *rt->gate_, staff_policy);
 
-  WebDeps deps{*rt->store_, clock, *rt->catalogs_, *rt->conversations_, *rt->staff_};
+  WebDeps deps{*rt->store_, clock, *rt->catalogs_, *rt->conversations_, *rt->staff_, &rt->metrics_};
   auto web = WebApp::Create(deps, config.site);
   if (!web) return std::unexpected(web.error());
   rt->web_ = std::move(*web);
@@ -63,10 +65,72 @@ Result<uint16_t> Runtime::Start() {
   server_ = std::make_unique<HttpServer>(
       options, [web](const Request& r) { return web->Handle(r); },
       [web](const Request& r, ErrorCode code) { return web->Refuse(r, code); });
-  return server_->Start();
+  auto port = server_->Start();
+  if (!port) return port;
+
+  if (!config_.metrics_listen.empty()) {
+    HttpOptions mopts;
+    if (auto s = ApplyListen(config_.metrics_listen, mopts); !s) return std::unexpected(s.error());
+    mopts.worker_threads = 1;
+    mopts.max_queue = 8;
+    HttpServer* main_server = server_.get();
+    Argon2Gate* gate = gate_.get();
+    Store* store = store_.get();
+    metrics_.AddGauge("vertrouwd_queue_depth", "Requests waiting for or running on a worker.",
+                      [main_server] {
+                        return std::vector<std::pair<std::string, double>>{
+                            {"", static_cast<double>(main_server->queue_depth())}};
+                      });
+    metrics_.AddGauge("vertrouwd_argon2_in_use", "Argon2id hashes running now (capacity as label).",
+                      [gate] {
+                        return std::vector<std::pair<std::string, double>>{
+                            {"capacity=\"" + std::to_string(gate->capacity()) + "\"",
+                             static_cast<double>(gate->in_use())}};
+                      });
+    metrics_.AddGauge("vertrouwd_conversations", "Conversations by state.", [store] {
+      std::vector<std::pair<std::string, double>> out;
+      if (auto counts = store->CountConversationsByStatus()) {
+        for (const auto& [status, n] : *counts) {
+          out.emplace_back("status=\"" + std::string(ConversationStatusName(status)) + "\"",
+                           static_cast<double>(n));
+        }
+      }
+      return out;
+    });
+    Metrics* metrics = &metrics_;
+    metrics_server_ = std::make_unique<HttpServer>(
+        mopts,
+        [metrics, store](const Request& r) {
+          Response res;
+          res.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+          res.Set("Cache-Control", "no-store");
+          if (r.path == "/metrics") {
+            res.body = metrics->Render();
+          } else if (r.path == "/healthz") {
+            const bool ok = store->SchemaVersion().has_value();
+            res.status = ok ? 200 : 503;
+            res.body = ok ? "ok\n" : "unavailable\n";
+          } else {
+            res.status = 404;
+            res.body = "not found\n";
+          }
+          return res;
+        },
+        [](const Request&, ErrorCode) {
+          Response res;
+          res.status = 400;
+          res.body = "bad request\n";
+          return res;
+        });
+    auto mport = metrics_server_->Start();
+    if (!mport) return std::unexpected(mport.error());
+    metrics_port_ = *mport;
+  }
+  return port;
 }
 
 void Runtime::Stop() {
+  if (metrics_server_) metrics_server_->Stop();
   if (server_) server_->Stop();
 }
 
@@ -75,6 +139,14 @@ void Runtime::Wait() {
 }
 
 Status Runtime::Maintain() {
+  // Once across all servers sharing a database: whoever holds the lock does the work.
+  constexpr int64_t kMaintenanceLock = 0x76640001;
+  Result<bool> ran = store_->RunExclusive(kMaintenanceLock, [this] { return MaintainNow(); });
+  if (!ran) return std::unexpected(ran.error());
+  return {};
+}
+
+Status Runtime::MaintainNow() {
   if (auto n = conversations_->ExpireNow(); !n) return std::unexpected(n.error());
   const int64_t now = clock_.Now();
   const SessionPolicy& p = config_.site.sessions;
@@ -134,6 +206,21 @@ Result<std::vector<DemoLogin>> SeedDemo(Runtime& rt, const std::string& data_dir
     if (!created) return std::unexpected(created.error());
     logins.push_back({u.username, request.password, std::string(RoleName(u.role)),
                       *u.org ? u.org : "-", created->totp_base32});
+  }
+  // A few entries in the referral directory, so that referrals can be tried out.
+  for (const auto& [slug, name, services] :
+       {std::tuple<const char*, const char*, std::vector<std::string>>{
+            "shop", "SHOP", {"sexual_health", "social_work", "exit"}},
+        {"dehaven", "De Haven", {"social_work", "housing", "shelter"}},
+        {"ggd-haaglanden", "GGD Haaglanden (seksuele gezondheid)", {"sexual_health", "health"}}}) {
+    DirectoryEntry e;
+    e.slug = slug;
+    e.name = name;
+    e.services = services;
+    e.languages = {"nl", "en"};
+    e.updated_at = static_cast<int64_t>(std::time(nullptr));
+    auto id = rt.store().InsertDirectoryEntry(e);
+    if (!id && id.error().code != ErrorCode::kConflict) return std::unexpected(id.error());
   }
   std::ofstream out(path, std::ios::trunc);
   std::filesystem::permissions(path, std::filesystem::perms::owner_read |

@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "web/app.h"
 #include "web/http.h"
+#include "web/metrics.h"
 
 namespace vd {
 
@@ -25,11 +26,15 @@ class Runtime {
   static Result<std::unique_ptr<Runtime>> Open(const Config& config, const Clock& clock);
   ~Runtime();
 
-  // Starts the HTTP server; returns the bound port.
+  // Starts the HTTP server (and the metrics listener, if configured); returns the bound port.
   Result<uint16_t> Start();
+  // The metrics listener's bound port (0 if none).
+  uint16_t metrics_port() const { return metrics_port_; }
+  Metrics& metrics() { return metrics_; }
   void Stop();
   void Wait();
-  // Retention and session clean-up; run periodically.
+  // Retention and session clean-up; run periodically. Runs once across all servers on one
+  // database (an advisory lock); a server that finds it taken skips this round.
   Status Maintain();
 
   Store& store() { return *store_; }
@@ -41,6 +46,7 @@ class Runtime {
 
  private:
   Runtime(const Config& config, const Clock& clock);
+  Status MaintainNow();
   Config config_;
   const Clock& clock_;
   std::unique_ptr<Store> store_;
@@ -50,6 +56,9 @@ class Runtime {
   std::unique_ptr<Staff> staff_;
   std::unique_ptr<WebApp> web_;
   std::unique_ptr<HttpServer> server_;
+  Metrics metrics_;
+  std::unique_ptr<HttpServer> metrics_server_;
+  uint16_t metrics_port_ = 0;
 };
 
 struct DemoLogin {

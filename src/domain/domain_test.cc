@@ -162,6 +162,35 @@ TEST_F(DomainTest, LockoutWithBackOffAndNoTotpReplay) {
   EXPECT_EQ(staff_->Login("nobody", kPassword, "123456").error().user_message, "error.login_failed");
 }
 
+TEST_F(DomainTest, RecoveryKeyRestoresAccessWithANewPassword) {
+  NewUser u{"a.lost", kPassword, Role::kAdvisor, "dehaven", true};
+  auto created = staff_->CreateUser(u);
+  ASSERT_TRUE(created.has_value());
+  auto started = conversations_->Start("dehaven", "before recovery", "en", {});
+  ASSERT_TRUE(started.has_value());
+  EXPECT_FALSE(staff_->Recover("a.lost", "AAAA-BBBB", "a brand new password").has_value());
+  auto recovered = staff_->Recover("a.lost", created->recovery_key, "a brand new password");
+  ASSERT_TRUE(recovered.has_value()) << recovered.error().detail;
+  EXPECT_NE(recovered->recovery_key, created->recovery_key);
+  // The old recovery key is spent; the old password no longer works.
+  EXPECT_FALSE(staff_->Recover("a.lost", created->recovery_key, "another new password").has_value());
+  EXPECT_EQ(staff_->Login("a.lost", kPassword, "000000").error().code, ErrorCode::kUnauthorized);
+  auto login = staff_->Login("a.lost", "a brand new password", "");
+  ASSERT_TRUE(login.has_value());
+  ASSERT_EQ(login->stage, LoginStage::kNeedsTotpEnrolment);
+  SecretBytes totp = NewTotpSecret();
+  auto secret = staff_->CompleteEnrolment(login->user.id, login->wrap_key, totp, TotpCode(totp, clock_.Now()));
+  ASSERT_TRUE(secret.has_value());
+  auto ctx = staff_->Context(login->user.id, *secret);
+  ASSERT_TRUE(ctx.has_value());
+  ASSERT_TRUE(ctx->org_key.has_value());  // the organisation grant still opens
+  auto inbox = conversations_->Inbox(*ctx, std::nullopt);
+  ASSERT_EQ(inbox->size(), 1u);
+  auto view = conversations_->ReadAsAdvisor(*ctx, (*inbox)[0].public_id);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->messages[0].text, "before recovery");
+}
+
 TEST_F(DomainTest, ConversationsExpireAfterInactivity) {
   AddAdvisor("a.haven", "dehaven");
   auto started = conversations_->Start("dehaven", "hello", "en", {});

@@ -173,6 +173,39 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
   return outcome;
 }
 
+Result<CreatedUser> Staff::Recover(std::string_view username, std::string_view recovery_key,
+                                   std::string_view new_password) {
+  if (new_password.size() < policy_.min_password_length || new_password.size() > 1024) {
+    return Fail(ErrorCode::kInvalidInput, "error.weak_password", "password length");
+  }
+  Result<User> user = store_.FindUserByUsername(std::string(username));
+  if (!user) return std::unexpected(user.error());
+  Result<SecretBytes> recovery_wrap = RecoveryWrapKey(recovery_key);
+  if (!recovery_wrap) return std::unexpected(recovery_wrap.error());
+  Result<SecretBytes> secret = Unwrap(*recovery_wrap, user->recovery_wrapped_secret_key);
+  if (!secret) {
+    return Fail(ErrorCode::kUnauthorized, "error.recovery_key_format", "recovery key does not open");
+  }
+  const std::string salt = NewSalt();
+  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
+    Result<Argon2Gate::Slot> slot = gate_.Acquire();
+    if (!slot) return std::unexpected(slot.error());
+    return DerivePasswordKeys(new_password, salt, policy_.password_pwhash);
+  }();
+  if (!pw) return std::unexpected(pw.error());
+  RecoveryKey fresh = NewRecoveryKey();
+  if (auto s = store_.ReplaceCredentials(user->id, Base64Encode(salt), Base64Encode(pw->verifier),
+                                         Wrap(pw->wrap_key, secret->view()),
+                                         Wrap(fresh.wrap_key, secret->view()));
+      !s) {
+    return std::unexpected(s.error());
+  }
+  CreatedUser out;
+  out.id = user->id;
+  out.recovery_key = fresh.display;
+  return out;
+}
+
 Result<SecretBytes> Staff::CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
                                              const SecretBytes& totp_secret,
                                              std::string_view code) {

@@ -62,6 +62,12 @@ class Staff {
   Result<SecretBytes> CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
                                         const SecretBytes& totp_secret, std::string_view code);
 
+  // Key recovery for a staff member who lost the password: the recovery key opens their
+  // secret key, which is rewrapped under a new password with a new recovery key. TOTP must
+  // be enrolled again. Organisation grants stay valid (they are sealed to the same key pair).
+  Result<CreatedUser> Recover(std::string_view username, std::string_view recovery_key,
+                              std::string_view new_password);
+
   // The staff context for a request. For advisors, opens the organisation key from their
   // grant; with kGrantWaiting (done at login) also grants it to colleagues still waiting.
   enum class Colleagues { kLeave, kGrantWaiting };

@@ -4,8 +4,11 @@
 #include <boost/locale.hpp>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "core/text.h"
+#include "i18n/mo_check.h"
 
 namespace vd {
 namespace {
@@ -40,6 +43,17 @@ Result<std::unique_ptr<Catalogs>> Catalogs::Load(const std::string& dir,
     return Fail(ErrorCode::kInternal, "error.internal", "no translation catalogs found");
   }
   std::ranges::sort(codes);
+  // Boost.Locale trusts a catalog's offsets; a malformed one is refused before it reads it.
+  for (const auto& code : codes) {
+    std::ifstream in(fs::path(dir) / code / "LC_MESSAGES" / "vertrouwd.mo", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+      return Fail(ErrorCode::kInternal, "error.internal", "cannot read the catalog for " + code);
+    }
+    if (Status s = CheckMoFile(bytes); !s) {
+      return Fail(ErrorCode::kInternal, "error.internal", "catalog " + code + ": " + s.error().detail);
+    }
+  }
   boost::locale::generator gen;
   gen.add_messages_path(dir);
   gen.add_messages_domain("vertrouwd");

@@ -94,11 +94,114 @@ std::vector<std::string> Schema1(Dialect d) {
   };
 }
 
+// Version 2: the advisor's daily work: contact records, their codes (topics, advice,
+// indicators), referrals, case codes, the referral directory and the audit log. Every
+// descriptive column is a short code checked by the domain; the only free text of a record
+// is its notes, sealed to the organisation key. The audit log's ids are assigned by the
+// store (previous + 1, no identity column) so that a removed row leaves a visible gap.
+std::vector<std::string> Schema2(Dialect d) {
+  const std::string id = d == Dialect::kSqlite
+                             ? "INTEGER PRIMARY KEY"
+                             : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+  return {
+      "CREATE TABLE directory_organisations ("
+      " id " + id + ","
+      " slug TEXT NOT NULL UNIQUE,"
+      " name TEXT NOT NULL,"
+      " services TEXT NOT NULL DEFAULT '',"
+      " languages TEXT NOT NULL DEFAULT '',"
+      " contact TEXT NOT NULL DEFAULT '',"
+      " opening_hours TEXT NOT NULL DEFAULT '',"
+      " active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),"
+      " updated_at BIGINT NOT NULL)",
+
+      "CREATE TABLE cases ("
+      " code TEXT PRIMARY KEY,"
+      " organisation_id BIGINT NOT NULL REFERENCES organisations(id),"
+      " created_at BIGINT NOT NULL)",
+
+      "CREATE TABLE contacts ("
+      " id " + id + ","
+      " organisation_id BIGINT NOT NULL REFERENCES organisations(id),"
+      " advisor_user_id BIGINT NOT NULL REFERENCES users(id),"
+      " month TEXT NOT NULL,"
+      " channel TEXT NOT NULL,"
+      " location TEXT NOT NULL,"
+      " language TEXT NOT NULL,"
+      " gender TEXT NOT NULL,"
+      " age_band TEXT NOT NULL,"
+      " region TEXT NOT NULL,"
+      " indicator_version BIGINT NOT NULL,"
+      " assessment TEXT NOT NULL,"
+      " escalation TEXT NOT NULL,"
+      " escalation_basis TEXT NOT NULL DEFAULT ''"
+      "  CHECK (escalation_basis IN ('', 'consent', 'acute_danger')),"
+      " escalation_anonymous TEXT NOT NULL DEFAULT '',"
+      " case_code TEXT NOT NULL DEFAULT '',"
+      " conversation_public_id TEXT NOT NULL DEFAULT '',"
+      " sealed_notes TEXT NOT NULL DEFAULT '',"
+      " created_at BIGINT NOT NULL,"
+      " updated_at BIGINT NOT NULL,"
+      // An escalation to a real destination needs a basis; the domain says why, this holds it.
+      " CHECK (escalation IN ('none', 'unknown') OR escalation_basis <> ''))",
+      "CREATE INDEX contacts_org ON contacts (organisation_id, id DESC)",
+      "CREATE INDEX contacts_advisor ON contacts (advisor_user_id, id DESC)",
+      "CREATE INDEX contacts_case ON contacts (case_code)",
+
+      "CREATE TABLE contact_codes ("
+      " contact_id BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+      " kind TEXT NOT NULL CHECK (kind IN ('topic', 'advice', 'indicator')),"
+      " code TEXT NOT NULL,"
+      " PRIMARY KEY (contact_id, kind, code))",
+
+      "CREATE TABLE referrals ("
+      " id " + id + ","
+      " contact_id BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+      " directory_id BIGINT NOT NULL REFERENCES directory_organisations(id),"
+      " service TEXT NOT NULL,"
+      " consent TEXT NOT NULL CHECK (consent = 'yes'),"
+      " kind TEXT NOT NULL CHECK (kind IN ('warm', 'cold', 'unknown')),"
+      " follow_up TEXT NOT NULL DEFAULT '',"
+      " follow_up_done INTEGER NOT NULL DEFAULT 0 CHECK (follow_up_done IN (0, 1)))",
+      "CREATE INDEX referrals_contact ON referrals (contact_id)",
+      "CREATE INDEX referrals_directory ON referrals (directory_id)",
+      "CREATE INDEX referrals_follow_up ON referrals (follow_up)",
+
+      "CREATE TABLE audit_log ("
+      " id BIGINT PRIMARY KEY,"
+      " at BIGINT NOT NULL,"
+      " user_id BIGINT NOT NULL,"
+      " action TEXT NOT NULL,"
+      " record TEXT NOT NULL DEFAULT '',"
+      " prev_hash TEXT NOT NULL,"
+      " hash TEXT NOT NULL)",
+  };
+}
+
+// Version 3: help pages for workers, one row per language and page, edited by coordinators
+// in the browser. Markdown source only; it is rendered (safely, without raw HTML) on display.
+std::vector<std::string> Schema3(Dialect d) {
+  return {
+      "CREATE TABLE help_pages ("
+      " language TEXT NOT NULL,"
+      " slug TEXT NOT NULL,"
+      " markdown TEXT NOT NULL,"
+      " updated_at BIGINT NOT NULL,"
+      " updated_by BIGINT REFERENCES users(id) ON DELETE SET NULL,"
+      " PRIMARY KEY (language, slug))",
+      "CREATE INDEX help_pages_updated_by ON help_pages (updated_by)",
+  };
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
-  static const std::vector<Migration> sqlite = {{1, Schema1(Dialect::kSqlite)}};
-  static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)}};
+  static const std::vector<Migration> sqlite = {{1, Schema1(Dialect::kSqlite)},
+                                                {2, Schema2(Dialect::kSqlite)},
+                                                {3, Schema3(Dialect::kSqlite)}};
+  static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
+                                                  {2, Schema2(Dialect::kPostgres)},
+                                                  {3, Schema3(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

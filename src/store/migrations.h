@@ -1,6 +1,7 @@
 #pragma once
-// Numbered schema migrations, one SQL script per dialect. A migration never changes once
-// released: new needs get a new number. Applied in order, each in its own transaction.
+// Numbered schema migrations, one list of statements per dialect. A migration never changes
+// once released: new needs get a new number. SociStore::Migrate applies them in order, each in
+// its own transaction, and records each version in schema_migrations.
 
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ struct Migration {
   std::vector<std::string> statements;  // run in order inside one transaction
 };
 
+// Ascending by version, starting at 1, without gaps.
 const std::vector<Migration>& Migrations(Dialect dialect);
 
 }  // namespace vd

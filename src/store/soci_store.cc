@@ -1,10 +1,18 @@
 #include "store/soci_store.h"
+#include "store/soci_contacts.h"
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <chrono>
+#include <ctime>
+#include <optional>
+#include <stdexcept>
+#include <mutex>
 #include <thread>
+#include <type_traits>
+#include <utility>
 
 namespace vd {
 namespace {
@@ -12,6 +20,21 @@ namespace {
 using soci::indicator;
 using soci::into;
 using soci::use;
+
+// Reads never take SQLite's write lock, so readers are not queued behind writers.
+enum class TxKind { kRead, kWrite };
+
+// How often a transaction is tried when the database is busy or the connection was lost
+// before COMMIT. SQLite already waits busy_timeout inside each try.
+constexpr int kMaxAttempts = 4;
+constexpr int kSqliteBusyTimeoutMs = 5000;
+
+// The schema_migrations table exists before the numbered migrations, so it is created here.
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+// Any constant works as long as every vertrouwd process uses the same one.
+constexpr long long kMigrationLockKey = 0x7665727472;  // "vertr"
 
 constexpr const char* kUserColumns =
     "id, username, role, organisation_id, pw_salt, pw_verifier, public_key, wrapped_secret_key, "
@@ -23,23 +46,66 @@ constexpr const char* kConversationColumns =
     "org_sealed_secret_key, status, language, answer_language, answer_age_band, "
     "answer_work_setting, created_at, last_activity_at, expires_at, first_reply_at";
 
-// Row buffers for SOCI's into(): plain types plus indicators for nullable columns.
+// A value the schema's CHECKs should have made impossible. Thrown inside a transaction body
+// and reported as kStorage, like any other broken invariant of the database.
+[[noreturn]] void Corrupt(const char* what) {
+  throw std::runtime_error(std::string("unexpected value in column ") + what);
+}
+
+std::string_view AuthorName(Author a) { return a == Author::kWorker ? "worker" : "advisor"; }
+Author ParseAuthor(const std::string& s) {
+  if (s == "worker") return Author::kWorker;
+  if (s == "advisor") return Author::kAdvisor;
+  Corrupt("messages.author");
+}
+std::string_view SessionKindName(SessionKind k) {
+  return k == SessionKind::kStaff ? "staff" : "worker";
+}
+SessionKind ParseSessionKind(const std::string& s) {
+  if (s == "staff") return SessionKind::kStaff;
+  if (s == "worker") return SessionKind::kWorker;
+  Corrupt("sessions.kind");
+}
+ConversationStatus StatusOf(const std::string& s) {
+  std::optional<ConversationStatus> status = ParseConversationStatus(s);
+  if (!status) Corrupt("conversations.status");
+  return *status;
+}
+
+// Row buffers for SOCI's into(): SOCI speaks long long and indicators, the structs int64_t
+// and std::optional.
 struct UserRow {
-  long long id = 0, totp_enabled = 0, totp_last_step = 0, failed = 0, locked = 0, disabled = 0,
-            created = 0, org = 0;
+  long long id = 0, org = 0, totp_enabled = 0, totp_last_step = 0, failed = 0, locked = 0,
+            disabled = 0, created = 0;
   indicator org_ind = soci::i_null;
   std::string username, role, salt, verifier, pk, wsk, rwsk, wtotp;
 
-  void Bind(soci::details::prepare_temp_type& p) {
-    p, into(id), into(username), into(role), into(org, org_ind), into(salt), into(verifier), into(pk),
-        into(wsk), into(rwsk), into(wtotp), into(totp_enabled), into(totp_last_step), into(failed),
-        into(locked), into(disabled), into(created);
+  void Exchange(soci::statement& st) {
+    st.exchange(into(id));
+    st.exchange(into(username));
+    st.exchange(into(role));
+    st.exchange(into(org, org_ind));
+    st.exchange(into(salt));
+    st.exchange(into(verifier));
+    st.exchange(into(pk));
+    st.exchange(into(wsk));
+    st.exchange(into(rwsk));
+    st.exchange(into(wtotp));
+    st.exchange(into(totp_enabled));
+    st.exchange(into(totp_last_step));
+    st.exchange(into(failed));
+    st.exchange(into(locked));
+    st.exchange(into(disabled));
+    st.exchange(into(created));
   }
   User ToUser() const {
     User u;
     u.id = id;
     u.username = username;
-    u.role = ParseRole(role).value_or(Role::kAdvisor);
+    std::optional<Role> r = ParseRole(role);
+    // Never guess a role: a wrong guess could grant access.
+    if (!r) Corrupt("users.role");
+    u.role = *r;
     if (org_ind == soci::i_ok) u.organisation_id = org;
     u.pw_salt = salt;
     u.pw_verifier = verifier;
@@ -61,10 +127,23 @@ struct ConversationRow {
   long long id = 0, org = 0, created = 0, activity = 0, expires = 0, first_reply = 0;
   std::string public_id, lookup, pk, rwsk, osk, status, language, a_lang, a_age, a_setting;
 
-  void Bind(soci::details::prepare_temp_type& p) {
-    p, into(id), into(public_id), into(lookup), into(org), into(pk), into(rwsk), into(osk),
-        into(status), into(language), into(a_lang), into(a_age), into(a_setting), into(created),
-        into(activity), into(expires), into(first_reply);
+  void Exchange(soci::statement& st) {
+    st.exchange(into(id));
+    st.exchange(into(public_id));
+    st.exchange(into(lookup));
+    st.exchange(into(org));
+    st.exchange(into(pk));
+    st.exchange(into(rwsk));
+    st.exchange(into(osk));
+    st.exchange(into(status));
+    st.exchange(into(language));
+    st.exchange(into(a_lang));
+    st.exchange(into(a_age));
+    st.exchange(into(a_setting));
+    st.exchange(into(created));
+    st.exchange(into(activity));
+    st.exchange(into(expires));
+    st.exchange(into(first_reply));
   }
   Conversation ToConversation() const {
     Conversation c;
@@ -75,7 +154,7 @@ struct ConversationRow {
     c.public_key = pk;
     c.receipt_wrapped_secret_key = rwsk;
     c.org_sealed_secret_key = osk;
-    c.status = ParseConversationStatus(status).value_or(ConversationStatus::kNew);
+    c.status = StatusOf(status);
     c.language = language;
     c.answer_language = a_lang;
     c.answer_age_band = a_age;
@@ -88,19 +167,72 @@ struct ConversationRow {
   }
 };
 
-bool IsUniqueViolation(const std::string& what) {
-  return what.find("UNIQUE constraint") != std::string::npos ||
-         what.find("duplicate key") != std::string::npos || what.find("23505") != std::string::npos;
+// Prepares `query` with the exchanges already added to `st` (SOCI's low-level API, used
+// where a row struct binds its own columns).
+void Prepare(soci::statement& st, const std::string& query) {
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
 }
 
-bool IsBusy(const std::string& what) {
-  return what.find("database is locked") != std::string::npos ||
-         what.find("database table is locked") != std::string::npos ||
-         what.find("could not serialize") != std::string::npos ||
-         what.find("deadlock detected") != std::string::npos;
+// What a failed statement means for the caller.
+enum class Failure { kOther, kUnique, kForeignKey, kBusy };
+
+struct Diagnosis {
+  Failure failure = Failure::kOther;
+  std::string detail;  // for the operator's log: never a bound value or row content
+};
+
+std::string FirstLine(const std::string& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  return line.size() > 160 ? line.substr(0, 160) : line;
 }
 
-auto NotFound(const char* what) { return Fail(ErrorCode::kNotFound, "error.not_found", what); }
+bool Contains(const std::string& s, const char* needle) {
+  return s.find(needle) != std::string::npos;
+}
+
+// soci_error::what() appends "while executing ... with :v=<value>", i.e. the bound values,
+// which may be a username or a ciphertext: only get_error_message() is ever looked at.
+Diagnosis Diagnose(const std::exception& e) {
+  if (const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+    // SQLite's messages name tables and columns, never values.
+    const std::string msg = FirstLine(lite->get_error_message());
+    switch (lite->result() & 0xff) {  // the primary code, should extended codes be on
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return {Failure::kBusy, "sqlite busy"};
+      case SQLITE_CONSTRAINT:
+        if (Contains(msg, "UNIQUE") || Contains(msg, "PRIMARY KEY")) {
+          return {Failure::kUnique, "unique constraint"};
+        }
+        if (Contains(msg, "FOREIGN KEY")) return {Failure::kForeignKey, "foreign key"};
+        break;
+    }
+    return {Failure::kOther, "sqlite: " + msg};
+  }
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    const std::string state = pg->sqlstate();
+    if (state == "23505") return {Failure::kUnique, "unique constraint"};
+    if (state == "23503") return {Failure::kForeignKey, "foreign key"};
+    // Serialisation failures and deadlocks are resolved by trying again.
+    if (state == "40001" || state == "40P01") return {Failure::kBusy, "sqlstate " + state};
+    // Data exceptions (class 22) and integrity errors (23) quote values in their messages;
+    // the rest name objects only.
+    if (state.starts_with("22") || state.starts_with("23")) {
+      return {Failure::kOther, "sqlstate " + state};
+    }
+    return {Failure::kOther, "sqlstate " + state + ": " + FirstLine(pg->get_error_message())};
+  }
+  if (const auto* soci_error = dynamic_cast<const soci::soci_error*>(&e)) {
+    return {Failure::kOther, FirstLine(soci_error->get_error_message())};
+  }
+  return {Failure::kOther, FirstLine(e.what())};
+}
+
+Error NotFoundError(const char* what) {
+  return Error{ErrorCode::kNotFound, "error.not_found", std::string(what) + ": not found"};
+}
 
 class SociStore final : public Store {
  public:
@@ -112,89 +244,51 @@ class SociStore final : public Store {
       for (int i = 0; i < pool_size_; ++i) {
         soci::session& s = pool_.at(static_cast<size_t>(i));
         if (dialect_ == Dialect::kSqlite) {
-          s.open(*soci::factory_sqlite3(), "db=\"" + connect + "\" timeout=10");
-          // Durability and privacy first: WAL with full sync, foreign keys enforced, deleted
-          // content overwritten, and no code from the schema trusted.
-          s << "PRAGMA journal_mode=WAL";
-          s << "PRAGMA synchronous=FULL";
-          s << "PRAGMA foreign_keys=ON";
-          s << "PRAGMA secure_delete=ON";
-          s << "PRAGMA trusted_schema=OFF";
-          s << "PRAGMA busy_timeout=10000";
+          s.open(*soci::factory_sqlite3(), SqliteConnectString(connect));
+          if (Status ok = ConfigureSqlite(s); !ok) return ok;
         } else {
           s.open(*soci::factory_postgresql(), connect);
-          s << "SET client_min_messages TO WARNING";
+          ConfigurePostgres(s);
         }
       }
     } catch (const std::exception& e) {
-      // The connect string may hold a password: never echo it.
+      // Diagnose() never echoes the connect string, which may hold a password.
       return Fail(ErrorCode::kStorage, "error.internal",
-                  std::string("cannot open the database: ") + FirstLine(e.what()));
+                  "cannot open the database: " + Diagnose(e).detail);
+    } catch (...) {
+      return Fail(ErrorCode::kStorage, "error.internal", "cannot open the database");
     }
     return {};
   }
 
-  // --- transactions ----------------------------------------------------------------
-  template <typename F>
-  auto Tx(const char* what, F&& body) -> decltype(body(std::declval<soci::session&>())) {
-    using R = decltype(body(std::declval<soci::session&>()));
-    for (int attempt = 0;; ++attempt) {
-      soci::session sql(pool_);
-      bool open = false;
-      try {
-        sql << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-        open = true;
-        R result = body(sql);
-        if (result) {
-          sql << "COMMIT";
-        } else {
-          sql << "ROLLBACK";
-        }
-        return result;
-      } catch (const std::exception& e) {
-        if (open) {
-          try {
-            sql << "ROLLBACK";
-          } catch (...) {
-          }
-        }
-        const std::string msg = e.what();
-        if (IsBusy(msg) && attempt < 5) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20 << attempt));
-          continue;
-        }
-        if (IsUniqueViolation(msg)) {
-          return R(std::unexpect, Error{ErrorCode::kConflict, "error.conflict",
-                                        std::string(what) + ": unique constraint"});
-        }
-        return R(std::unexpect, Error{ErrorCode::kStorage, "error.internal",
-                                      std::string(what) + ": " + FirstLine(msg)});
-      }
-    }
-  }
-
-  static std::string FirstLine(const std::string& s) {
-    std::string line = s.substr(0, s.find('\n'));
-    return line.size() > 200 ? line.substr(0, 200) : line;
-  }
-
-  // --- migrations --------------------------------------------------------------------
+  // --- migrations ------------------------------------------------------------------------
   Status Migrate() override {
-    auto ensure = Tx("migrate", [&](soci::session& sql) -> Status {
-      sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
-      return {};
-    });
-    if (!ensure) return ensure;
-    for (const Migration& m : Migrations(dialect_)) {
-      Status s = Tx("migrate", [&](soci::session& sql) -> Status {
-        if (dialect_ == Dialect::kPostgres) sql << "SELECT pg_advisory_xact_lock(72616)";
+    const std::vector<Migration>& migrations = Migrations(dialect_);
+    for (const Migration& m : migrations) {
+      Status s = Tx(TxKind::kWrite, "migrate", [&](soci::session& sql) -> Status {
+        // Two servers starting at once: the lock queues the second behind the first, and the
+        // version check below (after the lock) makes it skip what the first applied. SQLite's
+        // BEGIN IMMEDIATE already serialises writers.
+        if (dialect_ == Dialect::kPostgres) {
+          sql << "SELECT pg_advisory_xact_lock(:k)", use(kMigrationLockKey);
+        }
+        sql << kCreateMigrationsTable;
+        long long newest = 0;
+        indicator newest_ind = soci::i_null;
+        sql << "SELECT MAX(version) FROM schema_migrations", into(newest, newest_ind);
+        if (newest_ind == soci::i_ok && newest > migrations.back().version) {
+          return Fail(ErrorCode::kStorage, "error.internal",
+                      "the database schema is newer than this program");
+        }
+        const long long version = m.version;
         long long done = 0;
-        sql << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", use(static_cast<long long>(m.version)),
+        sql << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", use(version),
             into(done);
         if (done > 0) return {};
-        for (const std::string& stmt : m.statements) sql << stmt;
+        for (const std::string& statement : m.statements) sql << statement;
+        const long long now = static_cast<long long>(std::time(nullptr));
         sql << "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :t)",
-            use(static_cast<long long>(m.version)), use(static_cast<long long>(std::time(nullptr)));
+            use(version), use(now);
         return {};
       });
       if (!s) return s;
@@ -203,71 +297,83 @@ class SociStore final : public Store {
   }
 
   Result<int> SchemaVersion() override {
-    return Tx("schema version", [&](soci::session& sql) -> Result<int> {
-      long long v = 0;
+    return Tx(TxKind::kRead, "schema version", [&](soci::session& sql) -> Result<int> {
+      // A database never migrated has no table yet: that is version 0, not an error.
+      long long tables = 0;
+      if (dialect_ == Dialect::kSqlite) {
+        sql << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+               "name = 'schema_migrations'",
+            into(tables);
+      } else {
+        sql << "SELECT COUNT(*) FROM information_schema.tables WHERE "
+               "table_schema = current_schema() AND table_name = 'schema_migrations'",
+            into(tables);
+      }
+      if (tables == 0) return 0;
+      long long version = 0;
       indicator ind = soci::i_null;
-      sql << "SELECT MAX(version) FROM schema_migrations", into(v, ind);
-      return ind == soci::i_ok ? static_cast<int>(v) : 0;
+      sql << "SELECT MAX(version) FROM schema_migrations", into(version, ind);
+      return ind == soci::i_ok ? static_cast<int>(version) : 0;
     });
   }
 
-  // --- settings ------------------------------------------------------------------------
+  // --- settings --------------------------------------------------------------------------
   Result<std::optional<std::string>> GetSetting(const std::string& key) override {
-    return Tx("get setting", [&](soci::session& sql) -> Result<std::optional<std::string>> {
-      std::string value;
-      sql << "SELECT value FROM settings WHERE key = :k", use(key), into(value);
-      if (!sql.got_data()) return std::optional<std::string>();
-      return std::optional<std::string>(value);
-    });
+    return Tx(TxKind::kRead, "get setting",
+              [&](soci::session& sql) -> Result<std::optional<std::string>> {
+                std::string value;
+                sql << "SELECT value FROM settings WHERE key = :k", use(key), into(value);
+                if (!sql.got_data()) return std::nullopt;
+                return value;
+              });
   }
 
-  Result<std::string> GetOrCreateSetting(const std::string& key, const std::string& fresh) override {
-    return Tx("setting", [&](soci::session& sql) -> Result<std::string> {
-      sql << "INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING", use(key),
-          use(fresh);
-      std::string value;
-      sql << "SELECT value FROM settings WHERE key = :k", use(key), into(value);
-      return value;
-    });
+  Result<std::string> GetOrCreateSetting(const std::string& key,
+                                         const std::string& fresh) override {
+    return Tx(TxKind::kWrite, "get or create setting",
+              [&](soci::session& sql) -> Result<std::string> {
+                // Several servers may race here; DO NOTHING makes the loser read the
+                // winner's value instead of failing.
+                sql << "INSERT INTO settings (key, value) VALUES (:k, :v) "
+                       "ON CONFLICT (key) DO NOTHING",
+                    use(key), use(fresh);
+                std::string value;
+                sql << "SELECT value FROM settings WHERE key = :k", use(key), into(value);
+                if (!sql.got_data()) Corrupt("settings.value");
+                return value;
+              });
   }
 
-  // --- organisations -------------------------------------------------------------------
+  // --- organisations ---------------------------------------------------------------------
   Result<int64_t> InsertOrganisation(const Organisation& org) override {
-    return Tx("insert organisation", [&](soci::session& sql) -> Result<int64_t> {
+    return Tx(TxKind::kWrite, "insert organisation", [&](soci::session& sql) -> Result<int64_t> {
       long long id = 0;
-      sql << "INSERT INTO organisations (slug, name, public_key) VALUES (:s, :n, :k) RETURNING id",
+      sql << "INSERT INTO organisations (slug, name, public_key) VALUES (:s, :n, :k) "
+             "RETURNING id",
           use(org.slug), use(org.name), use(org.public_key), into(id);
       return id;
     });
   }
 
   Result<std::vector<Organisation>> ListOrganisations() override {
-    return Tx("list organisations", [&](soci::session& sql) -> Result<std::vector<Organisation>> {
-      std::vector<Organisation> out;
-      Organisation o;
-      long long id = 0;
-      soci::statement st = (sql.prepare << "SELECT id, slug, name, public_key FROM organisations ORDER BY id",
-                            into(id), into(o.slug), into(o.name), into(o.public_key));
-      st.execute();
-      while (st.fetch()) {
-        o.id = id;
-        out.push_back(o);
-      }
-      return out;
-    });
+    return Tx(TxKind::kRead, "list organisations",
+              [&](soci::session& sql) -> Result<std::vector<Organisation>> {
+                std::vector<Organisation> out;
+                Organisation o;
+                long long id = 0;
+                soci::statement st =
+                    (sql.prepare << "SELECT id, slug, name, public_key FROM organisations "
+                                    "ORDER BY id",
+                     into(id), into(o.slug), into(o.name), into(o.public_key));
+                st.execute();
+                while (st.fetch()) {
+                  o.id = id;
+                  out.push_back(o);
+                }
+                return out;
+              });
   }
 
-  Result<Organisation> FindOrganisation(const char* where, auto value) {
-    return Tx("find organisation", [&](soci::session& sql) -> Result<Organisation> {
-      Organisation o;
-      long long id = 0;
-      sql << std::string("SELECT id, slug, name, public_key FROM organisations WHERE ") + where, use(value),
-          into(id), into(o.slug), into(o.name), into(o.public_key);
-      if (!sql.got_data()) return NotFound("organisation");
-      o.id = id;
-      return o;
-    });
-  }
   Result<Organisation> FindOrganisationBySlug(const std::string& slug) override {
     return FindOrganisation("slug = :v", slug);
   }
@@ -276,159 +382,161 @@ class SociStore final : public Store {
   }
 
   Status SetOrganisationPublicKey(int64_t id, const std::string& public_key) override {
-    return Exec("set organisation key", "UPDATE organisations SET public_key = :k WHERE id = :id",
-                public_key, static_cast<long long>(id));
+    return Update("set organisation key", "organisation",
+                  "UPDATE organisations SET public_key = :k WHERE id = :id", public_key,
+                  static_cast<long long>(id));
   }
 
-  // --- users ---------------------------------------------------------------------------
+  // --- users -----------------------------------------------------------------------------
   Result<int64_t> InsertUser(const User& u) override {
-    return Tx("insert user", [&](soci::session& sql) -> Result<int64_t> {
+    return Tx(TxKind::kWrite, "insert user", [&](soci::session& sql) -> Result<int64_t> {
       long long id = 0;
-      long long org = u.organisation_id.value_or(0);
+      const long long org = u.organisation_id.value_or(0);
       indicator org_ind = u.organisation_id ? soci::i_ok : soci::i_null;
       const std::string role(RoleName(u.role));
-      const long long totp = u.totp_enabled, disabled = u.disabled, step = u.totp_last_step,
-                      failed = u.failed_logins, locked = u.locked_until, created = u.created_at;
-      sql << "INSERT INTO users (username, role, organisation_id, pw_salt, pw_verifier, public_key, "
-             "wrapped_secret_key, recovery_wrapped_secret_key, wrapped_totp_secret, totp_enabled, "
-             "totp_last_step, failed_logins, locked_until, disabled, created_at) VALUES (:u, :r, :o, "
-             ":s, :v, :pk, :w, :rw, :t, :te, :ts, :f, :l, :d, :c) RETURNING id",
+      const long long totp = u.totp_enabled ? 1 : 0, disabled = u.disabled ? 1 : 0,
+                      step = u.totp_last_step, failed = u.failed_logins,
+                      locked = u.locked_until, created = u.created_at;
+      sql << "INSERT INTO users (username, role, organisation_id, pw_salt, pw_verifier, "
+             "public_key, wrapped_secret_key, recovery_wrapped_secret_key, wrapped_totp_secret, "
+             "totp_enabled, totp_last_step, failed_logins, locked_until, disabled, created_at) "
+             "VALUES (:u, :r, :o, :s, :v, :pk, :w, :rw, :t, :te, :ts, :f, :l, :d, :c) "
+             "RETURNING id",
           use(u.username), use(role), use(org, org_ind), use(u.pw_salt), use(u.pw_verifier),
           use(u.public_key), use(u.wrapped_secret_key), use(u.recovery_wrapped_secret_key),
-          use(u.wrapped_totp_secret), use(totp), use(step), use(failed), use(locked), use(disabled),
-          use(created), into(id);
+          use(u.wrapped_totp_secret), use(totp), use(step), use(failed), use(locked),
+          use(disabled), use(created), into(id);
       return id;
     });
   }
 
-  template <typename V>
-  Result<std::vector<User>> SelectUsers(const std::string& tail, const V& value, bool has_value) {
-    return Tx("select users", [&](soci::session& sql) -> Result<std::vector<User>> {
+  Result<User> FindUserByUsername(const std::string& username) override {
+    return FindUser("username = :v", username);
+  }
+  Result<User> FindUserById(int64_t id) override {
+    return FindUser("id = :v", static_cast<long long>(id));
+  }
+
+  Result<std::vector<User>> ListUsers() override {
+    return Tx(TxKind::kRead, "list users", [&](soci::session& sql) -> Result<std::vector<User>> {
       std::vector<User> out;
       UserRow row;
-      const std::string q = std::string("SELECT ") + kUserColumns + " FROM users " + tail;
-      soci::details::prepare_temp_type p = (sql.prepare << q);
-      if (has_value) p, use(value);
-      row.Bind(p);
-      soci::statement st(p);
+      soci::statement st(sql);
+      row.Exchange(st);
+      Prepare(st, std::string("SELECT ") + kUserColumns + " FROM users ORDER BY id");
       st.execute();
       while (st.fetch()) out.push_back(row.ToUser());
       return out;
     });
   }
 
-  Result<User> FindUserByUsername(const std::string& username) override {
-    auto users = SelectUsers("WHERE username = :v", username, true);
-    if (!users) return std::unexpected(users.error());
-    if (users->empty()) return NotFound("user");
-    return users->front();
+  Status RecordLoginFailure(int64_t user_id, int64_t failed_logins,
+                            int64_t locked_until) override {
+    return Update("record login failure", "user",
+                  "UPDATE users SET failed_logins = :f, locked_until = :l WHERE id = :id",
+                  static_cast<long long>(failed_logins), static_cast<long long>(locked_until),
+                  static_cast<long long>(user_id));
   }
-  Result<User> FindUserById(int64_t id) override {
-    auto users = SelectUsers("WHERE id = :v", static_cast<long long>(id), true);
-    if (!users) return std::unexpected(users.error());
-    if (users->empty()) return NotFound("user");
-    return users->front();
-  }
-  Result<std::vector<User>> ListUsers() override { return SelectUsers("ORDER BY id", 0LL, false); }
 
-  Status RecordLoginFailure(int64_t user_id, int64_t failed, int64_t locked_until) override {
-    return Exec("login failure", "UPDATE users SET failed_logins = :f, locked_until = :l WHERE id = :id",
-                static_cast<long long>(failed), static_cast<long long>(locked_until),
-                static_cast<long long>(user_id));
-  }
   Status RecordLoginSuccess(int64_t user_id) override {
-    return Exec("login success", "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = :id",
-                static_cast<long long>(user_id));
+    return Update("record login success", "user",
+                  "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = :id",
+                  static_cast<long long>(user_id));
   }
+
   Status AdvanceTotpStep(int64_t user_id, int64_t step) override {
-    return Tx("totp step", [&](soci::session& sql) -> Status {
-      const long long s = step, id = user_id;
-      soci::statement st = (sql.prepare << "UPDATE users SET totp_last_step = :s WHERE id = :id AND totp_last_step < :s2",
-                            use(s), use(id), use(s));
+    return Tx(TxKind::kWrite, "advance totp step", [&](soci::session& sql) -> Status {
+      // Compare and set in one statement: two logins racing with the same code cannot both
+      // see the old step.
+      const long long s = step, s_again = step, id = user_id;
+      soci::statement st =
+          (sql.prepare << "UPDATE users SET totp_last_step = :s "
+                          "WHERE id = :id AND totp_last_step < :s_again",
+           use(s), use(id), use(s_again));
       st.execute(true);
       if (st.get_affected_rows() > 0) return {};
       long long exists = 0;
       sql << "SELECT COUNT(*) FROM users WHERE id = :id", use(id), into(exists);
-      if (exists == 0) return NotFound("user");
+      if (exists == 0) return std::unexpected(NotFoundError("user"));
       return Fail(ErrorCode::kConflict, "error.totp_reused", "totp step already used");
     });
   }
-  Status SetTotpSecret(int64_t user_id, const std::string& wrapped) override {
-    return Exec("set totp", "UPDATE users SET wrapped_totp_secret = :t, totp_enabled = 1 WHERE id = :id",
-                wrapped, static_cast<long long>(user_id));
+
+  Status SetTotpSecret(int64_t user_id, const std::string& wrapped_totp_secret) override {
+    return Update("set totp secret", "user",
+                  "UPDATE users SET wrapped_totp_secret = :t, totp_enabled = 1 WHERE id = :id",
+                  wrapped_totp_secret, static_cast<long long>(user_id));
   }
 
-  // --- grants --------------------------------------------------------------------------
-  Status UpsertOrgKeyGrant(const OrgKeyGrant& g) override {
-    return Exec("grant",
-                "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key) VALUES (:o, :u, :k) "
-                "ON CONFLICT (organisation_id, user_id) DO UPDATE SET sealed_org_secret_key = excluded.sealed_org_secret_key",
-                static_cast<long long>(g.organisation_id), static_cast<long long>(g.user_id),
-                g.sealed_org_secret_key);
+  // --- organisation key grants -----------------------------------------------------------
+  Status UpsertOrgKeyGrant(const OrgKeyGrant& grant) override {
+    return Tx(TxKind::kWrite, "upsert grant", [&](soci::session& sql) -> Status {
+      const long long org = grant.organisation_id, user = grant.user_id;
+      sql << "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key) "
+             "VALUES (:o, :u, :k) ON CONFLICT (organisation_id, user_id) "
+             "DO UPDATE SET sealed_org_secret_key = excluded.sealed_org_secret_key",
+          use(org), use(user), use(grant.sealed_org_secret_key);
+      return {};
+    });
   }
+
   Result<OrgKeyGrant> FindOrgKeyGrant(int64_t organisation_id, int64_t user_id) override {
-    return Tx("find grant", [&](soci::session& sql) -> Result<OrgKeyGrant> {
+    return Tx(TxKind::kRead, "find grant", [&](soci::session& sql) -> Result<OrgKeyGrant> {
       OrgKeyGrant g{organisation_id, user_id, {}};
-      sql << "SELECT sealed_org_secret_key FROM org_key_grants WHERE organisation_id = :o AND user_id = :u",
-          use(static_cast<long long>(organisation_id)), use(static_cast<long long>(user_id)),
-          into(g.sealed_org_secret_key);
-      if (!sql.got_data()) return NotFound("grant");
+      const long long org = organisation_id, user = user_id;
+      sql << "SELECT sealed_org_secret_key FROM org_key_grants "
+             "WHERE organisation_id = :o AND user_id = :u",
+          use(org), use(user), into(g.sealed_org_secret_key);
+      if (!sql.got_data()) return std::unexpected(NotFoundError("grant"));
       return g;
     });
   }
+
   Result<std::vector<User>> UsersWithoutGrant(int64_t organisation_id) override {
-    return SelectUsers(
-        "WHERE organisation_id = :v AND public_key <> '' AND NOT EXISTS (SELECT 1 FROM org_key_grants g "
-        "WHERE g.organisation_id = users.organisation_id AND g.user_id = users.id) ORDER BY id",
-        static_cast<long long>(organisation_id), true);
+    return Tx(TxKind::kRead, "users without grant",
+              [&](soci::session& sql) -> Result<std::vector<User>> {
+                std::vector<User> out;
+                UserRow row;
+                const long long org = organisation_id;
+                soci::statement st(sql);
+                st.exchange(use(org));
+                row.Exchange(st);
+                Prepare(st, std::string("SELECT ") + kUserColumns +
+                                " FROM users u WHERE u.organisation_id = :o "
+                                "AND u.public_key <> '' AND NOT EXISTS (SELECT 1 FROM "
+                                "org_key_grants g WHERE g.organisation_id = u.organisation_id "
+                                "AND g.user_id = u.id) ORDER BY u.id");
+                st.execute();
+                while (st.fetch()) out.push_back(row.ToUser());
+                return out;
+              });
   }
 
-  // --- conversations -------------------------------------------------------------------
+  // --- conversations and messages --------------------------------------------------------
   Result<int64_t> InsertConversation(const Conversation& c, const Message& first) override {
-    return Tx("insert conversation", [&](soci::session& sql) -> Result<int64_t> {
+    return Tx(TxKind::kWrite, "insert conversation", [&](soci::session& sql) -> Result<int64_t> {
       long long id = 0;
       const std::string status(ConversationStatusName(c.status));
-      const long long org = c.organisation_id, created = c.created_at, activity = c.last_activity_at,
-                      expires = c.expires_at, first_reply = c.first_reply_at;
-      sql << "INSERT INTO conversations (public_id, receipt_lookup, organisation_id, public_key, "
-             "receipt_wrapped_secret_key, org_sealed_secret_key, status, language, answer_language, "
-             "answer_age_band, answer_work_setting, created_at, last_activity_at, expires_at, first_reply_at) "
-             "VALUES (:p, :l, :o, :pk, :rw, :os, :s, :lang, :al, :aa, :aw, :c, :a, :e, :f) RETURNING id",
+      const long long org = c.organisation_id, created = c.created_at,
+                      activity = c.last_activity_at, expires = c.expires_at,
+                      first_reply = c.first_reply_at;
+      sql << "INSERT INTO conversations (public_id, receipt_lookup, organisation_id, "
+             "public_key, receipt_wrapped_secret_key, org_sealed_secret_key, status, language, "
+             "answer_language, answer_age_band, answer_work_setting, created_at, "
+             "last_activity_at, expires_at, first_reply_at) VALUES (:p, :l, :o, :pk, :rw, :os, "
+             ":s, :lang, :al, :aa, :aw, :c, :a, :e, :f) RETURNING id",
           use(c.public_id), use(c.receipt_lookup), use(org), use(c.public_key),
-          use(c.receipt_wrapped_secret_key), use(c.org_sealed_secret_key), use(status), use(c.language),
-          use(c.answer_language), use(c.answer_age_band), use(c.answer_work_setting), use(created),
-          use(activity), use(expires), use(first_reply), into(id);
+          use(c.receipt_wrapped_secret_key), use(c.org_sealed_secret_key), use(status),
+          use(c.language), use(c.answer_language), use(c.answer_age_band),
+          use(c.answer_work_setting), use(created), use(activity), use(expires),
+          use(first_reply), into(id);
       InsertMessage(sql, id, first);
       return id;
     });
   }
 
-  void InsertMessage(soci::session& sql, long long conversation_id, const Message& m) {
-    const std::string author = m.author == Author::kWorker ? "worker" : "advisor";
-    long long user = m.author_user_id.value_or(0);
-    indicator user_ind = m.author_user_id ? soci::i_ok : soci::i_null;
-    const long long created = m.created_at;
-    sql << "INSERT INTO messages (conversation_id, author, author_user_id, ciphertext, created_at) "
-           "VALUES (:c, :a, :u, :t, :at)",
-        use(conversation_id), use(author), use(user, user_ind), use(m.ciphertext), use(created);
-  }
-
-  template <typename V>
-  Result<Conversation> FindConversation(const char* where, const V& value) {
-    return Tx("find conversation", [&](soci::session& sql) -> Result<Conversation> {
-      ConversationRow row;
-      soci::details::prepare_temp_type p =
-          (sql.prepare << std::string("SELECT ") + kConversationColumns + " FROM conversations WHERE " + where,
-           use(value));
-      row.Bind(p);
-      soci::statement st(p);
-      st.execute();
-      if (!st.fetch()) return NotFound("conversation");
-      return row.ToConversation();
-    });
-  }
-  Result<Conversation> FindConversationByLookup(const std::string& lookup) override {
-    return FindConversation("receipt_lookup = :v", lookup);
+  Result<Conversation> FindConversationByLookup(const std::string& receipt_lookup) override {
+    return FindConversation("receipt_lookup = :v", receipt_lookup);
   }
   Result<Conversation> FindConversationById(int64_t id) override {
     return FindConversation("id = :v", static_cast<long long>(id));
@@ -438,91 +546,103 @@ class SociStore final : public Store {
   }
 
   Result<std::vector<Message>> ListMessages(int64_t conversation_id) override {
-    return Tx("list messages", [&](soci::session& sql) -> Result<std::vector<Message>> {
-      std::vector<Message> out;
-      long long id = 0, user = 0, created = 0;
-      indicator user_ind = soci::i_null;
-      std::string author, text;
-      const long long cid = conversation_id;
-      soci::statement st = (sql.prepare << "SELECT id, author, author_user_id, ciphertext, created_at "
-                                           "FROM messages WHERE conversation_id = :c ORDER BY id",
-                            use(cid), into(id), into(author), into(user, user_ind), into(text), into(created));
-      st.execute();
-      while (st.fetch()) {
-        Message m;
-        m.id = id;
-        m.conversation_id = conversation_id;
-        m.author = author == "worker" ? Author::kWorker : Author::kAdvisor;
-        if (user_ind == soci::i_ok) m.author_user_id = user;
-        m.ciphertext = text;
-        m.created_at = created;
-        out.push_back(std::move(m));
-      }
-      return out;
-    });
+    return Tx(TxKind::kRead, "list messages",
+              [&](soci::session& sql) -> Result<std::vector<Message>> {
+                std::vector<Message> out;
+                long long id = 0, user = 0, created = 0;
+                indicator user_ind = soci::i_null;
+                std::string author, text;
+                const long long cid = conversation_id;
+                soci::statement st =
+                    (sql.prepare << "SELECT id, author, author_user_id, ciphertext, created_at "
+                                    "FROM messages WHERE conversation_id = :c ORDER BY id",
+                     use(cid), into(id), into(author), into(user, user_ind), into(text),
+                     into(created));
+                st.execute();
+                while (st.fetch()) {
+                  Message m;
+                  m.id = id;
+                  m.conversation_id = conversation_id;
+                  m.author = ParseAuthor(author);
+                  if (user_ind == soci::i_ok) m.author_user_id = user;
+                  m.ciphertext = text;
+                  m.created_at = created;
+                  out.push_back(std::move(m));
+                }
+                return out;
+              });
   }
 
-  Status AppendMessage(const Message& m, ConversationStatus new_status, int64_t expires_at) override {
-    return Tx("append message", [&](soci::session& sql) -> Status {
+  Status AppendMessage(const Message& m, ConversationStatus new_status,
+                       int64_t expires_at) override {
+    return Tx(TxKind::kWrite, "append message", [&](soci::session& sql) -> Status {
       const std::string status(ConversationStatusName(new_status));
       const long long now = m.created_at, expires = expires_at, id = m.conversation_id;
+      // A worker's message leaves first_reply_at at 0: the CASE writes back what is there.
       const long long reply_at = m.author == Author::kAdvisor ? m.created_at : 0;
+      // The conversation row first: if it is gone (deleted by the worker or by expiry a
+      // moment ago) nothing is written, and the update also queues concurrent appends on
+      // the row lock instead of letting them race.
       soci::statement st =
-          (sql.prepare << "UPDATE conversations SET status = :s, last_activity_at = :n, expires_at = :e, "
-                          "first_reply_at = CASE WHEN first_reply_at = 0 THEN :r ELSE first_reply_at END "
-                          "WHERE id = :id",
+          (sql.prepare << "UPDATE conversations SET status = :s, last_activity_at = :n, "
+                          "expires_at = :e, first_reply_at = CASE WHEN first_reply_at = 0 "
+                          "THEN :r ELSE first_reply_at END WHERE id = :id",
            use(status), use(now), use(expires), use(reply_at), use(id));
       st.execute(true);
-      if (st.get_affected_rows() == 0) return NotFound("conversation");
+      if (st.get_affected_rows() == 0) return std::unexpected(NotFoundError("conversation"));
       InsertMessage(sql, id, m);
       return {};
     });
   }
 
   Status DeleteConversation(int64_t id) override {
-    return Tx("delete conversation", [&](soci::session& sql) -> Status {
-      const long long cid = id;
-      // Sessions and messages go by ON DELETE CASCADE; delete explicitly too so that the
-      // order of removal never depends on the backend.
-      sql << "DELETE FROM sessions WHERE conversation_id = :c", use(cid);
-      sql << "DELETE FROM messages WHERE conversation_id = :c", use(cid);
-      soci::statement st = (sql.prepare << "DELETE FROM conversations WHERE id = :c", use(cid));
-      st.execute(true);
-      if (st.get_affected_rows() == 0) return NotFound("conversation");
-      return {};
-    });
+    // Messages and worker sessions go with it through ON DELETE CASCADE; secure_delete
+    // (SQLite) overwrites the freed cells.
+    return Update("delete conversation", "conversation",
+                  "DELETE FROM conversations WHERE id = :id", static_cast<long long>(id));
   }
 
   Result<int64_t> DeleteExpiredConversations(int64_t now) override {
-    return Tx("expire", [&](soci::session& sql) -> Result<int64_t> {
+    return Tx(TxKind::kWrite, "delete expired", [&](soci::session& sql) -> Result<int64_t> {
       const long long t = now;
-      sql << "DELETE FROM sessions WHERE conversation_id IN (SELECT id FROM conversations WHERE expires_at <= :t)", use(t);
-      sql << "DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE expires_at <= :t)", use(t);
-      soci::statement st = (sql.prepare << "DELETE FROM conversations WHERE expires_at <= :t", use(t));
+      soci::statement st =
+          (sql.prepare << "DELETE FROM conversations WHERE expires_at <= :t", use(t));
       st.execute(true);
       return static_cast<int64_t>(st.get_affected_rows());
     });
   }
 
-  Result<std::vector<InboxEntry>> Inbox(int64_t organisation_id, std::optional<ConversationStatus> status,
+  Result<std::vector<InboxEntry>> Inbox(int64_t organisation_id,
+                                        std::optional<ConversationStatus> status,
                                         int limit) override {
-    return Tx("inbox", [&](soci::session& sql) -> Result<std::vector<InboxEntry>> {
+    return Tx(TxKind::kRead, "inbox", [&](soci::session& sql) -> Result<std::vector<InboxEntry>> {
       std::vector<InboxEntry> out;
+      const long long org = organisation_id, lim = limit < 0 ? 0 : limit;
+      const std::string wanted(status ? ConversationStatusName(*status) : "");
       InboxEntry e;
-      std::string st_name;
+      std::string status_name;
       long long created = 0, activity = 0, count = 0;
-      const long long org = organisation_id, lim = limit;
-      const std::string filter = status ? std::string(ConversationStatusName(*status)) : std::string();
-      soci::statement st =
-          (sql.prepare << "SELECT c.public_id, c.status, c.language, c.created_at, c.last_activity_at, "
-                          "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) "
-                          "FROM conversations c WHERE c.organisation_id = :o AND (:f = '' OR c.status = :f2) "
-                          "ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :l",
-           use(org), use(filter), use(filter), use(lim), into(e.public_id), into(st_name), into(e.language),
-           into(created), into(activity), into(count));
+      soci::statement st(sql);
+      st.exchange(use(org));
+      if (status) st.exchange(use(wanted));
+      st.exchange(use(lim));
+      st.exchange(into(e.public_id));
+      st.exchange(into(status_name));
+      st.exchange(into(e.language));
+      st.exchange(into(created));
+      st.exchange(into(activity));
+      st.exchange(into(count));
+      Prepare(st, std::string("SELECT c.public_id, c.status, c.language, c.created_at, "
+                              "c.last_activity_at, COUNT(m.id) FROM conversations c "
+                              "LEFT JOIN messages m ON m.conversation_id = c.id "
+                              "WHERE c.organisation_id = :o ") +
+                      (status ? "AND c.status = :s " : "") +
+                      "GROUP BY c.id, c.public_id, c.status, c.language, c.created_at, "
+                      "c.last_activity_at "
+                      "ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :l");
       st.execute();
       while (st.fetch()) {
-        e.status = ParseConversationStatus(st_name).value_or(ConversationStatus::kNew);
+        e.status = StatusOf(status_name);
         e.created_at = created;
         e.last_activity_at = activity;
         e.message_count = count;
@@ -532,35 +652,100 @@ class SociStore final : public Store {
     });
   }
 
-  // --- sessions ------------------------------------------------------------------------
+  Status ReplaceCredentials(int64_t user_id, const std::string& pw_salt,
+                            const std::string& pw_verifier, const std::string& wrapped_secret_key,
+                            const std::string& recovery_wrapped_secret_key) override {
+    return Tx(TxKind::kWrite, "replace credentials", [&](soci::session& sql) -> Status {
+      const long long id = user_id;
+      soci::statement st =
+          (sql.prepare << "UPDATE users SET pw_salt = :s, pw_verifier = :v, wrapped_secret_key = :w, "
+                          "recovery_wrapped_secret_key = :r, wrapped_totp_secret = '', totp_enabled = 0, "
+                          "failed_logins = 0, locked_until = 0 WHERE id = :id",
+           use(pw_salt), use(pw_verifier), use(wrapped_secret_key), use(recovery_wrapped_secret_key), use(id));
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return std::unexpected(NotFoundError("user"));
+      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      return {};
+    });
+  }
+
+  Result<bool> RunExclusive(int64_t lock_key, const std::function<Status()>& job) override {
+    if (dialect_ == Dialect::kSqlite) {
+      std::unique_lock lock(exclusive_mu_, std::try_to_lock);
+      if (!lock.owns_lock()) return false;
+      if (Status s = job(); !s) return std::unexpected(s.error());
+      return true;
+    }
+    try {
+      // A session-level lock on one borrowed connection, held while the job runs on others.
+      soci::session sql(pool_);
+      const long long key = lock_key;
+      int got = 0;
+      sql << "SELECT CASE WHEN pg_try_advisory_lock(:k) THEN 1 ELSE 0 END", use(key), into(got);
+      if (!got) return false;
+      Status s = job();
+      sql << "SELECT pg_advisory_unlock(:k)", use(key), into(got);
+      if (!s) return std::unexpected(s.error());
+      return true;
+    } catch (const std::exception& e) {
+      return Fail(ErrorCode::kStorage, "error.internal", std::string("exclusive job: ") + Diagnose(e).detail);
+    }
+  }
+
+  Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountConversationsByStatus()
+      override {
+    using Counts = std::vector<std::pair<ConversationStatus, int64_t>>;
+    return Tx(TxKind::kRead, "count conversations", [&](soci::session& sql) -> Result<Counts> {
+      // Every state, zeros included and in enum order, so a metrics gauge never disappears.
+      Counts out = {{ConversationStatus::kNew, 0},
+                    {ConversationStatus::kWaiting, 0},
+                    {ConversationStatus::kAnswered, 0}};
+      std::string status_name;
+      long long count = 0;
+      soci::statement st =
+          (sql.prepare << "SELECT status, COUNT(*) FROM conversations GROUP BY status",
+           into(status_name), into(count));
+      st.execute();
+      while (st.fetch()) {
+        const ConversationStatus status = StatusOf(status_name);
+        for (auto& [s, n] : out) {
+          if (s == status) n = count;
+        }
+      }
+      return out;
+    });
+  }
+
+  // --- sessions --------------------------------------------------------------------------
   Status InsertSession(const Session& s) override {
-    return Tx("insert session", [&](soci::session& sql) -> Status {
-      long long user = s.user_id.value_or(0), conv = s.conversation_id.value_or(0);
+    return Tx(TxKind::kWrite, "insert session", [&](soci::session& sql) -> Status {
+      const long long user = s.user_id.value_or(0), conv = s.conversation_id.value_or(0);
       indicator user_ind = s.user_id ? soci::i_ok : soci::i_null;
       indicator conv_ind = s.conversation_id ? soci::i_ok : soci::i_null;
-      const std::string kind = s.kind == SessionKind::kStaff ? "staff" : "worker";
+      const std::string kind(SessionKindName(s.kind));
       const long long stage = s.stage, created = s.created_at, seen = s.last_seen_at;
-      sql << "INSERT INTO sessions (id_hash, kind, user_id, conversation_id, stage, wrapped_key, pending, "
-             "created_at, last_seen_at) VALUES (:h, :k, :u, :c, :s, :w, :p, :ca, :ls)",
-          use(s.id_hash), use(kind), use(user, user_ind), use(conv, conv_ind), use(stage), use(s.wrapped_key),
-          use(s.pending), use(created), use(seen);
+      sql << "INSERT INTO sessions (id_hash, kind, user_id, conversation_id, stage, "
+             "wrapped_key, pending, created_at, last_seen_at) "
+             "VALUES (:h, :k, :u, :c, :s, :w, :p, :ca, :ls)",
+          use(s.id_hash), use(kind), use(user, user_ind), use(conv, conv_ind), use(stage),
+          use(s.wrapped_key), use(s.pending), use(created), use(seen);
       return {};
     });
   }
 
   Result<Session> FindSession(const std::string& id_hash) override {
-    return Tx("find session", [&](soci::session& sql) -> Result<Session> {
+    return Tx(TxKind::kRead, "find session", [&](soci::session& sql) -> Result<Session> {
       Session s;
       std::string kind;
       long long user = 0, conv = 0, stage = 0, created = 0, seen = 0;
       indicator user_ind = soci::i_null, conv_ind = soci::i_null;
-      sql << "SELECT kind, user_id, conversation_id, stage, wrapped_key, pending, created_at, last_seen_at "
-             "FROM sessions WHERE id_hash = :h",
-          use(id_hash), into(kind), into(user, user_ind), into(conv, conv_ind), into(stage), into(s.wrapped_key),
-          into(s.pending), into(created), into(seen);
-      if (!sql.got_data()) return NotFound("session");
+      sql << "SELECT kind, user_id, conversation_id, stage, wrapped_key, pending, created_at, "
+             "last_seen_at FROM sessions WHERE id_hash = :h",
+          use(id_hash), into(kind), into(user, user_ind), into(conv, conv_ind), into(stage),
+          into(s.wrapped_key), into(s.pending), into(created), into(seen);
+      if (!sql.got_data()) return std::unexpected(NotFoundError("session"));
       s.id_hash = id_hash;
-      s.kind = kind == "staff" ? SessionKind::kStaff : SessionKind::kWorker;
+      s.kind = ParseSessionKind(kind);
       if (user_ind == soci::i_ok) s.user_id = user;
       if (conv_ind == soci::i_ok) s.conversation_id = conv;
       s.stage = stage;
@@ -571,52 +756,414 @@ class SociStore final : public Store {
   }
 
   Status TouchSession(const std::string& id_hash, int64_t now) override {
-    return Exec("touch session", "UPDATE sessions SET last_seen_at = :n WHERE id_hash = :h",
-                static_cast<long long>(now), id_hash);
+    return Update("touch session", "session",
+                  "UPDATE sessions SET last_seen_at = :n WHERE id_hash = :h",
+                  static_cast<long long>(now), id_hash);
   }
+
   Status UpdateSession(const Session& s) override {
-    return Exec("update session",
-                "UPDATE sessions SET stage = :s, wrapped_key = :w, pending = :p, last_seen_at = :l WHERE id_hash = :h",
-                static_cast<long long>(s.stage), s.wrapped_key, s.pending, static_cast<long long>(s.last_seen_at),
-                s.id_hash);
+    return Update("update session", "session",
+                  "UPDATE sessions SET stage = :s, wrapped_key = :w, pending = :p, "
+                  "last_seen_at = :l WHERE id_hash = :h",
+                  static_cast<long long>(s.stage), s.wrapped_key, s.pending,
+                  static_cast<long long>(s.last_seen_at), s.id_hash);
   }
+
   Status DeleteSession(const std::string& id_hash) override {
-    return Exec("delete session", "DELETE FROM sessions WHERE id_hash = :h", id_hash);
+    return Update("delete session", "session", "DELETE FROM sessions WHERE id_hash = :h",
+                  id_hash);
   }
+
   Result<int64_t> DeleteStaleSessions(int64_t idle_before, int64_t created_before) override {
-    return Tx("stale sessions", [&](soci::session& sql) -> Result<int64_t> {
+    return Tx(TxKind::kWrite, "delete stale sessions", [&](soci::session& sql) -> Result<int64_t> {
       const long long idle = idle_before, created = created_before;
-      soci::statement st = (sql.prepare << "DELETE FROM sessions WHERE last_seen_at < :i OR created_at < :c",
-                            use(idle), use(created));
+      soci::statement st =
+          (sql.prepare << "DELETE FROM sessions WHERE last_seen_at < :i OR created_at < :c",
+           use(idle), use(created));
       st.execute(true);
       return static_cast<int64_t>(st.get_affected_rows());
     });
   }
 
- private:
-  template <typename... Args>
-  Status Exec(const char* what, const std::string& query, const Args&... args) {
-    return Tx(what, [&](soci::session& sql) -> Status {
-      soci::details::prepare_temp_type p = (sql.prepare << query);
-      ((void)(p, use(args)), ...);
-      soci::statement st(p);
-      st.execute(true);
+  // --- contact records, cases, directory, audit (schema 2; SQL in soci_contacts.cc) ---
+  Result<int64_t> InsertContact(const ContactRecord& c) override {
+    return Tx(TxKind::kWrite, "insert contact", [&](soci::session& sql) -> Result<int64_t> {
+      return sql2::InsertContact(sql, c);
+    });
+  }
+  Status UpdateContact(const ContactRecord& c) override {
+    return Tx(TxKind::kWrite, "update contact", [&](soci::session& sql) -> Status {
+      if (!sql2::UpdateContact(sql, c)) return std::unexpected(NotFoundError("contact"));
       return {};
     });
+  }
+  Result<ContactRecord> FindContact(int64_t id) override {
+    return Tx(TxKind::kRead, "find contact", [&](soci::session& sql) -> Result<ContactRecord> {
+      auto c = sql2::FindContact(sql, id);
+      if (!c) return std::unexpected(NotFoundError("contact"));
+      return std::move(*c);
+    });
+  }
+  Result<std::vector<ContactRecord>> ListContacts(int64_t organisation_id,
+                                                  std::optional<int64_t> advisor_user_id,
+                                                  int limit) override {
+    return Tx(TxKind::kRead, "list contacts",
+              [&](soci::session& sql) -> Result<std::vector<ContactRecord>> {
+                std::optional<long long> advisor;
+                if (advisor_user_id) advisor = *advisor_user_id;
+                return sql2::ListContacts(sql, organisation_id, advisor, limit);
+              });
+  }
+  Result<std::optional<ContactRecord>> LastContactBy(int64_t advisor_user_id) override {
+    return Tx(TxKind::kRead, "last contact",
+              [&](soci::session& sql) -> Result<std::optional<ContactRecord>> {
+                return sql2::LastContactBy(sql, advisor_user_id);
+              });
+  }
+  Result<std::vector<FollowUp>> DueFollowUps(int64_t advisor_user_id,
+                                             const std::string& until) override {
+    return Tx(TxKind::kRead, "due follow-ups",
+              [&](soci::session& sql) -> Result<std::vector<FollowUp>> {
+                return sql2::DueFollowUps(sql, advisor_user_id, until);
+              });
+  }
+  Status MarkFollowUpDone(int64_t referral_id, int64_t advisor_user_id) override {
+    return Tx(TxKind::kWrite, "follow-up done", [&](soci::session& sql) -> Status {
+      if (!sql2::MarkFollowUpDone(sql, referral_id, advisor_user_id)) {
+        return std::unexpected(NotFoundError("referral"));
+      }
+      return {};
+    });
+  }
+  Status InsertCase(const std::string& code, int64_t organisation_id, int64_t at) override {
+    return Tx(TxKind::kWrite, "insert case", [&](soci::session& sql) -> Status {
+      sql2::InsertCase(sql, code, organisation_id, at);
+      return {};
+    });
+  }
+  Result<int64_t> FindCaseOrganisation(const std::string& code) override {
+    return Tx(TxKind::kRead, "find case", [&](soci::session& sql) -> Result<int64_t> {
+      auto org = sql2::FindCaseOrganisation(sql, code);
+      if (!org) return std::unexpected(NotFoundError("case"));
+      return static_cast<int64_t>(*org);
+    });
+  }
+  Result<int64_t> InsertDirectoryEntry(const DirectoryEntry& e) override {
+    return Tx(TxKind::kWrite, "insert directory entry", [&](soci::session& sql) -> Result<int64_t> {
+      return sql2::InsertDirectoryEntry(sql, e);
+    });
+  }
+  Status UpdateDirectoryEntry(const DirectoryEntry& e) override {
+    return Tx(TxKind::kWrite, "update directory entry", [&](soci::session& sql) -> Status {
+      if (!sql2::UpdateDirectoryEntry(sql, e)) return std::unexpected(NotFoundError("directory"));
+      return {};
+    });
+  }
+  Result<std::vector<DirectoryEntry>> ListDirectory(bool active_only) override {
+    return Tx(TxKind::kRead, "list directory",
+              [&](soci::session& sql) -> Result<std::vector<DirectoryEntry>> {
+                return sql2::ListDirectory(sql, active_only);
+              });
+  }
+  Result<DirectoryEntry> FindDirectoryEntry(int64_t id) override {
+    return Tx(TxKind::kRead, "find directory entry", [&](soci::session& sql) -> Result<DirectoryEntry> {
+      auto e = sql2::FindDirectoryEntry(sql, id);
+      if (!e) return std::unexpected(NotFoundError("directory"));
+      return std::move(*e);
+    });
+  }
+  Result<AuditEntry> AppendAudit(
+      const AuditEntry& e, const std::function<std::string(const AuditEntry&)>& hash_of) override {
+    return Tx(TxKind::kWrite, "append audit", [&](soci::session& sql) -> Result<AuditEntry> {
+      return sql2::AppendAudit(sql, dialect_, e, hash_of);
+    });
+  }
+  Result<std::vector<AuditEntry>> ListAudit(int64_t after_id, int limit) override {
+    return Tx(TxKind::kRead, "list audit", [&](soci::session& sql) -> Result<std::vector<AuditEntry>> {
+      return sql2::ListAudit(sql, after_id, limit);
+    });
+  }
+
+  // --- help pages ------------------------------------------------------------------------
+  Result<HelpPage> FindHelpPage(const std::string& language, const std::string& slug) override {
+    return Tx(TxKind::kRead, "find help page", [&](soci::session& sql) -> Result<HelpPage> {
+      HelpPage p;
+      long long updated = 0, by = 0;
+      indicator by_ind = soci::i_null;
+      sql << "SELECT language, slug, markdown, updated_at, updated_by FROM help_pages "
+             "WHERE language = :l AND slug = :s",
+          use(language), use(slug), into(p.language), into(p.slug), into(p.markdown),
+          into(updated), into(by, by_ind);
+      if (!sql.got_data()) return std::unexpected(NotFoundError("help page"));
+      p.updated_at = updated;
+      if (by_ind == soci::i_ok) p.updated_by = by;
+      return p;
+    });
+  }
+
+  Result<std::vector<HelpPage>> ListHelpPages(const std::string& language) override {
+    return Tx(TxKind::kRead, "list help pages",
+              [&](soci::session& sql) -> Result<std::vector<HelpPage>> {
+                std::vector<HelpPage> out;
+                HelpPage p;
+                long long updated = 0, by = 0;
+                indicator by_ind = soci::i_null;
+                soci::statement st =
+                    (sql.prepare << "SELECT language, slug, markdown, updated_at, updated_by "
+                                    "FROM help_pages WHERE :l = '' OR language = :l2 "
+                                    "ORDER BY language, slug",
+                     use(language), use(language), into(p.language), into(p.slug),
+                     into(p.markdown), into(updated), into(by, by_ind));
+                st.execute();
+                while (st.fetch()) {
+                  p.updated_at = updated;
+                  p.updated_by.reset();
+                  if (by_ind == soci::i_ok) p.updated_by = by;
+                  out.push_back(p);
+                }
+                return out;
+              });
+  }
+
+  Result<bool> InsertHelpPageIfAbsent(const HelpPage& page) override {
+    return Tx(TxKind::kWrite, "insert help page", [&](soci::session& sql) -> Result<bool> {
+      const long long updated = page.updated_at;
+      const long long by = page.updated_by.value_or(0);
+      indicator by_ind = page.updated_by ? soci::i_ok : soci::i_null;
+      soci::statement st =
+          (sql.prepare << "INSERT INTO help_pages (language, slug, markdown, updated_at, "
+                          "updated_by) VALUES (:l, :s, :m, :u, :b) "
+                          "ON CONFLICT (language, slug) DO NOTHING",
+           use(page.language), use(page.slug), use(page.markdown), use(updated), use(by, by_ind));
+      st.execute(true);
+      return st.get_affected_rows() > 0;
+    });
+  }
+
+  Status SaveHelpPage(const HelpPage& page) override {
+    return Tx(TxKind::kWrite, "save help page", [&](soci::session& sql) -> Status {
+      const long long updated = page.updated_at;
+      const long long by = page.updated_by.value_or(0);
+      indicator by_ind = page.updated_by ? soci::i_ok : soci::i_null;
+      sql << "INSERT INTO help_pages (language, slug, markdown, updated_at, updated_by) "
+             "VALUES (:l, :s, :m, :u, :b) ON CONFLICT (language, slug) DO UPDATE SET "
+             "markdown = excluded.markdown, updated_at = excluded.updated_at, "
+             "updated_by = excluded.updated_by",
+          use(page.language), use(page.slug), use(page.markdown), use(updated), use(by, by_ind);
+      return {};
+    });
+  }
+
+ private:
+  // A path without '=' is taken whole by SOCI; otherwise it must be quoted, which SOCI's
+  // parser only understands without embedded quotes.
+  static std::string SqliteConnectString(const std::string& path) {
+    if (path.find('=') == std::string::npos) return path;
+    if (path.find('"') != std::string::npos) {
+      throw std::invalid_argument("sqlite path holds both '=' and '\"'");
+    }
+    return "db=\"" + path + "\"";
+  }
+
+  static void ConfigurePostgres(soci::session& s) {
+    // Keeps libpq from printing NOTICEs ("already exists, skipping") to stderr.
+    s << "SET client_min_messages TO WARNING";
+  }
+
+  // Sets the per-connection pragmas and reads each back: a pragma SQLite does not know, or
+  // one silently ignored (foreign_keys inside a transaction, a build without the feature),
+  // would otherwise leave the database less safe than the code claims.
+  static Status ConfigureSqlite(soci::session& s) {
+    // First, so that switching to WAL waits for another process instead of failing.
+    s << "PRAGMA busy_timeout = " + std::to_string(kSqliteBusyTimeoutMs);
+    std::string mode;
+    s << "PRAGMA journal_mode = WAL", into(mode);
+    struct Want {
+      const char* name;
+      const char* set;
+      long long expect;
+    };
+    for (const Want& w : {Want{"synchronous", "FULL", 2}, Want{"foreign_keys", "ON", 1},
+                          Want{"secure_delete", "ON", 1}, Want{"trusted_schema", "OFF", 0}}) {
+      s << std::string("PRAGMA ") + w.name + " = " + w.set;
+      long long value = -1;
+      s << std::string("PRAGMA ") + w.name, into(value);
+      if (value != w.expect) {
+        return Fail(ErrorCode::kStorage, "error.internal",
+                    std::string("sqlite refused PRAGMA ") + w.name + " = " + w.set);
+      }
+    }
+    long long timeout = -1;
+    s << "PRAGMA busy_timeout", into(timeout);
+    if (mode != "wal" || timeout != kSqliteBusyTimeoutMs) {
+      return Fail(ErrorCode::kStorage, "error.internal",
+                  "sqlite refused WAL mode or busy_timeout (journal_mode is " + mode + ")");
+    }
+    return {};
+  }
+
+  // Runs `body` in one transaction on a pooled connection: commits if it returns a value,
+  // rolls back if it returns an error or throws. Busy databases and (PostgreSQL) lost
+  // connections are retried; every exception becomes an Error here.
+  template <typename F>
+  auto Tx(TxKind kind, const char* what, F&& body)
+      -> std::invoke_result_t<F&, soci::session&> {
+    using R = std::invoke_result_t<F&, soci::session&>;
+    try {
+      for (int attempt = 1;; ++attempt) {
+        soci::session sql(pool_);
+        bool began = false, committing = false;
+        Diagnosis diagnosis;
+        try {
+          sql << BeginStatement(kind);
+          began = true;
+          R result = body(sql);
+          committing = true;
+          sql << (result ? "COMMIT" : "ROLLBACK");
+          return result;
+        } catch (const std::exception& e) {
+          diagnosis = Diagnose(e);
+        }
+        // PostgreSQL ends the transaction when COMMIT fails; SQLite may keep it (busy).
+        if (began && !(dialect_ == Dialect::kPostgres && committing)) Rollback(sql);
+        bool retry = diagnosis.failure == Failure::kBusy;
+        if (dialect_ == Dialect::kPostgres && !sql.is_connected()) {
+          // A server restart or an idle-connection reaper killed this pooled connection:
+          // reopen it for the next borrower. Retrying is safe only if COMMIT was never sent,
+          // since the change may otherwise have landed.
+          try {
+            sql.reconnect();
+            ConfigurePostgres(sql);
+          } catch (...) {
+          }
+          retry = !committing;
+          diagnosis.detail = "connection lost: " + diagnosis.detail;
+        }
+        if (retry && attempt < kMaxAttempts) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
+          continue;
+        }
+        switch (diagnosis.failure) {
+          case Failure::kUnique:
+            return R(std::unexpect, Error{ErrorCode::kConflict, "error.conflict",
+                                          std::string(what) + ": " + diagnosis.detail});
+          case Failure::kForeignKey:
+            // A referenced row is missing, e.g. the conversation was deleted a moment ago.
+            return R(std::unexpect, Error{ErrorCode::kNotFound, "error.not_found",
+                                          std::string(what) + ": " + diagnosis.detail});
+          case Failure::kBusy:
+          case Failure::kOther:
+            break;
+        }
+        return R(std::unexpect, Error{ErrorCode::kStorage, "error.internal",
+                                      std::string(what) + ": " + diagnosis.detail});
+      }
+    } catch (...) {
+      return R(std::unexpect,
+               Error{ErrorCode::kStorage, "error.internal", std::string(what) + ": failed"});
+    }
+  }
+
+  const char* BeginStatement(TxKind kind) const {
+    if (dialect_ == Dialect::kSqlite) return kind == TxKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN";
+    return kind == TxKind::kWrite ? "BEGIN" : "BEGIN READ ONLY";
+  }
+
+  static void Rollback(soci::session& sql) {
+    try {
+      sql << "ROLLBACK";
+    } catch (...) {
+      // Nothing left to undo (SQLite already rolled back), or the connection is gone.
+    }
+  }
+
+  // One UPDATE or DELETE with positional bindings; kNotFound if it touched no row.
+  template <typename... Args>
+  Status Update(const char* what, const char* noun, const std::string& query,
+                const Args&... args) {
+    return Tx(TxKind::kWrite, what, [&](soci::session& sql) -> Status {
+      soci::statement st(sql);
+      (st.exchange(use(args)), ...);
+      Prepare(st, query);
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return std::unexpected(NotFoundError(noun));
+      return {};
+    });
+  }
+
+  template <typename V>
+  Result<Organisation> FindOrganisation(const char* where, const V& value) {
+    return Tx(TxKind::kRead, "find organisation", [&](soci::session& sql) -> Result<Organisation> {
+      Organisation o;
+      long long id = 0;
+      sql << std::string("SELECT id, slug, name, public_key FROM organisations WHERE ") + where,
+          use(value), into(id), into(o.slug), into(o.name), into(o.public_key);
+      if (!sql.got_data()) return std::unexpected(NotFoundError("organisation"));
+      o.id = id;
+      return o;
+    });
+  }
+
+  template <typename V>
+  Result<User> FindUser(const char* where, const V& value) {
+    return Tx(TxKind::kRead, "find user", [&](soci::session& sql) -> Result<User> {
+      UserRow row;
+      soci::statement st(sql);
+      st.exchange(use(value));
+      row.Exchange(st);
+      Prepare(st, std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where);
+      st.execute();
+      if (!st.fetch()) return std::unexpected(NotFoundError("user"));
+      return row.ToUser();
+    });
+  }
+
+  template <typename V>
+  Result<Conversation> FindConversation(const char* where, const V& value) {
+    return Tx(TxKind::kRead, "find conversation", [&](soci::session& sql) -> Result<Conversation> {
+      ConversationRow row;
+      soci::statement st(sql);
+      st.exchange(use(value));
+      row.Exchange(st);
+      Prepare(st, std::string("SELECT ") + kConversationColumns + " FROM conversations WHERE " +
+                      where);
+      st.execute();
+      if (!st.fetch()) return std::unexpected(NotFoundError("conversation"));
+      return row.ToConversation();
+    });
+  }
+
+  static void InsertMessage(soci::session& sql, long long conversation_id, const Message& m) {
+    const std::string author(AuthorName(m.author));
+    const long long user = m.author_user_id.value_or(0);
+    indicator user_ind = m.author_user_id ? soci::i_ok : soci::i_null;
+    const long long created = m.created_at;
+    sql << "INSERT INTO messages (conversation_id, author, author_user_id, ciphertext, "
+           "created_at) VALUES (:c, :a, :u, :t, :at)",
+        use(conversation_id), use(author), use(user, user_ind), use(m.ciphertext),
+        use(created);
   }
 
   const Dialect dialect_;
   const int pool_size_;
   soci::connection_pool pool_;
+  std::mutex exclusive_mu_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSociStore(Dialect dialect, const std::string& connect, int pool_size) {
-  if (pool_size < 1) pool_size = 1;
-  auto store = std::make_unique<SociStore>(dialect, pool_size);
-  if (auto s = store->Open(connect); !s) return std::unexpected(s.error());
-  return std::unique_ptr<Store>(std::move(store));
+Result<std::unique_ptr<Store>> OpenSociStore(Dialect dialect, const std::string& connect,
+                                             int pool_size) {
+  if (pool_size < 1 || pool_size > 1000) {
+    return Fail(ErrorCode::kInvalidInput, "error.config", "pool size must be 1..1000");
+  }
+  try {
+    auto store = std::make_unique<SociStore>(dialect, pool_size);
+    if (Status s = store->Open(connect); !s) return std::unexpected(s.error());
+    return std::unique_ptr<Store>(std::move(store));
+  } catch (...) {
+    return Fail(ErrorCode::kStorage, "error.internal", "cannot open the database");
+  }
 }
 
 }  // namespace vd

@@ -1,7 +1,7 @@
 #pragma once
-// SociStore: the Store on SOCI, for SQLite and PostgreSQL alike. Each call borrows a pooled
-// connection and runs in one transaction (BEGIN IMMEDIATE on SQLite, so writers queue
-// instead of failing to upgrade). SOCI exceptions never leave this class.
+// SociStore: the Store on SOCI, for SQLite and PostgreSQL alike. Each call borrows one of
+// `pool_size` pooled connections and runs in one transaction (BEGIN IMMEDIATE on SQLite for
+// writes, so writers queue instead of failing to upgrade). No exception leaves this class.
 
 #include <memory>
 #include <string>
@@ -11,6 +11,8 @@
 
 namespace vd {
 
+// `connect` is a file path for SQLite, a libpq URI or "key=value" string for PostgreSQL.
+// Opens every connection up front, so a bad path or server fails here, not on first use.
 Result<std::unique_ptr<Store>> OpenSociStore(Dialect dialect, const std::string& connect,
                                              int pool_size);
 

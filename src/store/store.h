@@ -6,12 +6,14 @@
 // kStorage (with a detail for the operator's log, never row content) or kNotFound/kConflict.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "store/records.h"
 
 namespace vd {
 
@@ -96,6 +98,15 @@ struct InboxEntry {
   int64_t message_count = 0;
 };
 
+// A help page for workers: Markdown source, rendered on display.
+struct HelpPage {
+  std::string language;  // catalog code: "nl", "pt_BR"
+  std::string slug;      // "advisor", "health", ...
+  std::string markdown;
+  int64_t updated_at = 0;
+  std::optional<int64_t> updated_by;  // staff user id; empty for the shipped text
+};
+
 enum class SessionKind { kStaff, kWorker };
 
 struct Session {
@@ -143,6 +154,13 @@ class Store {
   // kConflict if the step was already used (a replayed code).
   virtual Status AdvanceTotpStep(int64_t user_id, int64_t step) = 0;
   virtual Status SetTotpSecret(int64_t user_id, const std::string& wrapped_totp_secret) = 0;
+  // Key recovery: new password material and recovery wrap for the same secret key. Clears
+  // the TOTP secret (it was wrapped under the old password; the person enrols again), the
+  // lockout, and ends the user's sessions, all in one transaction.
+  virtual Status ReplaceCredentials(int64_t user_id, const std::string& pw_salt,
+                                    const std::string& pw_verifier,
+                                    const std::string& wrapped_secret_key,
+                                    const std::string& recovery_wrapped_secret_key) = 0;
 
   // Organisation key grants.
   virtual Status UpsertOrgKeyGrant(const OrgKeyGrant& grant) = 0;
@@ -171,6 +189,15 @@ class Store {
                                                 std::optional<ConversationStatus> status,
                                                 int limit) = 0;
 
+  // Runs `job` only if no other process holds the named lock (PostgreSQL session advisory
+  // lock; on SQLite, one process owns the file, so a process-local lock). Returns false when
+  // skipped because another server is running it. For periodic jobs that must run once
+  // across all servers (retention, reminders).
+  virtual Result<bool> RunExclusive(int64_t lock_key, const std::function<Status()>& job) = 0;
+
+  // How many conversations are in each state (for the operator's metrics).
+  virtual Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountConversationsByStatus() = 0;
+
   // Sessions.
   virtual Status InsertSession(const Session& s) = 0;
   virtual Result<Session> FindSession(const std::string& id_hash) = 0;  // kNotFound
@@ -179,6 +206,50 @@ class Store {
   virtual Status DeleteSession(const std::string& id_hash) = 0;
   // Deletes sessions idle since before `idle_before` or created before `created_before`.
   virtual Result<int64_t> DeleteStaleSessions(int64_t idle_before, int64_t created_before) = 0;
+
+  // Contact records (schema 2). Insert/Update write the record, its codes and referrals in
+  // one transaction; Update replaces codes and referrals. kNotFound for unknown ids.
+  virtual Result<int64_t> InsertContact(const ContactRecord& c) = 0;
+  virtual Status UpdateContact(const ContactRecord& c) = 0;
+  virtual Result<ContactRecord> FindContact(int64_t id) = 0;
+  // Newest first; only one advisor's records when `advisor_user_id` is set.
+  virtual Result<std::vector<ContactRecord>> ListContacts(int64_t organisation_id,
+                                                          std::optional<int64_t> advisor_user_id,
+                                                          int limit) = 0;
+  // The advisor's most recently created record, if any (defaults for the next one).
+  virtual Result<std::optional<ContactRecord>> LastContactBy(int64_t advisor_user_id) = 0;
+  // Open referral follow-ups of the advisor's records dated on or before `until` (YYYY-MM-DD).
+  virtual Result<std::vector<FollowUp>> DueFollowUps(int64_t advisor_user_id,
+                                                     const std::string& until) = 0;
+  virtual Status MarkFollowUpDone(int64_t referral_id, int64_t advisor_user_id) = 0;
+
+  // Case codes link records about the same person without identifying her or him.
+  virtual Status InsertCase(const std::string& code, int64_t organisation_id, int64_t at) = 0;
+  virtual Result<int64_t> FindCaseOrganisation(const std::string& code) = 0;  // kNotFound
+
+  // Referral directory. Insert: kConflict on slug.
+  virtual Result<int64_t> InsertDirectoryEntry(const DirectoryEntry& e) = 0;
+  virtual Status UpdateDirectoryEntry(const DirectoryEntry& e) = 0;
+  virtual Result<std::vector<DirectoryEntry>> ListDirectory(bool active_only) = 0;
+  virtual Result<DirectoryEntry> FindDirectoryEntry(int64_t id) = 0;
+
+  // Audit log. Appends in one serialised transaction: the id is the previous id + 1,
+  // prev_hash the previous entry's hash, and `hash_of` (given the entry with id and
+  // prev_hash filled in) its hash. Also moves the "audit_head" setting ("id:hash").
+  virtual Result<AuditEntry> AppendAudit(
+      const AuditEntry& e, const std::function<std::string(const AuditEntry&)>& hash_of) = 0;
+  // Entries with id > after_id in id order, at most `limit`.
+  virtual Result<std::vector<AuditEntry>> ListAudit(int64_t after_id, int limit) = 0;
+
+  // Help pages (Markdown source per language and slug).
+  virtual Result<HelpPage> FindHelpPage(const std::string& language, const std::string& slug) = 0;
+  // Every page of one language ("" = every language), ordered by language and slug.
+  virtual Result<std::vector<HelpPage>> ListHelpPages(const std::string& language) = 0;
+  // Inserts the page unless one exists for its language and slug; true if inserted. Never
+  // overwrites a coordinator's edit (used to load the shipped pages at start-up).
+  virtual Result<bool> InsertHelpPageIfAbsent(const HelpPage& page) = 0;
+  // Inserts or replaces the page.
+  virtual Status SaveHelpPage(const HelpPage& page) = 0;
 };
 
 // Opens a store from a URL: "sqlite:/path/to/file.db" or a PostgreSQL connection string

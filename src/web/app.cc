@@ -29,7 +29,7 @@ std::string Replace(std::string text, std::string_view from, std::string_view to
 namespace {
 
 constexpr std::string_view kCsp =
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 }  // namespace
@@ -93,8 +93,8 @@ void WebApp::Impl::RegisterRoutes() {
   using R = Role;
   // Worker side: no account.
   Get("/", Access::Public(), [this](Ctx& c) { return Home(c); });
+  Get("/healthz", Access::Public(), [this](Ctx& c) { return Health(c); });
   Get("/language", Access::Public(), [this](Ctx& c) { return Languages(c); });
-  Get("/help", Access::Public(), [this](Ctx& c) { return Help(c); });
   Get("/start", Access::Public(), [this](Ctx& c) { return StartForm(c); });
   Post("/start", Access::Public(), [this](Ctx& c) { return StartPost(c); });
   Get("/open", Access::Public(), [this](Ctx& c) { return OpenForm(c); });
@@ -114,6 +114,8 @@ void WebApp::Impl::RegisterRoutes() {
   Post("/staff/logout", all_staff, [this](Ctx& c) { return StaffLogout(c); });
   Get("/staff/c/{id}", Access::Staff({R::kAdvisor}), [this](Ctx& c) { return StaffConversation(c); });
   Post("/staff/c/{id}/reply", Access::Staff({R::kAdvisor}), [this](Ctx& c) { return StaffReply(c); });
+  RegisterHelpRoutes();
+  RegisterContactRoutes();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -133,6 +135,15 @@ std::string WebApp::Impl::Lang(const Request& req, std::vector<std::string>& coo
     if (!code.empty()) return code;
   }
   return cat.Negotiate(req.Header("accept-language").value_or(""));
+}
+
+std::string WebApp::Impl::ClientKey(const Request& req) const {
+  if (!config.trusted_proxy.empty() && req.client_address == config.trusted_proxy) {
+    if (auto real = req.Header("x-real-ip"); real && !real->empty() && real->size() <= 64) {
+      return std::string(*real);
+    }
+  }
+  return req.client_address;
 }
 
 void WebApp::Impl::Secure(Response& res, bool is_static) const {
@@ -183,6 +194,7 @@ Status WebApp::Impl::CheckAccess(Ctx& ctx, const Access& access) {
       Result<StaffContext> staff = deps.staff.Context(*s->row.user_id, s->secret);
       if (!staff) return std::unexpected(staff.error());
       if (std::ranges::find(access.roles, staff->user.role) == access.roles.end()) {
+        ctx.staff = std::move(*staff);  // so that the refusal is audited under its user
         return Fail(ErrorCode::kForbidden, "error.forbidden", "role not allowed");
       }
       ctx.staff = std::move(*staff);
@@ -274,9 +286,15 @@ Response WebApp::Impl::Dispatch(Ctx& ctx, const Route*& matched) {
         (e.code == ErrorCode::kUnauthorized || e.code == ErrorCode::kSessionExpired)) {
       return Redirect(ctx, "/staff/login");
     }
-    return ErrorPage(ctx, e);
+    Response denied = ErrorPage(ctx, e);
+    if (ctx.staff && matched->access.kind == Access::Kind::kStaff) {
+      AuditStaff(ctx, *matched, denied.status);
+    }
+    return denied;
   }
-  return matched->fn(ctx);
+  Response res = matched->fn(ctx);
+  if (matched->access.kind == Access::Kind::kStaff) AuditStaff(ctx, *matched, res.status);
+  return res;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -366,11 +384,23 @@ Response WebApp::Impl::Redirect(Ctx& ctx, std::string_view location) const {
 // ---------------------------------------------------------------------------------------
 // Worker handlers
 
+Response WebApp::Impl::Health(Ctx& ctx) {
+  // Healthy means the database answers; nothing else is revealed.
+  Response res;
+  res.Set("Content-Type", "text/plain; charset=utf-8");
+  if (auto v = deps.store.SchemaVersion(); !v) {
+    res.status = 503;
+    res.body = "unavailable\n";
+    return res;
+  }
+  res.body = "ok\n";
+  return res;
+}
+
 Response WebApp::Impl::Home(Ctx& ctx) { return Render(ctx, "home", mustache::data{}); }
 
 Response WebApp::Impl::Languages(Ctx& ctx) { return Render(ctx, "language", mustache::data{}); }
 
-Response WebApp::Impl::Help(Ctx& ctx) { return Render(ctx, "help", mustache::data{}); }
 
 Response WebApp::Impl::StartForm(Ctx& ctx, const Error* error) {
   mustache::data d;
@@ -422,7 +452,7 @@ Response WebApp::Impl::StartForm(Ctx& ctx, const Error* error) {
 }
 
 Response WebApp::Impl::StartPost(Ctx& ctx) {
-  if (!start_throttle.Allow(ctx.req.client_address)) {
+  if (!start_throttle.Allow(ClientKey(ctx.req))) {
     return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "start throttled"});
   }
   const std::string organisation(FormValue(ctx.form, "organisation").value_or(""));
@@ -475,7 +505,7 @@ Response WebApp::Impl::OpenForm(Ctx& ctx, const Error* error) {
 }
 
 Response WebApp::Impl::OpenPost(Ctx& ctx) {
-  if (!receipt_throttle.Allow(ctx.req.client_address)) {
+  if (!receipt_throttle.Allow(ClientKey(ctx.req))) {
     return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "receipt throttled"});
   }
   Result<OpenedConversation> opened =
@@ -590,7 +620,7 @@ Response WebApp::Impl::StaffLoginForm(Ctx& ctx, const Error* error) {
 }
 
 Response WebApp::Impl::StaffLoginPost(Ctx& ctx) {
-  if (!login_throttle.Allow(ctx.req.client_address)) {
+  if (!login_throttle.Allow(ClientKey(ctx.req))) {
     return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "login throttled"});
   }
   const std::string_view username = FormValue(ctx.form, "username").value_or("");
@@ -624,6 +654,11 @@ Response WebApp::Impl::StaffLoginPost(Ctx& ctx) {
   if (!token) return ErrorPage(ctx, token.error());
   ctx.cookies.push_back(sessions.SetCookieHeader(*token));
   spdlog::info("req {} staff login user_id={}", ctx.req.request_id, login->user.id);
+  if (login->stage == LoginStage::kLoggedIn) {
+    if (Status s = audit.Record(login->user.id, "staff.login", ""); !s) {
+      spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
+    }
+  }
   return Redirect(ctx, login->stage == LoginStage::kNeedsTotpEnrolment ? "/staff/enrol" : "/staff");
 }
 
@@ -684,6 +719,7 @@ Response WebApp::Impl::StaffHome(Ctx& ctx) {
   d.set("username", staff.user.username);
   d.set("role", T(ctx, "role." + std::string(RoleName(staff.user.role))));
   const bool advisor = staff.user.role == Role::kAdvisor;
+  d.set("coordinator", staff.user.role == Role::kCoordinator);
   d.set("advisor", advisor);
   if (advisor) {
     d.set("has_key", staff.org_key.has_value());
@@ -728,6 +764,7 @@ Response WebApp::Impl::StaffHome(Ctx& ctx) {
       d.set("empty", inbox->empty());
     }
   }
+  AddStaffHomeContacts(ctx, d);
   return Render(ctx, "staff_home", d, true);
 }
 
@@ -802,6 +839,12 @@ Result<std::unique_ptr<WebApp>> WebApp::Create(WebDeps deps, SiteConfig config) 
     return Fail(ErrorCode::kInternal, "error.internal", "csrf key setting is malformed");
   }
   impl->csrf_key = std::move(*raw);
+  std::vector<std::string> languages;
+  for (const Language& l : deps.catalogs.languages()) languages.push_back(l.code);
+  if (Result<int> loaded = impl->help.LoadShipped(impl->config.help_dir, languages); !loaded) {
+    return std::unexpected(loaded.error());
+  }
+  if (Status s = impl->LoadContactData(); !s) return std::unexpected(s.error());
   impl->RegisterRoutes();
   return std::unique_ptr<WebApp>(new WebApp(std::move(impl)));
 }
@@ -809,7 +852,7 @@ Result<std::unique_ptr<WebApp>> WebApp::Create(WebDeps deps, SiteConfig config) 
 Response WebApp::Handle(const Request& request) {
   Impl& im = *impl_;
   const auto started = std::chrono::steady_clock::now();
-  Ctx ctx{request, {}, {}, {}, {}, {}, {}, {}};
+  Ctx ctx{request, {}, {}, {}, {}, {}, {}, {}, {}};
   const Route* matched = nullptr;
   Response res;
   try {
@@ -832,6 +875,14 @@ Response WebApp::Handle(const Request& request) {
                       std::chrono::steady_clock::now() - started)
                       .count() /
                   1000.0;
+  if (im.deps.metrics) {
+    im.deps.metrics->Observe(request.method == "GET" || request.method == "POST" || request.method == "HEAD"
+                                 ? request.method
+                                 : "other",
+                             matched ? matched->pattern
+                                     : (request.path.starts_with("/static/") ? "/static/*" : "(unmatched)"),
+                             res.status, ms / 1000.0);
+  }
   spdlog::info("req {} {} {} {} {:.1f}ms", request.request_id,
                request.method.size() <= 8 ? request.method : std::string("?"),
                matched ? matched->pattern : std::string(request.path.starts_with("/static/")
@@ -843,7 +894,7 @@ Response WebApp::Handle(const Request& request) {
 
 Response WebApp::Refuse(const Request& request, ErrorCode code) {
   Impl& im = *impl_;
-  Ctx ctx{request, {}, {}, {}, {}, {}, {}, {}};
+  Ctx ctx{request, {}, {}, {}, {}, {}, {}, {}, {}};
   Response res;
   try {
     ctx.lang = im.Lang(request, ctx.cookies);

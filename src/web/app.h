@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "domain/argon2_gate.h"
@@ -14,6 +15,7 @@
 #include "i18n/i18n.h"
 #include "store/store.h"
 #include "web/http.h"
+#include "web/metrics.h"
 #include "web/sessions.h"
 #include "web/throttle.h"
 
@@ -22,8 +24,12 @@ namespace vd {
 struct SiteConfig {
   std::string neutral_title = "Info";                 // <title> of every worker page
   std::string exit_url = "https://www.google.com/";   // where the quick exit goes
+  // Address of a front proxy (nginx) whose X-Real-IP header names the client. Used only to
+  // key the in-memory throttles; empty means the TCP peer is the client.
+  std::string trusted_proxy;
   std::string templates_dir;
   std::string static_dir;
+  std::string help_dir;  // shipped help pages: <help_dir>/<language>/<slug>.md
   SessionPolicy sessions;
   BucketSpec receipt_per_client{5, 1.0 / 12};   // 5 at once, then one per 12 s
   BucketSpec receipt_global{200, 20};
@@ -39,6 +45,7 @@ struct WebDeps {
   const Catalogs& catalogs;
   Conversations& conversations;
   Staff& staff;
+  Metrics* metrics = nullptr;  // optional; request counts and latencies go here
 };
 
 class WebApp {
@@ -49,6 +56,15 @@ class WebApp {
   Response Handle(const Request& request);
   // The page for the HTTP server's own refusals (bad request, too large, overloaded...).
   Response Refuse(const Request& request, ErrorCode code);
+
+  // Every registered route with the roles it admits ("" roles for non-staff routes), for the
+  // role-matrix test.
+  struct RouteInfo {
+    std::string method, pattern;
+    bool staff = false;
+    std::vector<Role> roles;
+  };
+  std::vector<RouteInfo> RouteTable() const;
 
  private:
   struct Impl;

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "domain/audit.h"
+#include "domain/contacts.h"
+#include "domain/help_pages.h"
+#include "domain/indicators.h"
 #include "web/app.h"
 
 namespace vd {
@@ -46,6 +50,7 @@ struct Ctx {
   std::map<std::string, std::string> params;
   std::optional<ActiveSession> session;
   std::optional<StaffContext> staff;
+  std::string audit_record;  // a handler may name the record it created, for the audit log
 };
 
 using RouteFn = std::function<Response(Ctx&)>;
@@ -77,6 +82,11 @@ struct WebApp::Impl {
   std::map<std::string, std::string, std::less<>> templates;
   std::map<std::string, StaticFile, std::less<>> static_files;
   std::vector<Route> routes;
+  HelpPages help{deps.store, deps.clock};
+  // Contact records, indicator list, referral directory, audit (contact_pages.cc).
+  IndicatorCatalog indicators;
+  Contacts contacts{deps.store, deps.clock, indicators};
+  AuditLog audit{deps.store, deps.clock};
 
   // --- set-up -------------------------------------------------------------------------
   Status LoadFiles();
@@ -94,6 +104,9 @@ struct WebApp::Impl {
   Status CheckAccess(Ctx& ctx, const Access& access);
   void Secure(Response& res, bool is_static) const;
   std::string Lang(const Request& req, std::vector<std::string>& cookies) const;
+  // The key for the throttles: the TCP peer, or X-Real-IP from the trusted proxy. Held in
+  // memory only, never logged or stored.
+  std::string ClientKey(const Request& req) const;
 
   // --- rendering ----------------------------------------------------------------------
   std::string T(const Ctx& ctx, std::string_view msgid) const {
@@ -106,6 +119,7 @@ struct WebApp::Impl {
   Response Redirect(Ctx& ctx, std::string_view location) const;
 
   // --- handlers -----------------------------------------------------------------------
+  Response Health(Ctx& ctx);
   Response Home(Ctx& ctx);
   Response Languages(Ctx& ctx);
   Response Help(Ctx& ctx);
@@ -126,6 +140,30 @@ struct WebApp::Impl {
   Response StaffConversation(Ctx& ctx, const Error* error = nullptr);
   Response StaffReply(Ctx& ctx);
   Response StaffLogout(Ctx& ctx);
+  // Help pages (help_routes.cc): worker pages and the coordinators' editor.
+  void RegisterHelpRoutes();
+  Response HelpTopic(Ctx& ctx);
+  Response StaffHelpIndex(Ctx& ctx);
+  Response StaffHelpEdit(Ctx& ctx, const Error* error = nullptr);
+  Response StaffHelpSave(Ctx& ctx);
+  // Contact records, directory, indicator list, users, audit (contact_pages.cc).
+  Status LoadContactData();
+  void RegisterContactRoutes();
+  // Writes the audit entry for a staff route that ran (who, route, record id; no content).
+  void AuditStaff(Ctx& ctx, const Route& route, unsigned status);
+  void AddStaffHomeContacts(Ctx& ctx, mustache::data& d);
+  Response ContactList(Ctx& ctx);
+  Response ContactForm(Ctx& ctx, const Error* error = nullptr);
+  Response ContactPost(Ctx& ctx);
+  Response ContactShow(Ctx& ctx);
+  Response FollowUpDonePost(Ctx& ctx);
+  Response DirectoryPage(Ctx& ctx, const Error* error = nullptr);
+  Response DirectoryPost(Ctx& ctx);
+  Response DirectoryActivePost(Ctx& ctx);
+  Response IndicatorsPage(Ctx& ctx);
+  Response UsersPage(Ctx& ctx, const Error* error = nullptr);
+  Response UsersPost(Ctx& ctx);
+  Response AuditPage(Ctx& ctx);
 };
 
 

@@ -81,10 +81,16 @@ Result<FormFields> ParseForm(std::string_view body) {
   // parse_query checks every percent-escape, so the throwing params_view constructor below
   // cannot throw. (Boost 1.81 declares, but does not define, the non-throwing constructor
   // from a parsed view.)
-  if (!boost::urls::parse_query(body)) {
+  //
+  // Boost 1.81's parse_query builds its result from `s.data()` alone, i.e. with strlen
+  // (found by fuzz_form: a heap over-read on a view that is not NUL-terminated, and on a
+  // sub-view it would parse past the view's end). So it only ever sees a NUL-terminated
+  // copy, and the grammar check above any use keeps an embedded NUL from truncating it.
+  const std::string owned(body);
+  if (owned.find('\0') != std::string::npos || !boost::urls::parse_query(owned)) {
     return Fail(ErrorCode::kInvalidInput, "error.bad_form", "form");
   }
-  boost::urls::params_view params(body, boost::urls::encoding_opts(/*space_as_plus=*/true));
+  boost::urls::params_view params(owned, boost::urls::encoding_opts(/*space_as_plus=*/true));
   for (const auto& param : params) {
     if (param.key.empty() && !param.has_value) continue;  // "a=1&&b=2" or a trailing '&'
     fields.emplace_back(param.key, param.has_value ? param.value : std::string());

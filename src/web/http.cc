@@ -24,6 +24,7 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -109,6 +110,148 @@ bool IsParseError(const beast::error_code& ec) {
       http::make_error_code(http::error::bad_method).category();
   return ec.category() == kHttpCategory && ec != http::error::end_of_stream &&
          ec != http::error::partial_message;
+}
+
+using RequestParser = http::request_parser<http::string_body>;
+using WireResponse = http::response<http::string_body>;
+
+// What a parsed header is refused with, if anything. Shared by a connection and ServeBytes.
+struct Refusal {
+  unsigned status;
+  ErrorCode code;
+};
+
+void ResetRequestParser(std::optional<RequestParser>& parser, const HttpOptions& options) {
+  parser.emplace();
+  parser->header_limit(static_cast<uint32_t>(
+      std::min<size_t>(options.header_limit, std::numeric_limits<uint32_t>::max())));
+  parser->body_limit(static_cast<uint64_t>(options.body_limit));
+}
+
+// Method, target and headers of the parsed header, for the handler or a refusal page.
+void CopyHeader(const RequestParser& parser, Request& request) {
+  const auto& message = parser.get();
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  request.headers.clear();
+  for (const auto& field : message.base()) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+}
+
+// Beast treats a Transfer-Encoding without a final "chunked" as "no body", which in a
+// request is how smuggling starts (RFC 9112 6.3 says 400). We accept exactly "chunked".
+bool HasAcceptableTransferEncoding(const RequestParser& parser) {
+  const auto& message = parser.get();
+  size_t count = 0;
+  for (const auto& field : message.base()) {
+    if (field.name() != http::field::transfer_encoding) continue;
+    if (++count > 1 || !EqualsIgnoreCase(TrimOws(field.value()), "chunked")) return false;
+  }
+  return count == 0 || parser.chunked();
+}
+
+bool ParseTarget(Request& request, std::string& log_path) {
+  boost::urls::result<boost::urls::url_view> parsed =
+      boost::urls::parse_origin_form(request.target);
+  if (!parsed) return false;
+  const boost::urls::url_view& url = *parsed;
+  std::string path = url.path();
+  if (path.empty() || path.front() != '/') return false;
+  if (path.find('\0') != std::string::npos) return false;
+  request.path = std::move(path);
+  request.query.clear();
+  if (url.has_query()) {
+    for (const auto& param : url.params(boost::urls::encoding_opts(/*space_as_plus=*/true))) {
+      if (param.key.empty() && !param.has_value) continue;  // "a=1&&b=2"
+      request.query.emplace_back(param.key, param.has_value ? param.value : std::string());
+    }
+  }
+  log_path = std::string(url.encoded_path());
+  return true;
+}
+
+// After a complete header: copies it into `request` and applies our own checks on top of
+// Beast's. Returns the refusal, if the request must not reach the handler.
+std::optional<Refusal> AcceptHeader(const RequestParser& parser, const HttpOptions& options,
+                                    Request& request, std::string& log_path) {
+  CopyHeader(parser, request);
+  const auto& message = parser.get();
+  size_t field_count =
+      static_cast<size_t>(std::distance(message.base().begin(), message.base().end()));
+  if (field_count > options.max_header_count) return Refusal{431, ErrorCode::kTooLarge};
+  if (!HasAcceptableTransferEncoding(parser)) return Refusal{400, ErrorCode::kInvalidInput};
+  if (!ParseTarget(request, log_path)) return Refusal{400, ErrorCode::kInvalidInput};
+  return std::nullopt;
+}
+
+bool WantsContinue(const RequestParser& parser) {
+  const auto& message = parser.get();
+  auto expect = message.find(http::field::expect);
+  return expect != message.end() && message.version() >= 11 &&
+         EqualsIgnoreCase(TrimOws(expect->value()), "100-continue");
+}
+
+// The handler's response, or nullopt when it threw or produced something unsendable.
+std::optional<Response> CallHandler(const Handler& handler, const Request& request) {
+  std::optional<Response> response;
+  try {
+    response = handler(request);
+  } catch (...) {
+    response.reset();  // the exception's text must never reach the client
+  }
+  if (response && !IsValidResponse(*response)) response.reset();
+  return response;
+}
+
+// The application's page for a refusal, with the status we decide. A renderer that throws
+// or returns unsafe headers gets a plain fallback instead.
+Response RenderRefusal(const RefusalRenderer& refusal, const Request& request, unsigned status,
+                       ErrorCode code) {
+  Response response;
+  bool rendered = false;
+  if (refusal) {
+    try {
+      response = refusal(request, code);
+      rendered = true;
+    } catch (...) {
+    }
+  }
+  if (!rendered || !std::all_of(response.headers.begin(), response.headers.end(),
+                                [](const auto& h) { return IsSafeHeader(h.first, h.second); })) {
+    response = Response{};
+    response.headers = {{"Content-Type", "text/plain; charset=utf-8"},
+                        {"Cache-Control", "no-store"}};
+    response.body = "Error " + std::to_string(status) + "\n";
+  }
+  response.status = status;
+  return response;
+}
+
+// The wire form of `response`. Framing headers are ours; a handler's "Connection: close"
+// sets `close`.
+void BuildWireResponse(Response response, unsigned version, bool head, bool& close,
+                       WireResponse& out) {
+  out.version(version == 10 ? 10 : 11);
+  out.result(response.status);
+  for (auto& [name, value] : response.headers) {
+    if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
+      continue;  // framing is ours
+    }
+    if (EqualsIgnoreCase(name, "connection")) {
+      if (EqualsIgnoreCase(TrimOws(value), "close")) close = true;
+      continue;
+    }
+    out.insert(name, value);
+  }
+  const bool bodiless_status = response.status == 204 || response.status == 304;
+  if (!bodiless_status) {
+    out.set(http::field::content_length, std::to_string(response.body.size()));
+    if (!head) out.body() = std::move(response.body);
+  }
+  out.keep_alive(!close);
 }
 
 // A fixed set of threads draining a bounded FIFO. TrySubmit never blocks: when max_queue
@@ -281,10 +424,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadHeader() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(
-        std::min<size_t>(options().header_limit, std::numeric_limits<uint32_t>::max())));
-    parser_->body_limit(static_cast<uint64_t>(options().body_limit));
+    ResetRequestParser(parser_, options());
     request_ = Request{};
     request_.client_address = peer_;
     request_.request_id = NewRequestId();
@@ -305,7 +445,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == beast::error::timeout) return Close();
     if (ec == http::error::header_limit) return Refuse(431, ErrorCode::kTooLarge);
     if (ec == http::error::body_limit) {  // declared Content-Length above the limit
-      CopyHeader();
+      CopyHeader(*parser_, request_);
       return Refuse(413, ErrorCode::kTooLarge);
     }
     if (ec) {
@@ -313,20 +453,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
 
-    CopyHeader();
     const auto& message = parser_->get();
     version_ = message.version();
     head_ = message.method() == http::verb::head;
-    size_t field_count =
-        static_cast<size_t>(std::distance(message.base().begin(), message.base().end()));
-    if (field_count > options().max_header_count) return Refuse(431, ErrorCode::kTooLarge);
-    if (!HasAcceptableTransferEncoding()) return Refuse(400, ErrorCode::kInvalidInput);
-    if (!ParseTarget()) return Refuse(400, ErrorCode::kInvalidInput);
+    if (auto refusal = AcceptHeader(*parser_, options(), request_, log_path_)) {
+      return Refuse(refusal->status, refusal->code);
+    }
 
     if (parser_->is_done()) return Dispatch();
-    auto expect = message.find(http::field::expect);
-    if (expect != message.end() && version_ >= 11 &&
-        EqualsIgnoreCase(TrimOws(expect->value()), "100-continue")) {
+    if (WantsContinue(*parser_)) {
       stream_.expires_after(std::chrono::seconds(options().write_timeout_seconds));
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                         beast::bind_front_handler(&Session::OnContinue, shared_from_this()));
@@ -356,51 +491,6 @@ class Session : public std::enable_shared_from_this<Session> {
     Dispatch();
   }
 
-  // Method, target and headers of the parsed header, for the handler or a refusal page.
-  void CopyHeader() {
-    const auto& message = parser_->get();
-    request_.method = std::string(message.method_string());
-    request_.target = std::string(message.target());
-    request_.headers.clear();
-    for (const auto& field : message.base()) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
-      request_.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-  }
-
-  // Beast treats a Transfer-Encoding without a final "chunked" as "no body", which in a
-  // request is how smuggling starts (RFC 9112 6.3 says 400). We accept exactly "chunked".
-  bool HasAcceptableTransferEncoding() const {
-    const auto& message = parser_->get();
-    size_t count = 0;
-    for (const auto& field : message.base()) {
-      if (field.name() != http::field::transfer_encoding) continue;
-      if (++count > 1 || !EqualsIgnoreCase(TrimOws(field.value()), "chunked")) return false;
-    }
-    return count == 0 || parser_->chunked();
-  }
-
-  bool ParseTarget() {
-    boost::urls::result<boost::urls::url_view> parsed =
-        boost::urls::parse_origin_form(request_.target);
-    if (!parsed) return false;
-    const boost::urls::url_view& url = *parsed;
-    std::string path = url.path();
-    if (path.empty() || path.front() != '/') return false;
-    if (path.find('\0') != std::string::npos) return false;
-    request_.path = std::move(path);
-    request_.query.clear();
-    if (url.has_query()) {
-      for (const auto& param : url.params(boost::urls::encoding_opts(/*space_as_plus=*/true))) {
-        if (param.key.empty() && !param.has_value) continue;  // "a=1&&b=2"
-        request_.query.emplace_back(param.key, param.has_value ? param.value : std::string());
-      }
-    }
-    log_path_ = std::string(url.encoded_path());
-    return true;
-  }
-
   void Dispatch() {
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
@@ -411,12 +501,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     auto executor = stream_.get_executor();
     bool queued = server_.pool().TrySubmit([self, request, executor] {
-      std::optional<Response> response;
-      try {
-        response = self->server_.handler()(*request);
-      } catch (...) {
-        response.reset();  // the exception's text must never reach the client
-      }
+      std::optional<Response> response = CallHandler(self->server_.handler(), *request);
       asio::post(executor, [self, request, response = std::move(response)]() mutable {
         self->OnHandlerDone(std::move(*request), std::move(response));
       });
@@ -429,33 +514,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHandlerDone(Request request, std::optional<Response> response) {
     request_ = std::move(request);
-    if (!response || !IsValidResponse(*response)) {
+    if (!response) {
       return Write(Render(500, ErrorCode::kInternal), /*close=*/!keep_alive_);
     }
     Write(std::move(*response), /*close=*/!keep_alive_);
   }
 
-  // The application's page for a refusal, with the status we decide. A renderer that
-  // throws or returns unsafe headers gets a plain fallback instead.
   Response Render(unsigned status, ErrorCode code) {
-    Response response;
-    bool rendered = false;
-    if (server_.refusal()) {
-      try {
-        response = server_.refusal()(request_, code);
-        rendered = true;
-      } catch (...) {
-      }
-    }
-    if (!rendered || !std::all_of(response.headers.begin(), response.headers.end(),
-                                  [](const auto& h) { return IsSafeHeader(h.first, h.second); })) {
-      response = Response{};
-      response.headers = {{"Content-Type", "text/plain; charset=utf-8"},
-                          {"Cache-Control", "no-store"}};
-      response.body = "Error " + std::to_string(status) + "\n";
-    }
-    response.status = status;
-    return response;
+    return RenderRefusal(server_.refusal(), request_, status, code);
   }
 
   // A refusal ends the connection: the rest of the request may still be on the wire.
@@ -466,25 +532,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(Response response, bool close) {
     auto& out = res_.emplace();
-    out.version(version_ == 10 ? 10 : 11);
-    out.result(response.status);
-    for (auto& [name, value] : response.headers) {
-      if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
-        continue;  // framing is ours
-      }
-      if (EqualsIgnoreCase(name, "connection")) {
-        if (EqualsIgnoreCase(TrimOws(value), "close")) close = true;
-        continue;
-      }
-      out.insert(name, value);
-    }
-    const bool bodiless_status = response.status == 204 || response.status == 304;
-    if (!bodiless_status) {
-      out.set(http::field::content_length, std::to_string(response.body.size()));
-      if (!head_) out.body() = std::move(response.body);
-    }
-    out.keep_alive(!close);
-    status_ = response.status;
+    const unsigned status = response.status;
+    BuildWireResponse(std::move(response), version_, head_, close, out);
+    status_ = status;
     stream_.expires_after(std::chrono::seconds(options().write_timeout_seconds));
     http::async_write(stream_, out,
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
@@ -742,5 +792,108 @@ void HttpServer::Stop() { impl_->server.Stop(); }
 void HttpServer::Wait() { impl_->server.Wait(); }
 
 size_t HttpServer::queue_depth() const { return impl_->server.queue_depth(); }
+
+namespace {
+
+// A synchronous stream over a fixed byte string, for ServeBytes: reads hand out at most
+// kReadChunk bytes at a time (like a socket read), then end of stream.
+class BytesStream {
+ public:
+  using executor_type = asio::any_io_executor;
+  explicit BytesStream(std::string_view bytes) : rest_(bytes) {}
+  bool empty() const { return rest_.empty(); }
+
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers, beast::error_code& ec) {
+    ec = {};
+    if (rest_.empty()) {
+      ec = asio::error::eof;
+      return 0;
+    }
+    size_t want = std::min(asio::buffer_size(buffers), kReadChunk);
+    size_t n = asio::buffer_copy(buffers, asio::buffer(rest_.data(), std::min(want, rest_.size())));
+    rest_.remove_prefix(n);
+    return n;
+  }
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  std::string_view rest_;
+};
+
+}  // namespace
+
+std::string ServeBytes(std::string_view bytes, const HttpOptions& options, const Handler& handler,
+                       const RefusalRenderer& refusal, std::vector<unsigned>* statuses) {
+  // Mirrors Session: ReadHeader -> OnHeader -> ReadBody -> OnBody -> Dispatch -> Write.
+  BytesStream stream(bytes);
+  beast::flat_buffer buffer;
+  std::optional<RequestParser> parser;
+  std::string out;
+  constexpr int kMaxPipelined = 64;
+  for (int n = 0; n < kMaxPipelined; ++n) {
+    if (buffer.size() == 0 && stream.empty()) break;  // idle connection closed by the peer
+    ResetRequestParser(parser, options);
+    Request request;
+    request.client_address = "127.0.0.1";
+    request.request_id = NewRequestId();
+    std::string log_path;
+    unsigned version = 11;
+    bool head = false;
+    bool close = false;
+    std::optional<Response> response;
+    auto refuse = [&](unsigned status, ErrorCode code) {
+      response = RenderRefusal(refusal, request, status, code);
+      close = true;
+    };
+    beast::error_code ec;
+    http::read_header(stream, buffer, *parser, ec);
+    if (ec == http::error::header_limit) {
+      refuse(431, ErrorCode::kTooLarge);
+    } else if (ec == http::error::body_limit) {
+      CopyHeader(*parser, request);
+      refuse(413, ErrorCode::kTooLarge);
+    } else if (ec) {
+      if (!IsParseError(ec)) break;  // the peer went away mid-header: no answer
+      refuse(400, ErrorCode::kInvalidInput);
+    } else {
+      version = parser->get().version();
+      head = parser->get().method() == http::verb::head;
+      if (auto r = AcceptHeader(*parser, options, request, log_path)) {
+        refuse(r->status, r->code);
+      } else if (!parser->is_done()) {
+        if (WantsContinue(*parser)) out += kContinue;
+        http::read(stream, buffer, *parser, ec);
+        if (ec == http::error::body_limit) {
+          refuse(413, ErrorCode::kTooLarge);
+        } else if (ec) {
+          if (!IsParseError(ec)) break;
+          refuse(400, ErrorCode::kInvalidInput);
+        }
+      }
+      if (!response) {
+        auto message = parser->release();
+        close = !message.keep_alive();
+        request.body = std::move(message.body());
+        response = CallHandler(handler, request);
+        if (!response) response = RenderRefusal(refusal, request, 500, ErrorCode::kInternal);
+      }
+    }
+    if (statuses) statuses->push_back(response->status);
+    WireResponse wire;
+    BuildWireResponse(std::move(*response), version, head, close, wire);
+    std::ostringstream os;
+    os << wire;
+    out += os.str();
+    if (close) break;
+  }
+  return out;
+}
 
 }  // namespace vd

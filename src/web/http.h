@@ -105,6 +105,15 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// The server's request handling without a socket: the bytes go through the same Beast
+// parser, limits, header checks, handler call, refusal pages and response serialisation as
+// a connection's (timeouts and the worker pool aside), pipelined requests included. Returns
+// every byte the server would have written (and, if asked, each response's status). For
+// fuzzing and tests; the handler runs on the calling thread; the client address is
+// "127.0.0.1".
+std::string ServeBytes(std::string_view bytes, const HttpOptions& options, const Handler& handler,
+                       const RefusalRenderer& refusal, std::vector<unsigned>* statuses = nullptr);
+
 // Parses an application/x-www-form-urlencoded body ('+' is a space) with Boost.URL.
 // kInvalidInput on bad percent-encoding. Duplicate names are kept in order.
 using FormFields = std::vector<std::pair<std::string, std::string>>;

@@ -160,6 +160,18 @@ TEST_P(FlowTest, WorkerAndAdvisorConverseThenTheWorkerDeletesEverything) {
     if (entry.is_regular_file()) scan(entry.path().string(), ReadFile(entry.path().string()));
   }
   scan("log", server_.log->str());
+  // The operator's metrics: counts per route pattern, nothing about anyone.
+  Client ops(server_.runtime->metrics_port());
+  HttpResult metrics = ops.Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("vertrouwd_http_requests_total{method=\"POST\",route=\"/start\",code=\"2xx\"} 1"),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("vertrouwd_conversations{status=\"waiting\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("vertrouwd_argon2_in_use{capacity=\"2\"} 0"), std::string::npos);
+  EXPECT_EQ(metrics.body.find(id), std::string::npos);
+  scan("metrics", metrics.body);
+  EXPECT_EQ(ops.Get("/healthz").body, "ok\n");
+  EXPECT_EQ(Worker().Get("/healthz").status, 200);
   EXPECT_NE(server_.log->str().find("POST /start 200"), std::string::npos) << server_.log->str();
 
   // The worker deletes everything; the receipt then opens nothing.

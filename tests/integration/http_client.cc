@@ -50,6 +50,11 @@ HttpResult Client::Raw(const std::string& bytes) {
   asio::io_context io;
   asio::ip::tcp::socket sock(io);
   boost::system::error_code ec;
+  if (!source_address.empty()) {
+    sock.open(asio::ip::tcp::v4(), ec);
+    if (!ec) sock.bind({asio::ip::make_address(source_address), 0}, ec);
+    if (ec) return r;
+  }
   sock.connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
   if (ec) return r;
   asio::write(sock, asio::buffer(bytes), ec);

@@ -34,6 +34,9 @@ class Client {
   std::map<std::string, std::string> cookies;
   // The csrf value of the last page that had a form.
   std::string csrf;
+  // If set, the local address to connect from (any 127.x.y.z on Linux loopback): a distinct
+  // client address as the server sees it, e.g. for a throttle bucket of its own.
+  std::string source_address;
 
  private:
   HttpResult Send(const std::string& method, const std::string& target, const std::string& body,

@@ -54,6 +54,7 @@ bool TestServer::Start(Backend backend) {
   config.data_dir = data_dir;
   config.database = database_url;
   config.listen = "127.0.0.1:0";
+  config.metrics_listen = "127.0.0.1:0";
   config.pwhash = PwhashParams::Minimum();
   config.site.templates_dir = std::string(VD_SOURCE_DIR) + "/templates";
   config.site.static_dir = std::string(VD_SOURCE_DIR) + "/static";

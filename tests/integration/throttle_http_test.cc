@@ -20,6 +20,7 @@ TEST(ThrottleHttpTest, AThousandWrongReceiptsCheckAtMostFive) {
   int checked = 0, refused = 0, other = 0;
   for (int i = 0; i < 1000; ++i) {
     c.extra_headers["X-Forwarded-For"] = "198.51.100." + std::to_string(i % 250);
+    c.extra_headers["X-Real-IP"] = "192.0.2." + std::to_string(i % 250);  // no trusted proxy: ignored
     char receipt[32];
     std::snprintf(receipt, sizeof receipt, "%016d", 1000000 + i);
     HttpResult r = c.Post("/open", {{"csrf", c.csrf}, {"receipt", receipt}});
@@ -41,6 +42,27 @@ TEST(ThrottleHttpTest, AThousandWrongReceiptsCheckAtMostFive) {
   // After 12 s one more try is allowed.
   server.clock.Advance(12);
   EXPECT_EQ(c.Post("/open", {{"csrf", c.csrf}, {"receipt", "0000000000000001"}}).status, 404);
+}
+
+TEST(ThrottleHttpTest, BehindATrustedProxyEachClientHasItsOwnBucket) {
+  TestServer server;
+  if (!server.Start(Backend::kSqlite)) return;
+  server.runtime.reset();
+  server.config.site.trusted_proxy = "127.0.0.1";
+  auto rt = Runtime::Open(server.config, server.clock);
+  ASSERT_TRUE(rt.has_value());
+  server.runtime = std::move(*rt);
+  auto port = server.runtime->Start();
+  ASSERT_TRUE(port.has_value());
+  Client c(*port);
+  c.Get("/open");
+  auto attempt = [&](const std::string& client) {
+    c.extra_headers["X-Real-IP"] = client;
+    return c.Post("/open", {{"csrf", c.csrf}, {"receipt", "0000000000000002"}}).status;
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt("192.0.2.1"), 404);
+  EXPECT_EQ(attempt("192.0.2.1"), 429);
+  EXPECT_EQ(attempt("192.0.2.2"), 404);
 }
 
 TEST(ThrottleHttpTest, StaffLoginsAreRefusedAfterABurst) {

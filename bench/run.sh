@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Runs every benchmark and writes bench/results.md: the landing page against nginx serving
+# the same bytes, receipt opening against the bare Argon2id rate, the advisor inbox with
+# 10 000 conversations, idle memory and start-up time. All ratios come from one run.
+# Usage: bench/run.sh [seconds-per-wrk-run]   (needs wrk and nginx: scripts/deps.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+cmake --build build -j2 --target vertrouwd vd_bench_pwhash vd_bench_seed >/dev/null
+bin=build/src/app/vertrouwd
+work=$(mktemp -d /tmp/vd-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { local p; while :; do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+port=$(free_port); nport=$(free_port)
+base="http://127.0.0.1:$port"
+cat >"$work/config.toml" <<TOML
+[server]
+listen = "127.0.0.1:$port"
+metrics_listen = ""
+[storage]
+data_dir = "$work/data"
+[site]
+trusted_proxy = "127.0.0.1"
+[log]
+level = "warn"
+TOML
+
+echo "seeding 10000 conversations..." >&2
+read -r password secret < <(build/bench/vd_bench_seed "$work/config.toml" 10000)
+
+# Start-up time: process start until /healthz answers; then idle memory.
+t0=$(date +%s%N)
+"$bin" --config "$work/config.toml" serve >"$work/serve.log" 2>&1 &
+pid=$!; pids+=($pid)
+for _ in $(seq 2000); do curl -sf -o /dev/null "$base/healthz" && break; sleep 0.005; done
+t1=$(date +%s%N)
+startup_ms=$(( (t1 - t0) / 1000000 ))
+sleep 1
+idle_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+wrk_rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+wrk_pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
+
+# Landing page vs nginx serving the same bytes as a static file.
+mkdir -p "$work/static"
+chmod 755 "$work" "$work/static"   # nginx workers run as nobody
+curl -s -H 'Accept-Language: nl' "$base/" >"$work/static/index.html"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log crit;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nb; proxy_temp_path $work/np; fastcgi_temp_path $work/nf;
+  uwsgi_temp_path $work/nu; scgi_temp_path $work/ns;
+  server { listen 127.0.0.1:$nport; root $work/static; default_type text/html;
+           keepalive_requests 100000; location / { try_files /index.html =404; } }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" -g "daemon off;" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$nport/" && break; sleep 0.05; done
+curl -sf -o /dev/null "http://127.0.0.1:$nport/" || { echo "nginx baseline did not start" >&2; exit 1; }
+wrk -t2 -c64 -d"${secs}s" --latency -H 'Accept-Language: nl' "$base/" >"$work/wrk-app.txt"
+wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$nport/" >"$work/wrk-nginx.txt"
+app_rps=$(wrk_rps "$work/wrk-app.txt"); nginx_rps=$(wrk_rps "$work/wrk-nginx.txt")
+app_p99=$(to_ms "$(wrk_pct "$work/wrk-app.txt" 99%)"); nginx_p99=$(to_ms "$(wrk_pct "$work/wrk-nginx.txt" 99%)")
+
+# Advisor inbox with 10 000 conversations (logged in, the real page).
+jar="$work/jar"
+page=$(curl -s -c "$jar" -b "$jar" "$base/staff/login")
+csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n1)
+code=$("$bin" totp "$secret")
+curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" --data "username=bench.advisor" \
+  --data-urlencode "password=$password" --data "code=$code" "$base/staff/login"
+cookie=$(awk '!/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$jar")
+rows=$(curl -s -H "Cookie: $cookie" "$base/staff" | grep -c 'href="/staff/c/' || true)
+wrk -t1 -c4 -d"${secs}s" --latency -H "Cookie: $cookie" "$base/staff" >"$work/wrk-inbox.txt"
+inbox_p50=$(to_ms "$(wrk_pct "$work/wrk-inbox.txt" 50%)")
+inbox_rps=$(wrk_rps "$work/wrk-inbox.txt")
+
+# Receipt opening at production Argon2id settings vs the bare hash rate.
+build/bench/vd_bench_pwhash --benchmark_min_time=3 --benchmark_format=csv 2>/dev/null >"$work/pwhash.csv"
+bare_rate=$(awk -F, '/threads:2/ {print 2 * 1000 / $3}' "$work/pwhash.csv")  # 2 threads, real ms per op
+page=$(curl -s -c "$work/jar2" "$base/open")
+csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n1)
+anchor=$(awk '!/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$work/jar2")
+VD_COOKIE="$anchor" VD_CSRF="$csrf" wrk -t2 -c64 -d"$((secs * 2))s" --timeout 60s --latency -s bench/open.lua "$base" >"$work/wrk-open.txt"
+open_rps=$(wrk_rps "$work/wrk-open.txt")
+peak_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
+out=bench/results.md
+{
+  echo "# Benchmark results"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); $(date -u +%Y-%m-%d). Command: \`bench/run.sh $secs\`."
+  echo
+  echo "| what | measured | baseline (same run) | ratio | target |"
+  echo "|---|---|---|---|---|"
+  echo "| landing page, wrk -t2 -c64 ${secs}s | $app_rps req/s, p99 $app_p99 ms | nginx static same bytes: $nginx_rps req/s, p99 $nginx_p99 ms | $(ratio "$app_rps" "$nginx_rps") | ≥ 50 %, p99 ≤ 10 ms |"
+  echo "| receipt opening (production Argon2id), wrk -c64 $((secs * 2))s | $open_rps req/s | bare crypto_pwhash, 2 threads: $(printf %.2f "$bare_rate") /s | $(ratio "$open_rps" "$bare_rate") | ≥ 90 % |"
+  echo "| peak memory during receipt run | $((peak_kb / 1024)) MiB | bound: 2 × 256 MiB + 100 MB = 612 MiB | | ≤ bound |"
+  echo "| advisor inbox, 10 000 conversations ($rows rows shown), wrk -c4 | p50 $inbox_p50 ms, $inbox_rps req/s | | | p50 ≤ 50 ms |"
+  echo "| idle memory | $((idle_kb / 1024)) MiB RSS | | | ≤ 30 MB |"
+  echo "| start-up (exec to /healthz answering) | $startup_ms ms | | | ≤ 200 ms |"
+} >"$out"
+cat "$out"

@@ -1,0 +1,36 @@
+#pragma once
+// AuditLog: every staff action (who = user id, what = action code, when, which record id;
+// never content) in a hash chain: each entry's hash is keyed BLAKE2b over the previous hash
+// and its own fields, and the newest id:hash is kept as the "audit_head" setting. Verify()
+// walks the chain and names the first entry that was changed, removed or cut off.
+// Thread-safe (the store serialises appends).
+
+#include <cstdint>
+#include <string>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "store/store.h"
+
+namespace vd {
+
+struct AuditVerdict {
+  bool ok = true;
+  int64_t entries = 0;       // entries checked
+  int64_t first_broken = 0;  // id of the first bad entry (0 when ok)
+  std::string reason;        // operator text, e.g. "entry 7 was changed"
+};
+
+class AuditLog {
+ public:
+  AuditLog(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  Status Record(int64_t user_id, std::string_view action, std::string_view record);
+  Result<AuditVerdict> Verify();
+  static std::string HashOf(const AuditEntry& e);
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+};
+
+}  // namespace vd

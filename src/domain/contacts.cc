@@ -1,0 +1,391 @@
+#include "domain/contacts.h"
+
+#include <algorithm>
+#include <ctime>
+#include <regex>
+#include <set>
+
+#include "crypto/crypto.h"
+
+namespace vd {
+namespace {
+
+using Codes = std::vector<std::string>;
+
+Error Invalid(const char* msgid, std::string detail) {
+  return Error{ErrorCode::kInvalidInput, msgid, std::move(detail)};
+}
+
+bool In(const Codes& codes, std::string_view v) {
+  return std::ranges::find(codes, v) != codes.end();
+}
+
+// One code of `codes`; an empty value is "unknown".
+Result<std::string> One(const Codes& codes, const std::string& v, const char* field) {
+  const std::string value = v.empty() ? "unknown" : v;
+  if (!In(codes, value)) return std::unexpected(Invalid("staff_error.contact_code", field));
+  return value;
+}
+
+// Several codes: sorted, unique; "unknown" only alone (stored as no codes).
+Result<Codes> Many(const Codes& codes, Codes values, const char* field) {
+  std::ranges::sort(values);
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  if (In(values, "unknown")) {
+    if (values.size() > 1) return std::unexpected(Invalid("staff_error.contact_unknown_mixed", field));
+    return Codes{};
+  }
+  for (const std::string& v : values) {
+    if (!In(codes, v)) return std::unexpected(Invalid("staff_error.contact_code", field));
+  }
+  return values;
+}
+
+bool ValidDate(const std::string& d) {
+  static const std::regex re("(20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])");
+  return std::regex_match(d, re);
+}
+
+std::string CaseCode() {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";  // Crockford
+  std::string out = "K-";
+  for (int i = 0; i < 8; ++i) {
+    if (i == 4) out += '-';
+    out += kAlphabet[RandomBelow(32)];
+  }
+  return out;
+}
+
+}  // namespace
+
+#define VD_CODES(fn, ...)                                  \
+  const Codes& ContactCodes::fn() {                        \
+    static const Codes codes = {__VA_ARGS__};              \
+    return codes;                                          \
+  }
+VD_CODES(Channels, "outreach_visit", "walk_in", "platform", "phone", "online_outreach", "other",
+         "unknown")
+VD_CODES(Locations, "window", "club", "private_house", "escort", "home", "online", "street",
+         "other", "unknown")
+VD_CODES(Languages, "nl", "en", "ro", "hu", "bg", "es", "pt", "pl", "th", "zh", "ru", "uk",
+         "other", "unknown")
+VD_CODES(Genders, "woman", "man", "trans_woman", "trans_man", "non_binary", "unknown")
+VD_CODES(AgeBands, "18-24", "25-34", "35-44", "45+", "under_18", "unknown")
+VD_CODES(Regions, "nl", "eu_other", "cee_non_eu", "latin_america", "africa", "asia", "other",
+         "unknown")
+VD_CODES(Topics, "health", "safety", "money_debts", "housing", "legal_status", "work_conditions",
+         "leaving", "violence", "other", "unknown")
+VD_CODES(Advice, "information", "support", "health", "safety", "money_debts", "legal", "housing",
+         "work_rights", "leaving", "other", "unknown")
+VD_CODES(Assessments, "none", "concern", "strong", "unknown")
+VD_CODES(Escalations, "none", "comensha", "police", "veilig_thuis", "ggd", "care_org", "other",
+         "unknown")
+VD_CODES(Bases, "consent", "acute_danger", "unknown")
+VD_CODES(YesNo, "yes", "no", "unknown")
+VD_CODES(Services, "sexual_health", "health", "mental_health", "social_work", "legal", "debt",
+         "housing", "shelter", "exit", "other")
+VD_CODES(ReferralKinds, "warm", "cold", "unknown")
+#undef VD_CODES
+
+std::string Contacts::CurrentMonth() const {
+  const std::time_t t = static_cast<std::time_t>(clock_.Now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m", &tm);
+  return buf;
+}
+
+Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const ContactInput& in) {
+  if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "not an advisor");
+  }
+  ContactRecord r;
+  r.organisation_id = *staff.user.organisation_id;
+  r.advisor_user_id = staff.user.id;
+  static const std::regex month_re("(20[0-9]{2})-(0[1-9]|1[0-2])");
+  r.month = in.month.empty() ? "unknown" : in.month;
+  if (r.month != "unknown") {
+    if (!std::regex_match(r.month, month_re)) return std::unexpected(Invalid("staff_error.contact_month", "month"));
+    // "YYYY-MM" strings compare like the months they name.
+    if (r.month > CurrentMonth()) return std::unexpected(Invalid("staff_error.contact_future", "future"));
+  }
+  using C = ContactCodes;
+  struct Single {
+    const Codes& codes;
+    const std::string& value;
+    std::string* out;
+    const char* field;
+  };
+  for (const Single& s : {Single{C::Channels(), in.channel, &r.channel, "channel"},
+                          Single{C::Locations(), in.location, &r.location, "location"},
+                          Single{C::Languages(), in.language, &r.language, "language"},
+                          Single{C::Genders(), in.gender, &r.gender, "gender"},
+                          Single{C::AgeBands(), in.age_band, &r.age_band, "age"},
+                          Single{C::Regions(), in.region, &r.region, "region"},
+                          Single{C::Assessments(), in.assessment, &r.assessment, "assessment"},
+                          Single{C::Escalations(), in.escalation, &r.escalation, "escalation"}}) {
+    Result<std::string> v = One(s.codes, s.value, s.field);
+    if (!v) return std::unexpected(v.error());
+    *s.out = *v;
+  }
+  Result<Codes> topics = Many(C::Topics(), in.topics, "topics");
+  if (!topics) return std::unexpected(topics.error());
+  r.topics = *topics;
+  Result<Codes> advice = Many(C::Advice(), in.advice, "advice");
+  if (!advice) return std::unexpected(advice.error());
+  r.advice = *advice;
+
+  const IndicatorList* list = indicators_.Current();
+  if (!list) return Fail(ErrorCode::kInternal, "error.internal", "no indicator list");
+  r.indicator_version = list->version;
+  Codes signals = in.indicators;
+  std::ranges::sort(signals);
+  signals.erase(std::unique(signals.begin(), signals.end()), signals.end());
+  for (const std::string& code : signals) {
+    const Indicator* i = list->Find(code);
+    if (!i || i->retired) return std::unexpected(Invalid("staff_error.contact_indicator", "indicator"));
+  }
+  r.indicators = signals;
+
+  // An escalation to a real destination needs a basis: consent, or acute danger to life.
+  if (r.escalation == "none" || r.escalation == "unknown") {
+    r.escalation_basis.clear();
+    r.escalation_anonymous.clear();
+  } else {
+    if (in.escalation_basis != "consent" && in.escalation_basis != "acute_danger") {
+      return std::unexpected(Invalid("staff_error.escalation_basis", "escalation basis"));
+    }
+    r.escalation_basis = in.escalation_basis;
+    Result<std::string> anon = One(C::YesNo(), in.escalation_anonymous, "anonymous");
+    if (!anon) return std::unexpected(anon.error());
+    r.escalation_anonymous = *anon;
+  }
+
+  if (!in.referral_org.empty() && in.referral_org != "none") {
+    Referral ref;
+    int64_t dir_id = 0;
+    try {
+      dir_id = std::stoll(in.referral_org);
+    } catch (...) {
+      return std::unexpected(Invalid("staff_error.contact_code", "referral org"));
+    }
+    Result<DirectoryEntry> entry = store_.FindDirectoryEntry(dir_id);
+    if (!entry) {
+      if (entry.error().code == ErrorCode::kNotFound) {
+        return std::unexpected(Invalid("staff_error.contact_code", "referral org"));
+      }
+      return std::unexpected(entry.error());
+    }
+    ref.directory_id = entry->id;
+    if (!In(C::Services(), in.referral_service)) {
+      return std::unexpected(Invalid("staff_error.contact_code", "referral service"));
+    }
+    ref.service = in.referral_service;
+    if (in.referral_consent != "yes") {
+      return std::unexpected(Invalid("staff_error.referral_consent", "referral consent"));
+    }
+    ref.consent = "yes";
+    Result<std::string> kind = One(C::ReferralKinds(), in.referral_kind, "referral kind");
+    if (!kind) return std::unexpected(kind.error());
+    ref.kind = *kind;
+    if (!in.referral_follow_up.empty()) {
+      if (!ValidDate(in.referral_follow_up)) {
+        return std::unexpected(Invalid("staff_error.contact_date", "follow-up"));
+      }
+      ref.follow_up = in.referral_follow_up;
+    }
+    r.referrals.push_back(ref);
+  }
+
+  if (!in.conversation.empty()) {
+    Result<Conversation> c = store_.FindConversationByPublicId(in.conversation);
+    if (!c || c->organisation_id != r.organisation_id) {
+      return std::unexpected(Invalid("staff_error.contact_conversation", "conversation"));
+    }
+    r.conversation_public_id = in.conversation;
+  }
+  if (in.case_mode == "existing") {
+    static const std::regex case_re("K-[0-9A-Z]{4}-[0-9A-Z]{4}");
+    std::string code = in.case_code;
+    std::ranges::transform(code, code.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    if (!std::regex_match(code, case_re)) return std::unexpected(Invalid("staff_error.case_unknown", "case"));
+    Result<int64_t> org = store_.FindCaseOrganisation(code);
+    if (!org || *org != r.organisation_id) {
+      return std::unexpected(Invalid("staff_error.case_unknown", "case"));
+    }
+    r.case_code = code;
+  } else if (!in.case_mode.empty() && in.case_mode != "none" && in.case_mode != "new") {
+    return std::unexpected(Invalid("staff_error.contact_code", "case mode"));
+  }
+
+  if (in.notes.size() > 5000) return std::unexpected(Invalid("error.message_too_long", "notes"));
+  if (!in.notes.empty()) {
+    Result<Organisation> org = store_.FindOrganisationById(r.organisation_id);
+    if (!org) return std::unexpected(org.error());
+    Result<std::string> pk = Base64Decode(org->public_key);
+    if (!pk || pk->size() != 32) return Fail(ErrorCode::kForbidden, "error.no_org_key", "no org key");
+    r.sealed_notes = SealTo(*pk, in.notes);
+  }
+  r.created_at = r.updated_at = clock_.Now();
+  return r;
+}
+
+Result<int64_t> Contacts::Record(const StaffContext& staff, const ContactInput& in) {
+  Result<ContactRecord> r = Validate(staff, in);
+  if (!r) return std::unexpected(r.error());
+  // A new referral goes only to an organisation still offered (edits may keep old ones).
+  for (const Referral& ref : r->referrals) {
+    Result<DirectoryEntry> e = store_.FindDirectoryEntry(ref.directory_id);
+    if (!e) return std::unexpected(e.error());
+    if (!e->active) return std::unexpected(Invalid("staff_error.contact_code", "inactive entry"));
+  }
+  if (in.case_mode == "new") {
+    for (int attempt = 0;; ++attempt) {
+      std::string code = CaseCode();
+      Status s = store_.InsertCase(code, r->organisation_id, r->created_at);
+      if (s) {
+        r->case_code = code;
+        break;
+      }
+      if (s.error().code != ErrorCode::kConflict || attempt > 3) return std::unexpected(s.error());
+    }
+  }
+  return store_.InsertContact(*r);
+}
+
+Status Contacts::Edit(const StaffContext& staff, int64_t id, const ContactInput& in) {
+  Result<ContactRecord> old = store_.FindContact(id);
+  if (!old) return std::unexpected(old.error());
+  if (old->advisor_user_id != staff.user.id) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "not the record's advisor");
+  }
+  ContactInput keep = in;
+  if (in.case_mode != "existing") {
+    keep.case_mode = old->case_code.empty() ? "none" : "existing";
+    keep.case_code = old->case_code;
+  }
+  Result<ContactRecord> r = Validate(staff, keep);
+  if (!r) return std::unexpected(r.error());
+  r->id = id;
+  r->created_at = old->created_at;
+  if (in.notes.empty()) r->sealed_notes = old->sealed_notes;  // the form never shows notes back
+  return store_.UpdateContact(*r);
+}
+
+Result<ContactView> Contacts::Read(const StaffContext& staff, int64_t id) {
+  Result<ContactRecord> r = store_.FindContact(id);
+  if (!r) return std::unexpected(r.error());
+  const bool own_advisor = staff.user.role == Role::kAdvisor && r->advisor_user_id == staff.user.id;
+  const bool coordinator = staff.user.role == Role::kCoordinator &&
+                           staff.user.organisation_id == r->organisation_id;
+  if (!own_advisor && !coordinator) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "not allowed to read this record");
+  }
+  ContactView v{*r, std::nullopt};
+  if (!r->sealed_notes.empty() && staff.org_key &&
+      staff.user.organisation_id == r->organisation_id) {
+    Result<SecretBytes> plain = OpenSealed(*staff.org_key, r->sealed_notes);
+    if (plain) v.notes = std::string(plain->view());
+  }
+  return v;
+}
+
+Result<std::vector<ContactRecord>> Contacts::List(const StaffContext& staff) {
+  if (!staff.user.organisation_id) return std::vector<ContactRecord>{};
+  if (staff.user.role == Role::kAdvisor) {
+    return store_.ListContacts(*staff.user.organisation_id, staff.user.id, 200);
+  }
+  if (staff.user.role == Role::kCoordinator) {
+    return store_.ListContacts(*staff.user.organisation_id, std::nullopt, 200);
+  }
+  return Fail(ErrorCode::kForbidden, "error.forbidden", "role cannot list records");
+}
+
+ContactInput Contacts::InputFrom(const ContactRecord& r) {
+  ContactInput in;
+  in.month = r.month;
+  in.channel = r.channel;
+  in.location = r.location;
+  in.language = r.language;
+  in.gender = r.gender;
+  in.age_band = r.age_band;
+  in.region = r.region;
+  in.topics = r.topics;
+  in.advice = r.advice;
+  in.indicators = r.indicators;
+  in.assessment = r.assessment;
+  in.escalation = r.escalation;
+  in.escalation_basis = r.escalation_basis;
+  in.escalation_anonymous = r.escalation_anonymous;
+  if (!r.referrals.empty()) {
+    const Referral& f = r.referrals.front();
+    in.referral_org = std::to_string(f.directory_id);
+    in.referral_service = f.service;
+    in.referral_consent = f.consent;
+    in.referral_kind = f.kind;
+    in.referral_follow_up = f.follow_up;
+  }
+  in.case_mode = r.case_code.empty() ? "none" : "existing";
+  in.case_code = r.case_code;
+  in.conversation = r.conversation_public_id;
+  return in;
+}
+
+Result<ContactInput> Contacts::Defaults(const StaffContext& staff) {
+  ContactInput in;
+  Result<std::optional<ContactRecord>> last = store_.LastContactBy(staff.user.id);
+  if (!last) return std::unexpected(last.error());
+  if (*last) {
+    // Where and how the advisor works carries over; what concerns the person does not.
+    in.channel = (*last)->channel;
+    in.location = (*last)->location;
+    in.language = (*last)->language;
+  }
+  in.month = CurrentMonth();
+  return in;
+}
+
+Result<std::vector<FollowUp>> Contacts::DueFollowUps(const StaffContext& staff) {
+  const std::time_t t = static_cast<std::time_t>(clock_.Now() + 7 * 86400);  // a week ahead
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return store_.DueFollowUps(staff.user.id, buf);
+}
+
+Status Contacts::FollowUpDone(const StaffContext& staff, int64_t referral_id) {
+  return store_.MarkFollowUpDone(referral_id, staff.user.id);
+}
+
+Result<std::vector<DirectoryEntry>> Contacts::Directory(bool active_only) {
+  return store_.ListDirectory(active_only);
+}
+
+Result<int64_t> Contacts::AddDirectoryEntry(const StaffContext& staff, DirectoryEntry e) {
+  if (staff.user.role != Role::kCoordinator) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "not a coordinator");
+  }
+  static const std::regex slug_re("[a-z0-9][a-z0-9-]{1,40}");
+  if (!std::regex_match(e.slug, slug_re)) return std::unexpected(Invalid("staff_error.directory_slug", "slug"));
+  if (e.name.empty() || e.name.size() > 120 || e.contact.size() > 500 ||
+      e.opening_hours.size() > 500) {
+    return std::unexpected(Invalid("staff_error.directory_fields", "fields"));
+  }
+  for (const std::string& s : e.services) {
+    if (!In(ContactCodes::Services(), s)) return std::unexpected(Invalid("staff_error.contact_code", "service"));
+  }
+  for (const std::string& l : e.languages) {
+    if (!In(ContactCodes::Languages(), l)) return std::unexpected(Invalid("staff_error.contact_code", "language"));
+  }
+  e.active = true;
+  e.updated_at = clock_.Now();
+  Result<int64_t> id = store_.InsertDirectoryEntry(e);
+  if (!id && id.error().code == ErrorCode::kConflict) {
+    return std::unexpected(Invalid("staff_error.directory_slug", "slug taken"));
+  }
+  return id;
+}
+
+}  // namespace vd

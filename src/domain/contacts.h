@@ -1,0 +1,92 @@
+#pragma once
+// Contacts: the advisor's structured record of every contact on any channel, its signals
+// (codes of a versioned indicator list), escalation and referrals, linked into cases without
+// identity (a conversation or a generated case code); and the referral directory coordinators
+// keep. Every field is a fixed code with "unknown"; the only free text, the notes, is sealed
+// to the organisation key. Bad input is refused whole (kInvalidInput with a msgid), nothing
+// stored. Advisors see and edit the records they made; coordinators read their
+// organisation's records (without notes unless they hold the key). Thread-safe.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "domain/conversations.h"
+#include "domain/indicators.h"
+#include "store/store.h"
+
+namespace vd {
+
+// Allowed codes per field, most common first; "unknown" is always allowed.
+struct ContactCodes {
+  static const std::vector<std::string>& Channels();
+  static const std::vector<std::string>& Locations();
+  static const std::vector<std::string>& Languages();
+  static const std::vector<std::string>& Genders();
+  static const std::vector<std::string>& AgeBands();
+  static const std::vector<std::string>& Regions();
+  static const std::vector<std::string>& Topics();
+  static const std::vector<std::string>& Advice();
+  static const std::vector<std::string>& Assessments();
+  static const std::vector<std::string>& Escalations();
+  static const std::vector<std::string>& Bases();
+  static const std::vector<std::string>& YesNo();
+  static const std::vector<std::string>& Services();
+  static const std::vector<std::string>& ReferralKinds();
+};
+
+// What the form sends, unvalidated.
+struct ContactInput {
+  std::string month;  // "YYYY-MM" or "unknown"
+  std::string channel, location, language, gender, age_band, region;
+  std::vector<std::string> topics, advice, indicators;
+  std::string assessment;
+  std::string escalation, escalation_basis, escalation_anonymous;
+  // One referral per form; referral_org "" / "none" = no referral.
+  std::string referral_org;  // directory entry id
+  std::string referral_service, referral_consent, referral_kind, referral_follow_up;
+  std::string case_mode;     // "none", "new", "existing"
+  std::string case_code;     // for "existing"
+  std::string conversation;  // "" or a conversation public id
+  std::string notes;         // sealed to the organisation; never stored in plaintext
+};
+
+struct ContactView {
+  ContactRecord record;
+  std::optional<std::string> notes;  // only for a holder of the organisation key
+};
+
+class Contacts {
+ public:
+  Contacts(Store& store, const Clock& clock, const IndicatorCatalog& indicators)
+      : store_(store), clock_(clock), indicators_(indicators) {}
+
+  // Validates and stores a new record; returns its id.
+  Result<int64_t> Record(const StaffContext& staff, const ContactInput& in);
+  // Replaces a record the advisor made (the case link and creation time stay).
+  Status Edit(const StaffContext& staff, int64_t id, const ContactInput& in);
+  Result<ContactView> Read(const StaffContext& staff, int64_t id);
+  Result<std::vector<ContactRecord>> List(const StaffContext& staff);
+  // Defaults for the next form: the advisor's last record (month: now), else all unknown.
+  Result<ContactInput> Defaults(const StaffContext& staff);
+  static ContactInput InputFrom(const ContactRecord& r);
+  Result<std::vector<FollowUp>> DueFollowUps(const StaffContext& staff);
+  Status FollowUpDone(const StaffContext& staff, int64_t referral_id);
+  std::string CurrentMonth() const;
+
+  // Referral directory (coordinators edit; everyone may read; workers' help pages too).
+  Result<std::vector<DirectoryEntry>> Directory(bool active_only);
+  Result<int64_t> AddDirectoryEntry(const StaffContext& staff, DirectoryEntry e);
+
+  const IndicatorCatalog& indicators() const { return indicators_; }
+
+ private:
+  Result<ContactRecord> Validate(const StaffContext& staff, const ContactInput& in);
+  Store& store_;
+  const Clock& clock_;
+  const IndicatorCatalog& indicators_;
+};
+
+}  // namespace vd

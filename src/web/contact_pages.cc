@@ -1,0 +1,659 @@
+// Staff pages for the advisor's daily work: contact records (a phone-first form that works
+// without JavaScript), follow-ups, the referral directory, the indicator list, the user list
+// and the audit log; and the audit hook every staff route passes through. The role each
+// route needs is stated in RegisterContactRoutes.
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "web/app_internal.h"
+#include "web/errors.h"
+
+namespace vd {
+namespace {
+
+std::optional<int64_t> ParseId(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+std::string Str(std::optional<std::string_view> v) { return std::string(v.value_or("")); }
+
+std::vector<std::string> Strs(const FormFields& form, std::string_view name) {
+  std::vector<std::string> out;
+  for (std::string_view v : FormValues(form, name)) out.emplace_back(v);
+  return out;
+}
+
+ContactInput InputFromForm(const FormFields& f) {
+  ContactInput in;
+  in.month = Str(FormValue(f, "month"));
+  in.channel = Str(FormValue(f, "channel"));
+  in.location = Str(FormValue(f, "location"));
+  in.language = Str(FormValue(f, "language"));
+  in.gender = Str(FormValue(f, "gender"));
+  in.age_band = Str(FormValue(f, "age_band"));
+  in.region = Str(FormValue(f, "region"));
+  in.topics = Strs(f, "topic");
+  in.advice = Strs(f, "advice");
+  in.indicators = Strs(f, "indicator");
+  in.assessment = Str(FormValue(f, "assessment"));
+  in.escalation = Str(FormValue(f, "escalation"));
+  in.escalation_basis = Str(FormValue(f, "escalation_basis"));
+  in.escalation_anonymous = Str(FormValue(f, "escalation_anonymous"));
+  in.referral_org = Str(FormValue(f, "referral_org"));
+  in.referral_service = Str(FormValue(f, "referral_service"));
+  in.referral_consent = Str(FormValue(f, "referral_consent"));
+  in.referral_kind = Str(FormValue(f, "referral_kind"));
+  in.referral_follow_up = Str(FormValue(f, "referral_follow_up"));
+  in.case_mode = Str(FormValue(f, "case_mode"));
+  in.case_code = Str(FormValue(f, "case_code"));
+  in.conversation = Str(FormValue(f, "conversation"));
+  in.notes = Str(FormValue(f, "notes"));
+  return in;
+}
+
+}  // namespace
+
+Status WebApp::Impl::LoadContactData() {
+  // Shipped reference data sits beside templates/ (the share folder or the checkout).
+  const std::filesystem::path dir =
+      std::filesystem::path(config.templates_dir).parent_path() / "data" / "indicators";
+  Result<IndicatorCatalog> catalog = IndicatorCatalog::LoadDir(dir.string());
+  if (!catalog) return std::unexpected(catalog.error());
+  indicators = std::move(*catalog);
+  return {};
+}
+
+void WebApp::Impl::RegisterContactRoutes() {
+  using R = Role;
+  const auto advisor = Access::Staff({R::kAdvisor});
+  const auto coordinator = Access::Staff({R::kCoordinator});
+  const auto casework = Access::Staff({R::kAdvisor, R::kCoordinator});
+  Get("/staff/contacts", casework, [this](Ctx& c) { return ContactList(c); });
+  Get("/staff/contacts/new", advisor, [this](Ctx& c) { return ContactForm(c); });
+  Post("/staff/contacts/new", advisor, [this](Ctx& c) { return ContactPost(c); });
+  Get("/staff/contacts/{id}", casework, [this](Ctx& c) { return ContactShow(c); });
+  Get("/staff/contacts/{id}/edit", advisor, [this](Ctx& c) { return ContactForm(c); });
+  Post("/staff/contacts/{id}/edit", advisor, [this](Ctx& c) { return ContactPost(c); });
+  Post("/staff/followups/{id}/done", advisor, [this](Ctx& c) { return FollowUpDonePost(c); });
+  Get("/staff/directory", casework, [this](Ctx& c) { return DirectoryPage(c); });
+  Post("/staff/directory", coordinator, [this](Ctx& c) { return DirectoryPost(c); });
+  Post("/staff/directory/{id}/active", coordinator,
+       [this](Ctx& c) { return DirectoryActivePost(c); });
+  Get("/staff/indicators", casework, [this](Ctx& c) { return IndicatorsPage(c); });
+  Get("/staff/users", Access::Staff({R::kCoordinator, R::kAdmin}),
+      [this](Ctx& c) { return UsersPage(c); });
+  Post("/staff/users", Access::Staff({R::kCoordinator, R::kAdmin}),
+       [this](Ctx& c) { return UsersPost(c); });
+  Get("/staff/audit", Access::Staff({R::kAdmin}), [this](Ctx& c) { return AuditPage(c); });
+}
+
+void WebApp::Impl::AuditStaff(Ctx& ctx, const Route& route, unsigned status) {
+  if (!ctx.staff) return;
+  std::string record = ctx.audit_record;
+  if (record.empty()) {
+    auto id = ctx.params.find("id");
+    if (id != ctx.params.end() && id->second.size() <= 64) record = id->second;
+  }
+  // The action code is the route pattern (no values), with the outcome class.
+  std::string action = route.method + " " + route.pattern;
+  if (status >= 400) action += " " + std::to_string(status);
+  if (Status s = audit.Record(ctx.staff->user.id, action, record); !s) {
+    spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
+  }
+}
+
+void WebApp::Impl::AddStaffHomeContacts(Ctx& ctx, mustache::data& d) {
+  const Role role = ctx.staff->user.role;
+  mustache::data links{mustache::data::type::list};
+  auto link = [&](const char* href, std::string label) {
+    mustache::data l;
+    l.set("href", std::string(href));
+    l.set("label", std::move(label));
+    links.push_back(l);
+  };
+  if (role == Role::kAdvisor) link("/staff/contacts/new", T(ctx, "Record a contact"));
+  if (role == Role::kAdvisor || role == Role::kCoordinator) {
+    link("/staff/contacts", T(ctx, "Contact records"));
+    link("/staff/directory", T(ctx, "Referral directory"));
+    link("/staff/indicators", T(ctx, "Indicator list"));
+  }
+  if (role == Role::kCoordinator || role == Role::kAdmin) link("/staff/users", T(ctx, "Staff"));
+  if (role == Role::kAdmin) link("/staff/audit", T(ctx, "Audit log"));
+  d.set("has_links", role != Role::kAnalyst);
+  d.set("staff_links", links);
+  if (role != Role::kAdvisor) return;
+  Result<std::vector<FollowUp>> due = contacts.DueFollowUps(*ctx.staff);
+  if (!due) return;
+  mustache::data list{mustache::data::type::list};
+  for (const FollowUp& f : *due) {
+    mustache::data item;
+    item.set("contact", std::to_string(f.contact_id));
+    item.set("referral", std::to_string(f.referral_id));
+    item.set("organisation", f.organisation_name);
+    item.set("service", T(ctx, "c.service." + f.service));
+    item.set("date", f.date);
+    list.push_back(item);
+  }
+  d.set("has_followups", !due->empty());
+  d.set("followups", list);
+}
+
+Response WebApp::Impl::ContactList(Ctx& ctx) {
+  Result<std::vector<ContactRecord>> list = contacts.List(*ctx.staff);
+  if (!list) return ErrorPage(ctx, list.error());
+  mustache::data rows{mustache::data::type::list};
+  for (const ContactRecord& c : *list) {
+    mustache::data row;
+    row.set("id", std::to_string(c.id));
+    row.set("month", c.month == "unknown" ? T(ctx, "c.unknown") : c.month);
+    row.set("channel", T(ctx, "c.channel." + c.channel));
+    row.set("assessment", T(ctx, "c.assessment." + c.assessment));
+    row.set("signals", std::to_string(c.indicators.size()));
+    row.set("escalation", T(ctx, "c.escalation." + c.escalation));
+    row.set("case", c.case_code);
+    rows.push_back(row);
+  }
+  mustache::data d;
+  d.set("rows", rows);
+  d.set("empty", list->empty());
+  d.set("advisor", ctx.staff->user.role == Role::kAdvisor);
+  return Render(ctx, "staff_contacts", d, true);
+}
+
+Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
+  const StaffContext& staff = *ctx.staff;
+  ContactInput in;
+  const bool editing = ctx.params.contains("id");
+  if (error) {
+    in = InputFromForm(ctx.form);
+  } else if (editing) {
+    auto id = ParseId(ctx.params["id"]);
+    if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "contact id"});
+    Result<ContactView> view = contacts.Read(staff, *id);
+    if (!view) return ErrorPage(ctx, view.error());
+    if (view->record.advisor_user_id != staff.user.id) {
+      return ErrorPage(ctx, Error{ErrorCode::kForbidden, "error.forbidden", "not own record"});
+    }
+    in = Contacts::InputFrom(view->record);
+  } else {
+    Result<ContactInput> defaults = contacts.Defaults(staff);
+    if (!defaults) return ErrorPage(ctx, defaults.error());
+    in = std::move(*defaults);
+    if (auto c = ctx.req.Query("conversation")) in.conversation = std::string(*c);
+  }
+  auto options = [&](const std::vector<std::string>& codes, std::string_view prefix,
+                     const std::set<std::string>& chosen) {
+    mustache::data l{mustache::data::type::list};
+    for (const std::string& code : codes) {
+      mustache::data item;
+      item.set("code", code);
+      item.set("label", T(ctx, std::string(prefix) + code));
+      item.set("checked", chosen.contains(code));
+      l.push_back(item);
+    }
+    return l;
+  };
+  auto one = [](const std::string& v) { return std::set<std::string>{v.empty() ? "unknown" : v}; };
+  auto group = [&](const char* name, std::string legend, const std::vector<std::string>& codes,
+                   const char* prefix, const std::set<std::string>& chosen) {
+    mustache::data g;
+    g.set("name", std::string(name));
+    g.set("legend", std::move(legend));
+    g.set("options", options(codes, prefix, chosen));
+    return g;
+  };
+  using C = ContactCodes;
+  mustache::data singles{mustache::data::type::list};
+  singles.push_back(group("channel", T(ctx, "Channel"), C::Channels(), "c.channel.", one(in.channel)));
+  singles.push_back(group("location", T(ctx, "Where"), C::Locations(), "c.location.", one(in.location)));
+  singles.push_back(group("language", T(ctx, "Language of the contact"), C::Languages(), "c.language.",
+                          one(in.language)));
+  singles.push_back(group("gender", T(ctx, "Gender"), C::Genders(), "c.gender.", one(in.gender)));
+  singles.push_back(group("age_band", T(ctx, "Age"), C::AgeBands(), "c.age.", one(in.age_band)));
+  singles.push_back(group("region", T(ctx, "Region of origin"), C::Regions(), "c.region.", one(in.region)));
+  mustache::data multis{mustache::data::type::list};
+  auto many = [](const std::vector<std::string>& v) {
+    std::set<std::string> s(v.begin(), v.end());
+    if (s.empty()) s.insert("unknown");
+    return s;
+  };
+  multis.push_back(group("topic", T(ctx, "Topics"), C::Topics(), "c.topic.", many(in.topics)));
+  multis.push_back(group("advice", T(ctx, "Advice given"), C::Advice(), "c.advice.", many(in.advice)));
+
+  // Signals, grouped by category, from the current list.
+  const IndicatorList* list = indicators.Current();
+  const std::set<std::string> chosen_signals(in.indicators.begin(), in.indicators.end());
+  mustache::data signal_groups{mustache::data::type::list};
+  if (list) {
+    for (const IndicatorCategory& cat : list->categories) {
+      mustache::data opts{mustache::data::type::list};
+      for (const Indicator& i : list->indicators) {
+        if (i.category != cat.code || i.retired) continue;
+        mustache::data item;
+        item.set("code", i.code);
+        item.set("label", indicators.Name(list->version, i.code, ctx.lang));
+        item.set("hint", indicators.Explain(list->version, i.code, ctx.lang));
+        item.set("checked", chosen_signals.contains(i.code));
+        opts.push_back(item);
+      }
+      mustache::data g;
+      g.set("legend", indicators.CategoryName(list->version, cat.code, ctx.lang));
+      g.set("options", opts);
+      signal_groups.push_back(g);
+    }
+  }
+  mustache::data outcome{mustache::data::type::list};
+  outcome.push_back(group("assessment", T(ctx, "Assessment"), C::Assessments(), "c.assessment.",
+                          one(in.assessment)));
+  mustache::data escalation{mustache::data::type::list};
+  escalation.push_back(group("escalation", T(ctx, "Passed on to"), C::Escalations(), "c.escalation.",
+                             one(in.escalation)));
+  escalation.push_back(group("escalation_basis", T(ctx, "On what basis"), C::Bases(), "c.basis.",
+                             one(in.escalation_basis)));
+  escalation.push_back(group("escalation_anonymous", T(ctx, "Anonymously"), C::YesNo(), "c.yesno.",
+                             one(in.escalation_anonymous)));
+  mustache::data referral{mustache::data::type::list};
+  referral.push_back(group("referral_consent", T(ctx, "The worker consents to the referral"),
+                           C::YesNo(), "c.yesno.", one(in.referral_consent)));
+  referral.push_back(group("referral_kind", T(ctx, "Warm or cold referral"), C::ReferralKinds(),
+                           "c.kind.", one(in.referral_kind)));
+
+  // Months: this one and the eleven before it, then "unknown" (never a day).
+  mustache::data months{mustache::data::type::list};
+  {
+    const std::string current = contacts.CurrentMonth();
+    int y = std::stoi(current.substr(0, 4)), m = std::stoi(current.substr(5, 2));
+    for (int i = 0; i < 12; ++i) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+      mustache::data item;
+      item.set("code", std::string(buf));
+      item.set("label", std::string(buf));
+      item.set("checked", in.month == buf);
+      months.push_back(item);
+      if (--m == 0) {
+        m = 12;
+        --y;
+      }
+    }
+    mustache::data unknown;
+    unknown.set("code", std::string("unknown"));
+    unknown.set("label", T(ctx, "c.unknown"));
+    unknown.set("checked", in.month == "unknown");
+    months.push_back(unknown);
+  }
+  Result<std::vector<DirectoryEntry>> directory = contacts.Directory(true);
+  if (!directory) return ErrorPage(ctx, directory.error());
+  mustache::data orgs{mustache::data::type::list};
+  for (const DirectoryEntry& e : *directory) {
+    mustache::data item;
+    item.set("code", std::to_string(e.id));
+    item.set("label", e.name);
+    item.set("checked", in.referral_org == std::to_string(e.id));
+    orgs.push_back(item);
+  }
+  mustache::data d;
+  d.set("action", editing ? "/staff/contacts/" + ctx.params["id"] + "/edit" : std::string("/staff/contacts/new"));
+  d.set("editing", editing);
+  d.set("months", months);
+  d.set("singles", singles);
+  d.set("multis", multis);
+  d.set("signal_groups", signal_groups);
+  d.set("list_version", std::to_string(list ? list->version : 0));
+  d.set("outcome", outcome);
+  d.set("escalation", escalation);
+  d.set("referral", referral);
+  d.set("orgs", orgs);
+  d.set("services", options(C::Services(), "c.service.", {in.referral_service}));
+  d.set("follow_up", in.referral_follow_up);
+  d.set("case_none", in.case_mode.empty() || in.case_mode == "none");
+  d.set("case_new", in.case_mode == "new");
+  d.set("case_existing", in.case_mode == "existing");
+  d.set("case_code", in.case_code);
+  d.set("conversation", in.conversation);
+  unsigned status = 200;
+  if (error) {
+    d.set("error", T(ctx, error->user_message));
+    status = HttpStatusFor(error->code);
+  }
+  return Render(ctx, "staff_contact_form", d, true, status);
+}
+
+Response WebApp::Impl::ContactPost(Ctx& ctx) {
+  const ContactInput in = InputFromForm(ctx.form);
+  std::string id_text;
+  if (ctx.params.contains("id")) {
+    auto id = ParseId(ctx.params["id"]);
+    if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "contact id"});
+    Status s = contacts.Edit(*ctx.staff, *id, in);
+    if (!s) {
+      if (s.error().code == ErrorCode::kInvalidInput) return ContactForm(ctx, &s.error());
+      return ErrorPage(ctx, s.error());
+    }
+    id_text = std::to_string(*id);
+  } else {
+    Result<int64_t> id = contacts.Record(*ctx.staff, in);
+    if (!id) {
+      if (id.error().code == ErrorCode::kInvalidInput) return ContactForm(ctx, &id.error());
+      return ErrorPage(ctx, id.error());
+    }
+    id_text = std::to_string(*id);
+  }
+  ctx.audit_record = id_text;
+  return Redirect(ctx, "/staff/contacts/" + id_text);
+}
+
+Response WebApp::Impl::ContactShow(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "contact id"});
+  Result<ContactView> view = contacts.Read(*ctx.staff, *id);
+  if (!view) return ErrorPage(ctx, view.error());
+  const ContactRecord& r = view->record;
+  mustache::data facts{mustache::data::type::list};
+  auto fact = [&](std::string label, std::string value) {
+    mustache::data f;
+    f.set("label", std::move(label));
+    f.set("value", std::move(value));
+    facts.push_back(f);
+  };
+  auto join = [&](const std::vector<std::string>& codes, const std::string& prefix) {
+    if (codes.empty()) return T(ctx, "c.unknown");
+    std::string out;
+    for (const std::string& c : codes) out += (out.empty() ? "" : ", ") + T(ctx, prefix + c);
+    return out;
+  };
+  fact(T(ctx, "Month"), r.month == "unknown" ? T(ctx, "c.unknown") : r.month);
+  fact(T(ctx, "Channel"), T(ctx, "c.channel." + r.channel));
+  fact(T(ctx, "Where"), T(ctx, "c.location." + r.location));
+  fact(T(ctx, "Language of the contact"), T(ctx, "c.language." + r.language));
+  fact(T(ctx, "Gender"), T(ctx, "c.gender." + r.gender));
+  fact(T(ctx, "Age"), T(ctx, "c.age." + r.age_band));
+  fact(T(ctx, "Region of origin"), T(ctx, "c.region." + r.region));
+  fact(T(ctx, "Topics"), join(r.topics, "c.topic."));
+  fact(T(ctx, "Advice given"), join(r.advice, "c.advice."));
+  fact(T(ctx, "Assessment"), T(ctx, "c.assessment." + r.assessment));
+  std::string escalation = T(ctx, "c.escalation." + r.escalation);
+  if (!r.escalation_basis.empty()) {
+    escalation += " · " + T(ctx, "c.basis." + r.escalation_basis) + " · " + T(ctx, "Anonymously") +
+                  ": " + T(ctx, "c.yesno." + r.escalation_anonymous);
+  }
+  fact(T(ctx, "Passed on to"), escalation);
+  if (!r.case_code.empty()) fact(T(ctx, "Case code"), r.case_code);
+  mustache::data signals{mustache::data::type::list};
+  for (const std::string& code : r.indicators) {
+    // Named as the list version the record was made with: a later list never changes it.
+    mustache::data s;
+    s.set("code", code);
+    s.set("name", indicators.Name(r.indicator_version, code, ctx.lang));
+    s.set("explain", indicators.Explain(r.indicator_version, code, ctx.lang));
+    signals.push_back(s);
+  }
+  mustache::data referrals{mustache::data::type::list};
+  for (const Referral& f : r.referrals) {
+    mustache::data item;
+    Result<DirectoryEntry> e = deps.store.FindDirectoryEntry(f.directory_id);
+    item.set("organisation", e ? e->name : std::string("?"));
+    item.set("service", T(ctx, "c.service." + f.service));
+    item.set("kind", T(ctx, "c.kind." + f.kind));
+    item.set("follow_up", f.follow_up);
+    referrals.push_back(item);
+  }
+  mustache::data d;
+  d.set("id", std::to_string(r.id));
+  d.set("facts", facts);
+  d.set("signals", signals);
+  d.set("has_signals", !r.indicators.empty());
+  d.set("list_version", std::to_string(r.indicator_version));
+  d.set("referrals", referrals);
+  d.set("has_referrals", !r.referrals.empty());
+  if (view->notes) d.set("notes", *view->notes);
+  d.set("has_notes", view->notes.has_value());
+  d.set("sealed_notes", !r.sealed_notes.empty() && !view->notes);
+  d.set("can_edit", ctx.staff->user.id == r.advisor_user_id);
+  d.set("conversation", r.conversation_public_id);
+  return Render(ctx, "staff_contact", d, true);
+}
+
+Response WebApp::Impl::FollowUpDonePost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "referral id"});
+  if (Status s = contacts.FollowUpDone(*ctx.staff, *id); !s) return ErrorPage(ctx, s.error());
+  return Redirect(ctx, "/staff");
+}
+
+Response WebApp::Impl::DirectoryPage(Ctx& ctx, const Error* error) {
+  Result<std::vector<DirectoryEntry>> list = contacts.Directory(false);
+  if (!list) return ErrorPage(ctx, list.error());
+  mustache::data rows{mustache::data::type::list};
+  for (const DirectoryEntry& e : *list) {
+    mustache::data row;
+    row.set("name", e.name);
+    std::string services, languages;
+    for (const std::string& s : e.services) services += (services.empty() ? "" : ", ") + T(ctx, "c.service." + s);
+    for (const std::string& l : e.languages) languages += (languages.empty() ? "" : ", ") + T(ctx, "c.language." + l);
+    row.set("services", services);
+    row.set("languages", languages);
+    row.set("contact", e.contact);
+    row.set("hours", e.opening_hours);
+    row.set("active", e.active);
+    row.set("id", std::to_string(e.id));
+    rows.push_back(row);
+  }
+  mustache::data d;
+  d.set("rows", rows);
+  d.set("coordinator", ctx.staff->user.role == Role::kCoordinator);
+  auto options = [&](const std::vector<std::string>& codes, const char* prefix) {
+    mustache::data l{mustache::data::type::list};
+    for (const std::string& c : codes) {
+      if (c == "unknown" || c == "other") continue;
+      mustache::data item;
+      item.set("code", c);
+      item.set("label", T(ctx, std::string(prefix) + c));
+      l.push_back(item);
+    }
+    return l;
+  };
+  d.set("services", options(ContactCodes::Services(), "c.service."));
+  d.set("languages", options(ContactCodes::Languages(), "c.language."));
+  unsigned status = 200;
+  if (error) {
+    d.set("error", T(ctx, error->user_message));
+    status = HttpStatusFor(error->code);
+  }
+  return Render(ctx, "staff_directory", d, true, status);
+}
+
+Response WebApp::Impl::DirectoryPost(Ctx& ctx) {
+  DirectoryEntry e;
+  e.slug = Str(FormValue(ctx.form, "slug"));
+  e.name = Str(FormValue(ctx.form, "name"));
+  e.services = Strs(ctx.form, "service");
+  e.languages = Strs(ctx.form, "language");
+  e.contact = Str(FormValue(ctx.form, "contact"));
+  e.opening_hours = Str(FormValue(ctx.form, "hours"));
+  Result<int64_t> id = contacts.AddDirectoryEntry(*ctx.staff, e);
+  if (!id) {
+    if (id.error().code == ErrorCode::kInvalidInput) return DirectoryPage(ctx, &id.error());
+    return ErrorPage(ctx, id.error());
+  }
+  ctx.audit_record = "directory:" + std::to_string(*id);
+  return Redirect(ctx, "/staff/directory");
+}
+
+Response WebApp::Impl::DirectoryActivePost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "directory id"});
+  Result<DirectoryEntry> e = deps.store.FindDirectoryEntry(*id);
+  if (!e) return ErrorPage(ctx, e.error());
+  // Old referrals keep pointing at an entry that is no longer offered, so entries are
+  // switched off, never deleted.
+  e->active = FormValue(ctx.form, "active").value_or("") == "1";
+  e->updated_at = deps.clock.Now();
+  if (Status s = deps.store.UpdateDirectoryEntry(*e); !s) return ErrorPage(ctx, s.error());
+  ctx.audit_record = "directory:" + std::to_string(*id);
+  return Redirect(ctx, "/staff/directory");
+}
+
+Response WebApp::Impl::IndicatorsPage(Ctx& ctx) {
+  const IndicatorList* list = indicators.Current();
+  mustache::data groups{mustache::data::type::list};
+  if (list) {
+    for (const IndicatorCategory& cat : list->categories) {
+      mustache::data items{mustache::data::type::list};
+      for (const Indicator& i : list->indicators) {
+        if (i.category != cat.code) continue;
+        mustache::data item;
+        item.set("code", i.code);
+        item.set("name", indicators.Name(list->version, i.code, ctx.lang));
+        item.set("explain", indicators.Explain(list->version, i.code, ctx.lang));
+        std::string ilo, htcds;
+        for (int64_t n : i.ilo) ilo += (ilo.empty() ? "" : ", ") + std::to_string(n);
+        for (const std::string& h : i.htcds) htcds += (htcds.empty() ? "" : ", ") + h;
+        for (const std::string& h : i.dutch) htcds += (htcds.empty() ? "" : ", ") + ("nl:" + h);
+        item.set("ilo", ilo);
+        item.set("other", htcds);
+        item.set("retired", i.retired);
+        items.push_back(item);
+      }
+      mustache::data g;
+      g.set("name", indicators.CategoryName(list->version, cat.code, ctx.lang));
+      g.set("items", items);
+      groups.push_back(g);
+    }
+  }
+  mustache::data d;
+  d.set("version", std::to_string(list ? list->version : 0));
+  d.set("groups", groups);
+  return Render(ctx, "staff_indicators", d, true);
+}
+
+Response WebApp::Impl::UsersPage(Ctx& ctx, const Error* error) {
+  Result<std::vector<User>> users = deps.store.ListUsers();
+  if (!users) return ErrorPage(ctx, users.error());
+  const StaffContext& staff = *ctx.staff;
+  mustache::data rows{mustache::data::type::list};
+  for (const User& u : *users) {
+    // A coordinator sees the staff of her or his own organisation only.
+    if (staff.user.role == Role::kCoordinator && u.organisation_id != staff.user.organisation_id) continue;
+    mustache::data row;
+    row.set("username", u.username);
+    row.set("role", T(ctx, "role." + std::string(RoleName(u.role))));
+    row.set("totp", u.totp_enabled);
+    row.set("disabled", u.disabled);
+    rows.push_back(row);
+  }
+  mustache::data d;
+  d.set("rows", rows);
+  const bool admin = staff.user.role == Role::kAdmin;
+  d.set("admin", admin);
+  if (admin) {
+    mustache::data roles{mustache::data::type::list};
+    for (Role r : {Role::kAdvisor, Role::kCoordinator, Role::kAnalyst, Role::kAdmin}) {
+      mustache::data item;
+      item.set("code", std::string(RoleName(r)));
+      item.set("label", T(ctx, "role." + std::string(RoleName(r))));
+      roles.push_back(item);
+    }
+    d.set("roles", roles);
+    Result<std::vector<Organisation>> orgs = deps.store.ListOrganisations();
+    mustache::data org_list{mustache::data::type::list};
+    if (orgs) {
+      for (const Organisation& o : *orgs) {
+        mustache::data item;
+        item.set("code", o.slug);
+        item.set("label", o.name);
+        org_list.push_back(item);
+      }
+    }
+    d.set("orgs", org_list);
+  }
+  unsigned status = 200;
+  if (error) {
+    d.set("error", T(ctx, error->user_message));
+    status = HttpStatusFor(error->code);
+  }
+  return Render(ctx, "staff_users", d, true, status);
+}
+
+Response WebApp::Impl::UsersPost(Ctx& ctx) {
+  const StaffContext& staff = *ctx.staff;
+  NewUser request;
+  request.username = Str(FormValue(ctx.form, "username"));
+  if (staff.user.role == Role::kCoordinator) {
+    // A coordinator adds advisors to her or his own organisation only.
+    request.role = Role::kAdvisor;
+    Result<Organisation> org = deps.store.FindOrganisationById(staff.user.organisation_id.value_or(0));
+    if (!org) return ErrorPage(ctx, org.error());
+    request.organisation_slug = org->slug;
+  } else {
+    std::optional<Role> role = ParseRole(Str(FormValue(ctx.form, "role")));
+    if (!role) {
+      Error e{ErrorCode::kInvalidInput, "error.bad_form", "role"};
+      return UsersPage(ctx, &e);
+    }
+    request.role = *role;
+    request.organisation_slug = Str(FormValue(ctx.form, "organisation"));
+  }
+  // A one-time password, handed over in person; TOTP is set up at first login.
+  request.password = RandomToken(15);
+  Result<CreatedUser> created = deps.staff.CreateUser(request);
+  if (!created) {
+    if (created.error().code == ErrorCode::kInvalidInput ||
+        created.error().code == ErrorCode::kConflict) {
+      return UsersPage(ctx, &created.error());
+    }
+    return ErrorPage(ctx, created.error());
+  }
+  ctx.audit_record = "user:" + std::to_string(created->id);
+  mustache::data d;
+  d.set("username", request.username);
+  d.set("role", T(ctx, "role." + std::string(RoleName(request.role))));
+  d.set("password", request.password);
+  d.set("recovery", created->recovery_key);
+  return Render(ctx, "staff_user_created", d, true);
+}
+
+Response WebApp::Impl::AuditPage(Ctx& ctx) {
+  Result<AuditVerdict> verdict = audit.Verify();
+  if (!verdict) return ErrorPage(ctx, verdict.error());
+  const int64_t after = std::max<int64_t>(0, verdict->entries - 200);
+  Result<std::vector<AuditEntry>> entries = deps.store.ListAudit(after, 200);
+  if (!entries) return ErrorPage(ctx, entries.error());
+  mustache::data rows{mustache::data::type::list};
+  for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
+    mustache::data row;
+    row.set("id", std::to_string(it->id));
+    row.set("when", FormatDateTime(it->at));
+    row.set("user", std::to_string(it->user_id));
+    row.set("action", it->action);
+    row.set("record", it->record);
+    rows.push_back(row);
+  }
+  mustache::data d;
+  d.set("rows", rows);
+  d.set("ok", verdict->ok);
+  d.set("entries", std::to_string(verdict->entries));
+  d.set("broken", std::to_string(verdict->first_broken));
+  return Render(ctx, "staff_audit", d, true);
+}
+
+std::vector<WebApp::RouteInfo> WebApp::RouteTable() const {
+  std::vector<RouteInfo> out;
+  for (const Route& r : impl_->routes) {
+    out.push_back({r.method, r.pattern, r.access.kind == Access::Kind::kStaff, r.access.roles});
+  }
+  return out;
+}
+
+}  // namespace vd

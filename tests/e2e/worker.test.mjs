@@ -1,0 +1,239 @@
+// Real-browser tests of the worker side (and one advisor), run by `node --test` against the
+// real binary in Debian's Chromium. Writes screenshots and page weights to test-output/.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  axeViolations, helpSlugs, languages, launchBrowser, outputDir, startNeutralSite, startService,
+  totpCode, weigh,
+} from './server.mjs';
+
+const kMaxPageBytes = 50 * 1024;
+let neutral;
+let service;
+let browser;
+const weights = {};  // "lang path" -> bytes by kind
+
+before(async () => {
+  neutral = await startNeutralSite();
+  service = await startService(neutral.url);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  writeFileSync(join(outputDir, 'page-weights.json'), JSON.stringify(weights, null, 2) + '\n');
+  await browser?.close();
+  await service?.stop();
+  await neutral?.close();
+});
+
+async function newWorker(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, ...options });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+// Loads `path` in a fresh page, weighs it, and checks the limits every worker page keeps.
+async function visit(page, path, label) {
+  const measure = weigh(page);
+  const response = await page.goto(service.url + path);
+  await page.waitForLoadState('load');
+  const w = await measure();
+  weights[label] = w;
+  assert.ok(w.total < kMaxPageBytes, `${label}: ${w.total} bytes (limit ${kMaxPageBytes})`);
+  const headers = response.headers();
+  assert.match(headers['cache-control'] ?? '', /no-store/, `${label}: Cache-Control`);
+  assert.match(headers['content-security-policy'] ?? '', /default-src 'none'/, `${label}: CSP`);
+  assert.equal(await page.locator('#quick-exit').count(), 1, `${label}: quick exit`);
+  return response;
+}
+
+async function assertAccessible(page, label) {
+  const violations = await axeViolations(page);
+  assert.deepEqual(violations, [], `${label}: axe violations\n${JSON.stringify(violations, null, 2)}`);
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: join(outputDir, `${name}.png`), fullPage: true });
+}
+
+async function setLanguage(page, lang) {
+  await page.goto(`${service.url}/?lang=${lang}`);
+}
+
+// Starts a conversation from the home page, as a worker would; returns the receipt digits.
+async function startConversation(page, message, label) {
+  await page.locator('a.button.primary[href="/start"]').first().click();
+  await page.waitForURL('**/start');
+  await page.locator('#message').fill(message);
+  await page.locator('form[action="/start"] button[type=submit]').click();
+  await page.locator('.receipt').waitFor();
+  await assertAccessible(page, `${label} receipt`);
+  await shoot(page, `${label}-receipt-360`);
+  const receipt = (await page.locator('.receipt span').allTextContents()).join('');
+  assert.match(receipt, /^\d{16}$/);
+  return receipt;
+}
+
+async function openWithReceipt(page, receipt) {
+  await page.locator('a.button[href="/open"]').first().click();
+  await page.waitForURL('**/open');
+  await page.locator('#receipt').fill(receipt.replace(/(\d{4})(?=\d)/g, '$1 '));
+  await page.locator('form[action="/open"] button[type=submit]').click();
+  await page.locator('ol.messages').waitFor();
+}
+
+describe('static worker pages', () => {
+  for (const lang of languages) {
+    test(`every static page in ${lang}: axe, weight, headers, screenshots`, async () => {
+      const { context, page } = await newWorker();
+      await setLanguage(page, lang);
+      const tag = lang.replace('_', '-');
+      const paths = ['/', '/language', '/help', ...helpSlugs.map((s) => `/help/${s}`), '/start',
+        '/open', '/no-such-page'];
+      for (const path of paths) {
+        const response = await visit(page, path, `${lang} ${path}`);
+        assert.equal(response.status(), path === '/no-such-page' ? 404 : 200, `${lang} ${path}`);
+        assert.equal(await page.getAttribute('html', 'lang'), tag);
+        await assertAccessible(page, `${lang} ${path}`);
+      }
+      for (const [path, name] of [['/', 'home'], ['/help', 'help'], ['/help/exploitation', 'help-exploitation'],
+        ['/start', 'start'], ['/no-such-page', 'error']]) {
+        await page.goto(service.url + path);
+        await shoot(page, `${lang}-${name}-360`);
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+      for (const [path, name] of [['/', 'home'], ['/start', 'start'], ['/help/health', 'help-health']]) {
+        await page.goto(service.url + path);
+        await shoot(page, `${lang}-${name}-1280`);
+      }
+      // 320 px: nothing may need sideways scrolling.
+      await page.setViewportSize({ width: 320, height: 640 });
+      for (const path of ['/', '/start', '/help', '/help/rights']) {
+        await page.goto(service.url + path);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${lang} ${path}: ${overflow}px wider than a 320 px screen`);
+      }
+      await context.close();
+    });
+  }
+});
+
+describe('conversations', () => {
+  test('workers in Romanian and Thai start, an advisor answers, they come back with the receipt', async () => {
+    const receipts = {};
+    for (const lang of ['ro', 'th']) {
+      const { context, page } = await newWorker();
+      await setLanguage(page, lang);
+      receipts[lang] = await startConversation(page, `Bună ziua / สวัสดี: first message ${lang}`, `${lang}-worker`);
+      await page.locator('a.button.primary[href="/c"]').click();
+      await page.locator('ol.messages').waitFor();
+      await assertAccessible(page, `${lang} conversation`);
+      await context.close();
+    }
+
+    // The advisor of the independent advisors logs in (password + TOTP) and answers both.
+    const advisor = service.logins['advisor.independent'];
+    assert.ok(advisor, 'demo printed the advisor login');
+    const staff = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const sp = await staff.newPage();
+    await sp.goto(`${service.url}/staff/login`);
+    await sp.locator('#username').fill(advisor.username);
+    await sp.locator('#password').fill(advisor.password);
+    await sp.locator('#code').fill(totpCode(advisor.totp));
+    await sp.locator('form[action="/staff/login"] button[type=submit]').click();
+    await sp.locator('table.inbox').waitFor();
+    const links = await sp.locator('table.inbox a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.equal(links.length, 2);
+    for (const href of links) {
+      await sp.goto(service.url + href);
+      await sp.locator('#message').fill('Answer from the advisor: the GGD tests for free.');
+      await sp.locator('form[action$="/reply"] button[type=submit]').click();
+      await sp.locator('li.mine').first().waitFor();
+    }
+    await sp.screenshot({ path: join(outputDir, 'staff-conversation-1280.png'), fullPage: true });
+    await staff.close();
+
+    for (const lang of ['ro', 'th']) {
+      const { context, page } = await newWorker();
+      await setLanguage(page, lang);
+      await openWithReceipt(page, receipts[lang]);
+      assert.match(await page.locator('ol.messages').innerText(), /GGD tests for free/);
+      await assertAccessible(page, `${lang} conversation with answer`);
+      await shoot(page, `${lang}-conversation-360`);
+      if (lang === 'ro') {
+        await page.locator('form[action="/c/close"] button').click();
+        await page.locator('a.button[href="/"]').waitFor();
+        await assertAccessible(page, 'ro closed');
+        await shoot(page, 'ro-closed-360');
+      } else {
+        await page.locator('form[action="/c/delete"] input[name=confirm]').check();
+        await page.locator('form[action="/c/delete"] button').click();
+        await page.locator('a.button[href="/"]').waitFor();
+        await assertAccessible(page, 'th deleted');
+        await shoot(page, 'th-deleted-360');
+      }
+      await context.close();
+    }
+  });
+
+  test('the quick exit leaves no page of the service in the back history', async () => {
+    const { context, page } = await newWorker();
+    await page.goto(`${neutral.url}before`);
+    await page.goto(`${service.url}/?lang=en`);
+    // A whole visit: links, a form, the receipt, the conversation, a reply.
+    await page.locator('footer a[href="/help"]').click();
+    await page.locator('a[href="/help/safety"]').click();
+    await page.locator('h1').waitFor();
+    await page.locator('a.button[href="/help"]').click();
+    await page.locator('.help-index').waitFor();
+    await page.locator('a.brand').click();
+    await startConversation(page, 'Testing the quick exit.', 'exit');
+    await page.locator('a.button.primary[href="/c"]').click();
+    await page.locator('#message').fill('A reply before leaving.');
+    await page.locator('form[action="/c/reply"] button[type=submit]').click();
+    await page.locator('li.mine >> nth=1').waitFor();
+    await page.locator('#quick-exit').click();
+    await page.waitForURL(neutral.url);
+    // Walk back through the whole history: no entry may belong to the service.
+    const seen = [page.url()];
+    for (let i = 0; i < 20; i++) {
+      const here = page.url();
+      await page.goBack({ waitUntil: 'load' }).catch(() => null);
+      if (page.url() === here) break;
+      seen.push(page.url());
+    }
+    assert.ok(seen.every((u) => !u.startsWith(service.url)), `back history: ${seen.join(' <- ')}`);
+    assert.ok(seen.includes(`${neutral.url}before`), `back history: ${seen.join(' <- ')}`);
+    await context.close();
+  });
+
+  test('three presses of Shift leave at once', async () => {
+    const { context, page } = await newWorker();
+    await page.goto(`${service.url}/help?lang=en`);
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Shift');
+    await page.waitForURL(neutral.url);
+    await context.close();
+  });
+
+  test('the worker flow works with JavaScript disabled', async () => {
+    const { context, page } = await newWorker({ javaScriptEnabled: false });
+    await setLanguage(page, 'ro');
+    const receipt = await startConversation(page, 'Fără JavaScript.', 'nojs-ro');
+    await page.locator('a.button.primary[href="/c"]').click();
+    await page.locator('#message').fill('Un răspuns fără JavaScript.');
+    await page.locator('form[action="/c/reply"] button[type=submit]').click();
+    await page.locator('li.mine >> nth=1').waitFor();
+    await page.locator('form[action="/c/close"] button').click();
+    await page.locator('a.button[href="/"]').click();
+    await openWithReceipt(page, receipt);
+    assert.match(await page.locator('ol.messages').innerText(), /Un răspuns fără JavaScript/);
+    await assertAccessible(page, 'no-JS conversation');
+    // Without JavaScript the exit is a plain link: it still lands on the neutral site.
+    await page.locator('#quick-exit').click();
+    await page.waitForURL(neutral.url);
+    await context.close();
+  });
+});
