@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+rsecs=$(( secs * 3 > 30 ? secs * 3 : 30 ))  # receipt runs: each request costs ~0.5 s of Argon2id
 cmake --build build -j2 --target vertrouwd vd_bench_pwhash vd_bench_seed >/dev/null
 bin=build/src/app/vertrouwd
 work=$(mktemp -d /tmp/vd-bench.XXXXXX)
@@ -28,7 +29,7 @@ level = "warn"
 TOML
 
 echo "seeding 10000 conversations..." >&2
-read -r password secret < <(build/bench/vd_bench_seed "$work/config.toml" 10000)
+read -r secret password < <(build/bench/vd_bench_seed "$work/config.toml" 10000)
 
 # Start-up time: process start until /healthz answers; then idle memory.
 t0=$(date +%s%N)
@@ -77,7 +78,7 @@ csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n1)
 code=$("$bin" totp "$secret")
 curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" --data "username=bench.advisor" \
   --data-urlencode "password=$password" --data "code=$code" "$base/staff/login"
-cookie=$(awk '!/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$jar")
+cookie=$(awk '{sub(/^#HttpOnly_/, "")} !/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$jar")
 rows=$(curl -s -H "Cookie: $cookie" "$base/staff" | grep -c 'href="/staff/c/' || true)
 wrk -t1 -c4 -d"${secs}s" --latency -H "Cookie: $cookie" "$base/staff" >"$work/wrk-inbox.txt"
 inbox_p50=$(to_ms "$(wrk_pct "$work/wrk-inbox.txt" 50%)")
@@ -88,8 +89,8 @@ build/bench/vd_bench_pwhash --benchmark_min_time=3 --benchmark_format=csv 2>/dev
 bare_rate=$(awk -F, '/threads:2/ {print 2 * 1000 / $3}' "$work/pwhash.csv")  # 2 threads, real ms per op
 page=$(curl -s -c "$work/jar2" "$base/open")
 csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n1)
-anchor=$(awk '!/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$work/jar2")
-VD_COOKIE="$anchor" VD_CSRF="$csrf" wrk -t2 -c64 -d"$((secs * 2))s" --timeout 60s --latency -s bench/open.lua "$base" >"$work/wrk-open.txt"
+anchor=$(awk '{sub(/^#HttpOnly_/, "")} !/^#/ && NF >= 7 {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$work/jar2")
+VD_COOKIE="$anchor" VD_CSRF="$csrf" wrk -t2 -c64 -d"${rsecs}s" --timeout 60s --latency -s bench/open.lua "$base" >"$work/wrk-open.txt"
 open_rps=$(wrk_rps "$work/wrk-open.txt")
 peak_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 
@@ -103,7 +104,7 @@ out=bench/results.md
   echo "| what | measured | baseline (same run) | ratio | target |"
   echo "|---|---|---|---|---|"
   echo "| landing page, wrk -t2 -c64 ${secs}s | $app_rps req/s, p99 $app_p99 ms | nginx static same bytes: $nginx_rps req/s, p99 $nginx_p99 ms | $(ratio "$app_rps" "$nginx_rps") | ≥ 50 %, p99 ≤ 10 ms |"
-  echo "| receipt opening (production Argon2id), wrk -c64 $((secs * 2))s | $open_rps req/s | bare crypto_pwhash, 2 threads: $(printf %.2f "$bare_rate") /s | $(ratio "$open_rps" "$bare_rate") | ≥ 90 % |"
+  echo "| receipt opening (production Argon2id), wrk -c64 ${rsecs}s | $open_rps req/s | bare crypto_pwhash, 2 threads: $(printf %.2f "$bare_rate") /s | $(ratio "$open_rps" "$bare_rate") | ≥ 90 % |"
   echo "| peak memory during receipt run | $((peak_kb / 1024)) MiB | bound: 2 × 256 MiB + 100 MB = 612 MiB | | ≤ bound |"
   echo "| advisor inbox, 10 000 conversations ($rows rows shown), wrk -c4 | p50 $inbox_p50 ms, $inbox_rps req/s | | | p50 ≤ 50 ms |"
   echo "| idle memory | $((idle_kb / 1024)) MiB RSS | | | ≤ 30 MB |"

@@ -1,7 +1,7 @@
 // Seeds a data folder for the benchmarks: the three demo organisations, one advisor of
 // De Haven with TOTP enrolled, and N conversations in De Haven's inbox (metadata and
 // sealed first messages, inserted through the Store in bulk). Prints the advisor's password
-// and TOTP secret on standard output as "PASSWORD SECRET".
+// and TOTP secret on standard output as "SECRET PASSWORD" (the password has spaces).
 
 #include <cstdio>
 #include <cstdlib>
@@ -61,6 +61,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::printf("%s %s\n", u.password.c_str(), created->totp_base32.c_str());
+  std::printf("%s %s\n", created->totp_base32.c_str(), u.password.c_str());
   return 0;
 }

@@ -11,7 +11,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx openssl curl wrk
   clang-16 libclang-rt-16-dev
+  # Real-browser tests (tests/e2e): Debian's Chromium and the fonts Thai, Chinese and
+  # Cyrillic pages need; Node.js runs Playwright (npm packages pinned in tests/e2e).
+  chromium fonts-noto-core fonts-thai-tlwg fonts-noto-cjk
 )
+# Node.js and npm: Debian's, unless a Node.js with npm is already installed.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

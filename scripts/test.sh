@@ -17,3 +17,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   tests/pg/with_postgres.sh ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 900
 # libFuzzer: replay the seed corpora, then fuzz each target for a short fixed time.
 scripts/fuzz.sh
+# Real-browser tests (issue 5): the real binary in Debian's Chromium through playwright-core,
+# axe-core on every worker page in every language; node's test runner prints the summary.
+# Screenshots and page weights go to test-output/.
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error &&
+  VERTROUWD_BIN="$PWD/../../build/src/app/vertrouwd" node --test --test-concurrency=1)

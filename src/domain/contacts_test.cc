@@ -7,10 +7,12 @@
 #include <functional>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "crypto/crypto.h"
 #include "domain/audit.h"
 #include "domain/contacts.h"
+#include "domain/indicators.h"
 
 namespace vd {
 namespace {
@@ -252,6 +254,43 @@ TEST_F(ContactsTest, AuditVerifyNoticesTheNewestEntryRemoved) {
   auto v = audit.Verify();
   EXPECT_FALSE(v->ok);
   EXPECT_EQ(v->first_broken, 3);
+}
+
+// Every UI language (one locales/<lang>.po each) has a non-empty name for every category and
+// a non-empty name and explanation for every indicator, in every released list version.
+TEST(IndicatorTranslations, EveryIndicatorListCoversEveryUiLanguage) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> langs;
+  for (const auto& e : fs::directory_iterator(std::string(VD_SOURCE_DIR) + "/locales")) {
+    if (e.path().extension() == ".po") langs.push_back(e.path().stem().string());
+  }
+  ASSERT_GE(langs.size(), 2u);
+  int lists = 0;
+  for (const auto& e : fs::directory_iterator(std::string(VD_SOURCE_DIR) + "/data/indicators")) {
+    if (e.path().extension() != ".toml") continue;
+    const std::string file = e.path().filename().string();
+    auto list = IndicatorCatalog::Parse(ReadText(e.path().string()));
+    ASSERT_TRUE(list.has_value()) << file << ": " << list.error().detail;
+    ++lists;
+    ASSERT_FALSE(list->categories.empty()) << file;
+    ASSERT_FALSE(list->indicators.empty()) << file;
+    for (const std::string& lang : langs) {
+      for (const IndicatorCategory& c : list->categories) {
+        auto it = c.name.find(lang);
+        EXPECT_TRUE(it != c.name.end() && !it->second.empty())
+            << file << ": category " << c.code << " has no name." << lang;
+      }
+      for (const Indicator& i : list->indicators) {
+        auto n = i.name.find(lang);
+        EXPECT_TRUE(n != i.name.end() && !n->second.empty())
+            << file << ": indicator " << i.code << " has no name." << lang;
+        auto x = i.explain.find(lang);
+        EXPECT_TRUE(x != i.explain.end() && !x->second.empty())
+            << file << ": indicator " << i.code << " has no explain." << lang;
+      }
+    }
+  }
+  EXPECT_GE(lists, 1);
 }
 
 }  // namespace

@@ -212,7 +212,7 @@ Result<std::vector<InboxEntry>> Conversations::Inbox(const StaffContext& staff,
   if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id || !staff.org_key) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "inbox needs an advisor with a key");
   }
-  return store_.Inbox(*staff.user.organisation_id, status, 500);
+  return store_.Inbox(*staff.user.organisation_id, status, kInboxPageSize);
 }
 
 Result<Conversation> Conversations::AuthorizeAdvisor(const StaffContext& staff,

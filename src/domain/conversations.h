@@ -16,6 +16,10 @@
 
 namespace vd {
 
+// The inbox shows the most recently active conversations first, this many at a time; the
+// status tabs narrow it down. (A page an advisor can scan; rendering stays fast.)
+inline constexpr int kInboxPageSize = 100;
+
 struct ConversationPolicy {
   PwhashParams receipt_pwhash;
   int retention_days = 90;     // expiry after this much inactivity

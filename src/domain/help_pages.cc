@@ -87,10 +87,10 @@ Status HelpPages::Save(int64_t user_id, const std::string& language, std::string
                        std::string_view markdown) {
   if (!IsHelpSlug(slug)) return Fail(ErrorCode::kNotFound, "error.not_found", "help topic");
   if (Trim(markdown).empty()) {
-    return Fail(ErrorCode::kInvalidInput, "error.help_empty", "help page empty");
+    return Fail(ErrorCode::kInvalidInput, "error.bad_form", "help page empty");
   }
   if (markdown.size() > kMaxHelpMarkdownBytes) {
-    return Fail(ErrorCode::kTooLarge, "error.help_too_long", "help page too long");
+    return Fail(ErrorCode::kTooLarge, "error.too_large", "help page too long");
   }
   if (!IsValidUtf8(markdown)) {
     return Fail(ErrorCode::kInvalidInput, "error.bad_encoding", "help page utf-8");

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +62,7 @@ Status WebApp::Impl::LoadFiles() {
   if (ec || !templates.contains("layout")) {
     return Fail(ErrorCode::kInternal, "error.internal", "templates folder has no layout");
   }
+  Localize();
   // Static files are read once into memory and served by exact name only: no path from a
   // request ever reaches the file system.
   const std::map<std::string, std::string> types = {{".css", "text/css; charset=utf-8"},
@@ -327,13 +329,59 @@ mustache::data WebApp::Impl::Base(const Ctx& ctx, bool staff_page) const {
   return d;
 }
 
+void WebApp::Impl::Localize() {
+  static std::atomic<uint64_t> generations{0};
+  generation = ++generations;
+  static const std::string open = "{{#t}}", close = "{{/t}}";
+  for (const Language& lang : deps.catalogs.languages()) {
+    for (const auto& [name, source] : templates) {
+      std::string out;
+      out.reserve(source.size() + 64);
+      if (name != "layout") out += "{{#page}}";
+      size_t pos = 0;
+      while (true) {
+        const size_t a = source.find(open, pos);
+        const size_t b = a == std::string::npos ? a : source.find(close, a + open.size());
+        if (b == std::string::npos) {
+          out.append(source, pos, std::string::npos);
+          break;
+        }
+        out.append(source, pos, a - pos);
+        out += deps.catalogs.Translate(lang.code, source.substr(a + open.size(), b - a - open.size()));
+        pos = b + close.size();
+      }
+      if (name != "layout") out += "{{/page}}";
+      localized[lang.code + "/" + name] = std::move(out);
+    }
+  }
+}
+
+const std::string* WebApp::Impl::LocalizedSource(const std::string& lang, std::string_view name) const {
+  auto it = localized.find(lang + "/" + std::string(name));
+  if (it == localized.end()) it = localized.find(deps.catalogs.default_language() + "/" + std::string(name));
+  return it == localized.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// Parsed templates per thread: kainjow's render() is not const, so each worker thread keeps
+// its own parsed copy, keyed by the WebApp instance and the localized source.
+mustache::mustache& Parsed(uint64_t generation, const std::string* source) {
+  thread_local std::map<std::pair<uint64_t, const std::string*>, std::unique_ptr<mustache::mustache>> cache;
+  auto& slot = cache[{generation, source}];
+  if (!slot) slot = std::make_unique<mustache::mustache>(*source);
+  return *slot;
+}
+
+}  // namespace
+
 Response WebApp::Impl::Render(Ctx& ctx, std::string_view name, mustache::data data,
                               bool staff_page, unsigned status) {
-  auto page = templates.find(name);
-  auto layout = templates.find("layout");
+  const std::string* page = LocalizedSource(ctx.lang, name);
+  const std::string* layout = LocalizedSource(ctx.lang, "layout");
   Response res;
   res.status = status;
-  if (page == templates.end()) {
+  if (!page || !layout) {
     spdlog::error("req {} missing template {}", ctx.req.request_id, name);
     res.status = 500;
     res.body = "Internal error. Reference: " + ctx.req.request_id;
@@ -343,15 +391,14 @@ Response WebApp::Impl::Render(Ctx& ctx, std::string_view name, mustache::data da
   mustache::data base = Base(ctx, staff_page);
   // The page template runs inside a {{#page}} section, so it sees its own fields first and
   // the base fields (t, csrf, languages...) behind them.
-  mustache::mustache body_tmpl("{{#page}}" + page->second + "{{/page}}");
+  mustache::mustache& body_tmpl = Parsed(generation, page);
   mustache::data merged = base;
   merged.set("page", data);
   std::string body = body_tmpl.render(merged);
   merged.set("content", body);
   std::string title = staff_page ? std::string("vertrouwd") : config.neutral_title;
   merged.set("title", title);
-  mustache::mustache layout_tmpl(layout->second);
-  res.body = layout_tmpl.render(merged);
+  res.body = Parsed(generation, layout).render(merged);
   res.Set("Content-Type", "text/html; charset=utf-8");
   return res;
 }
@@ -747,6 +794,7 @@ Response WebApp::Impl::StaffHome(Ctx& ctx) {
       Result<std::vector<InboxEntry>> inbox = deps.conversations.Inbox(staff, filter);
       if (!inbox) return ErrorPage(ctx, inbox.error());
       mustache::data rows{mustache::data::type::list};
+      std::map<int64_t, std::string> counts;  // plural forms, translated once per count
       for (const InboxEntry& e : *inbox) {
         mustache::data row;
         row.set("id", e.public_id);
@@ -755,13 +803,18 @@ Response WebApp::Impl::StaffHome(Ctx& ctx) {
         row.set("language", e.language);
         row.set("started", FormatDateTime(e.created_at));
         row.set("activity", FormatDateTime(e.last_activity_at));
-        row.set("count", Replace(deps.catalogs.TranslatePlural(ctx.lang, "{{n}} message",
-                                                               "{{n}} messages", e.message_count),
-                                 "{{n}}", std::to_string(e.message_count)));
+        auto [count, fresh] = counts.try_emplace(e.message_count);
+        if (fresh) {
+          count->second = Replace(deps.catalogs.TranslatePlural(ctx.lang, "{{n}} message",
+                                                                "{{n}} messages", e.message_count),
+                                  "{{n}}", std::to_string(e.message_count));
+        }
+        row.set("count", count->second);
         rows.push_back(row);
       }
       d.set("rows", rows);
       d.set("empty", inbox->empty());
+      d.set("full_page", inbox->size() >= static_cast<size_t>(kInboxPageSize));
     }
   }
   AddStaffHomeContacts(ctx, d);

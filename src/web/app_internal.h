@@ -80,6 +80,13 @@ struct WebApp::Impl {
   Throttle start_throttle;
   std::string csrf_key;
   std::map<std::string, std::string, std::less<>> templates;
+  // Each template with its {{#t}}msgid{{/t}} sections already translated, per language
+  // ("nl/start"); page templates are wrapped in {{#page}}. Built once at start, so a request
+  // renders pre-parsed templates instead of translating and re-parsing every section.
+  std::map<std::string, std::string, std::less<>> localized;
+  uint64_t generation = 0;  // tells this instance's parsed templates apart in thread caches
+  void Localize();
+  const std::string* LocalizedSource(const std::string& lang, std::string_view name) const;
   std::map<std::string, StaticFile, std::less<>> static_files;
   std::vector<Route> routes;
   HelpPages help{deps.store, deps.clock};

@@ -52,18 +52,43 @@ Response WebApp::Impl::HelpTopic(Ctx& ctx) {
   d.set("html", RenderMarkdown(page->markdown));
   if (page->language != ctx.lang) d.set("other_lang", Replace(page->language, "_", "-"));
   if (slug == "organisations") {
-    // Until the referral directory exists, the organisations a worker can write to.
-    Result<std::vector<Organisation>> orgs = deps.store.ListOrganisations();
-    if (!orgs) return ErrorPage(ctx, orgs.error());
+    // The referral directory (active entries, with the languages each speaks); while it is
+    // empty, the organisations a worker can write to here.
+    Result<std::vector<DirectoryEntry>> directory = deps.store.ListDirectory(true);
+    if (!directory) return ErrorPage(ctx, directory.error());
     mustache::data list{mustache::data::type::list};
-    for (const Organisation& o : *orgs) {
-      mustache::data item;
-      item.set("name", o.name);
-      item.set("independent", o.slug == "independent");
-      list.push_back(item);
+    if (!directory->empty()) {
+      for (const DirectoryEntry& e : *directory) {
+        mustache::data item;
+        item.set("name", e.name);
+        std::string spoken;
+        for (const std::string& code : e.languages) {
+          std::string name = code;
+          const std::string canonical = deps.catalogs.Canonical(code);
+          for (const Language& l : deps.catalogs.languages()) {
+            if (l.code == canonical) name = l.native_name;
+          }
+          spoken += (spoken.empty() ? "" : ", ") + name;
+        }
+        if (!spoken.empty()) item.set("languages", spoken);
+        if (!e.contact.empty()) item.set("contact", e.contact);
+        if (!e.opening_hours.empty()) item.set("hours", e.opening_hours);
+        list.push_back(item);
+      }
+      d.set("directory", list);
+      d.set("has_directory", true);
+    } else {
+      Result<std::vector<Organisation>> orgs = deps.store.ListOrganisations();
+      if (!orgs) return ErrorPage(ctx, orgs.error());
+      for (const Organisation& o : *orgs) {
+        mustache::data item;
+        item.set("name", o.name);
+        item.set("independent", o.slug == "independent");
+        list.push_back(item);
+      }
+      d.set("organisations", list);
+      d.set("has_organisations", !orgs->empty());
     }
-    d.set("organisations", list);
-    d.set("has_organisations", !orgs->empty());
   }
   return Render(ctx, "help_page", d);
 }

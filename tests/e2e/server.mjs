@@ -43,7 +43,7 @@ export async function startNeutralSite() {
 export async function startService(exitUrl) {
   const data = mkdtempSync(join(tmpdir(), 'vd-e2e-'));
   const config = join(data, 'vertrouwd.toml');
-  writeFileSync(config, `[site]\nexit_url = "${exitUrl}"\n`);
+  writeFileSync(config, `[server]\nmetrics_listen = ""\n\n[site]\nexit_url = "${exitUrl}"\n`);
   const child = spawn(binary, ['--config', config, 'demo', '--data', join(data, 'db'),
     '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -1,0 +1,124 @@
+// Help pages over HTTP: every shipped page in every language, safe rendering of what a
+// coordinator writes, and who may edit (coordinators only, with CSRF), on SQLite and
+// PostgreSQL.
+
+#include <gtest/gtest.h>
+
+#include "crypto/totp.h"
+#include "domain/help_pages.h"
+#include "integration/http_client.h"
+#include "integration/test_env.h"
+
+namespace vd::testing {
+namespace {
+
+constexpr char kPassword[] = "correct horse battery staple";
+
+class HelpPagesTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (!server_.Start(GetParam())) return;
+    Runtime& rt = *server_.runtime;
+    AddOrganisation(rt, "independent", "Onafhankelijke vertrouwenspersonen");
+    AddOrganisation(rt, "dehaven", "De Haven");
+    coordinator_totp_ = AddStaff(rt, "coordinator.dehaven", kPassword, Role::kCoordinator, "dehaven");
+    advisor_totp_ = AddStaff(rt, "advisor.dehaven", kPassword, Role::kAdvisor, "dehaven");
+    auto port = rt.Start();
+    ASSERT_TRUE(port.has_value());
+    port_ = *port;
+  }
+
+  Client LoggedIn(const std::string& username, const std::string& totp_b32) {
+    Client c(port_);
+    c.Get("/staff/login");
+    auto secret = TotpSecretFromBase32(totp_b32);
+    EXPECT_TRUE(secret.has_value());
+    HttpResult r = c.Post("/staff/login", {{"csrf", c.csrf},
+                                           {"username", username},
+                                           {"password", kPassword},
+                                           {"code", TotpCode(*secret, server_.clock.Now())}});
+    EXPECT_EQ(r.status, 303) << r.body;
+    return c;
+  }
+
+  TestServer server_;
+  uint16_t port_ = 0;
+  std::string coordinator_totp_, advisor_totp_;
+};
+
+TEST_P(HelpPagesTest, EveryTopicOpensInEveryLanguage) {
+  if (!server_.runtime) return;
+  for (const Language& l : server_.runtime->catalogs().languages()) {
+    Client c(port_);
+    HttpResult index = c.Get("/help?lang=" + l.code);
+    ASSERT_EQ(index.status, 200) << l.code;
+    for (std::string_view slug : kHelpSlugs) {
+      EXPECT_NE(index.body.find("href=\"/help/" + std::string(slug) + "\""), std::string::npos)
+          << l.code << " " << slug;
+      HttpResult page = c.Get("/help/" + std::string(slug));
+      EXPECT_EQ(page.status, 200) << l.code << " " << slug;
+      EXPECT_NE(page.body.find("<h1>"), std::string::npos) << l.code << " " << slug;
+      EXPECT_NE(page.Header("cache-control").find("no-store"), std::string::npos);
+      EXPECT_NE(page.body.find("id=\"quick-exit\""), std::string::npos);
+    }
+  }
+  Client c(port_);
+  EXPECT_EQ(c.Get("/help/no-such-topic").status, 404);
+  EXPECT_EQ(c.Get("/help/..%2f..%2fetc%2fpasswd").status, 404);
+  // The organisations page lists the organisations a worker can write to.
+  EXPECT_NE(c.Get("/help/organisations?lang=en").body.find("De Haven"), std::string::npos);
+}
+
+TEST_P(HelpPagesTest, CoordinatorEditsSafelyAndOthersCannot) {
+  if (!server_.runtime) return;
+  const std::string hostile =
+      "# Sănătate nouă\n\nTestați gratuit la GGD.\n\n<script>alert(1)</script>\n\n"
+      "[click](javascript:alert(1)) <img src=x onerror=alert(2)> [ok](/start)\n";
+
+  Client anonymous(port_);
+  anonymous.Get("/help");
+  EXPECT_EQ(anonymous.Get("/staff/help").status, 303);  // to the login page
+  EXPECT_NE(anonymous.Post("/staff/help/ro/health", {{"csrf", anonymous.csrf}, {"markdown", hostile}}).status, 303);
+
+  Client advisor = LoggedIn("advisor.dehaven", advisor_totp_);
+  EXPECT_EQ(advisor.Get("/staff/help").status, 403);
+  EXPECT_EQ(advisor.Post("/staff/help/ro/health", {{"csrf", advisor.csrf}, {"markdown", hostile}}).status, 403);
+
+  server_.clock.Advance(31);  // a fresh TOTP step for the next login
+  Client coordinator = LoggedIn("coordinator.dehaven", coordinator_totp_);
+  HttpResult index = coordinator.Get("/staff/help");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("/staff/help/th/exploitation"), std::string::npos);
+  HttpResult form = coordinator.Get("/staff/help/ro/health");
+  ASSERT_EQ(form.status, 200);
+  // Without the CSRF token nothing is saved.
+  EXPECT_EQ(coordinator.Post("/staff/help/ro/health", {{"markdown", hostile}}).status, 403);
+  EXPECT_EQ(coordinator.Post("/staff/help/ro/health", {{"csrf", coordinator.csrf}, {"markdown", "  \n"}}).status, 400);
+  EXPECT_EQ(coordinator.Post("/staff/help/xx/health", {{"csrf", coordinator.csrf}, {"markdown", hostile}}).status, 404);
+  HttpResult saved = coordinator.Post("/staff/help/ro/health",
+                                      {{"csrf", coordinator.csrf}, {"action", "save"}, {"markdown", hostile}});
+  EXPECT_EQ(saved.status, 303) << saved.body;
+
+  Client worker(port_);
+  HttpResult page = worker.Get("/help/health?lang=ro");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<h1>Sănătate nouă</h1>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<a href=\"/start\">ok</a>"), std::string::npos);
+  EXPECT_EQ(page.body.find("alert("), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("javascript:"), std::string::npos);
+  EXPECT_EQ(page.body.find("onerror"), std::string::npos);
+  // Other languages keep their own page.
+  EXPECT_EQ(worker.Get("/help/health?lang=en").body.find("Sănătate nouă"), std::string::npos);
+  // A restart loads the shipped pages again only where absent: the edit stays.
+  Result<int> reloaded = HelpPages(server_.runtime->store(), server_.clock)
+                             .LoadShipped(server_.config.site.help_dir, {"ro"});
+  ASSERT_TRUE(reloaded.has_value());
+  EXPECT_EQ(*reloaded, 0);
+  EXPECT_NE(worker.Get("/help/health?lang=ro").body.find("Sănătate nouă"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HelpPagesTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+}  // namespace
+}  // namespace vd::testing
