@@ -7,5 +7,7 @@ shift || true
 jobs=$(nproc)
 # Share ccache hits between build folders (debug info would otherwise pin the folder).
 export CCACHE_NOHASHDIR=true
+# CI builds in a fresh clone in another folder: rewrite absolute paths so the cache still hits.
+export CCACHE_BASEDIR="$PWD"
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build "$dir" -j "$jobs"

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-20}
 dir=${FUZZ_BUILD:-build-fuzz}
+export CCACHE_NOHASHDIR=true CCACHE_BASEDIR="$PWD"
 read -r -a targets <<<"${FUZZ_TARGETS:-http form receipt template catalog config}"
 
 CC=clang-16 CXX=clang++-16 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVD_FUZZ=ON >/dev/null
