@@ -71,7 +71,9 @@ pids+=($!)
 base="https://127.0.0.1:$tls_port"
 jar="$work/cookies"
 curl_() { curl -sk --max-time 10 -b "$jar" -c "$jar" -H "Accept-Language: en" "$@"; }
-for _ in $(seq 50); do curl_ -o /dev/null "$base/healthz" && break; sleep 0.1; done
+# -f: nginx answers 502 until the app listens (slow under sanitizers), which must not count.
+for _ in $(seq 300); do curl_ -f -o /dev/null "$base/healthz" && break; sleep 0.1; done
+curl_ -f -o /dev/null "$base/healthz" || { echo "app not reachable through nginx"; tail -20 "$work/app.log"; exit 1; }
 
 headers=$(curl -sk --max-time 10 -D - -o /dev/null "$base/")
 grep -qi "^content-security-policy: default-src 'none'" <<<"$headers" || { echo "no CSP through nginx"; exit 1; }
