@@ -305,9 +305,6 @@ Response WebApp::Impl::Dispatch(Ctx& ctx, const Route*& matched) {
 mustache::data WebApp::Impl::Base(const Ctx& ctx, bool staff_page) const {
   mustache::data d;
   const std::string lang = ctx.lang;
-  d.set("t", mustache::lambda{[this, lang](const std::string& text) {
-          return deps.catalogs.Translate(lang, text);
-        }});
   d.set("lang", Replace(lang, "_", "-"));
   d.set("csrf", ctx.csrf);
   d.set("exit_url", config.exit_url);
