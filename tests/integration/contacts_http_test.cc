@@ -90,13 +90,7 @@ class ContactsHttpTest : public ::testing::TestWithParam<Backend> {
     server_.clock.Advance(31);  // a fresh TOTP step: a code is accepted once
     Client c(port_);
     c.extra_headers["Accept-Language"] = "en";
-    c.Get("/staff/login");
-    auto secret = TotpSecretFromBase32(totp_[role]);
-    EXPECT_TRUE(secret.has_value());
-    HttpResult r = c.Post("/staff/login", {{"csrf", c.csrf},
-                                           {"username", names.at(role)},
-                                           {"password", kPassword},
-                                           {"code", TotpCode(*secret, server_.clock.Now())}});
+    HttpResult r = LogIn(c, names.at(role), kPassword, totp_[role], server_.clock.Now());
     EXPECT_EQ(r.status, 303) << r.body;
     c.Get("/staff");  // picks up the csrf value
     return c;

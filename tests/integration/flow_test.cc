@@ -55,13 +55,7 @@ class FlowTest : public ::testing::TestWithParam<Backend> {
 
   Client LoggedIn(const std::string& username, const std::string& totp_b32) {
     Client c = Worker();
-    c.Get("/staff/login");
-    auto secret = TotpSecretFromBase32(totp_b32);
-    EXPECT_TRUE(secret.has_value());
-    HttpResult r = c.Post("/staff/login", {{"csrf", c.csrf},
-                                           {"username", username},
-                                           {"password", kPassword},
-                                           {"code", TotpCode(*secret, server_.clock.Now())}});
+    HttpResult r = LogIn(c, username, kPassword, totp_b32, server_.clock.Now());
     EXPECT_EQ(r.status, 303) << r.body;
     EXPECT_EQ(r.Header("location"), "/staff");
     return c;

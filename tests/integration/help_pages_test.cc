@@ -30,13 +30,7 @@ class HelpPagesTest : public ::testing::TestWithParam<Backend> {
 
   Client LoggedIn(const std::string& username, const std::string& totp_b32) {
     Client c(port_);
-    c.Get("/staff/login");
-    auto secret = TotpSecretFromBase32(totp_b32);
-    EXPECT_TRUE(secret.has_value());
-    HttpResult r = c.Post("/staff/login", {{"csrf", c.csrf},
-                                           {"username", username},
-                                           {"password", kPassword},
-                                           {"code", TotpCode(*secret, server_.clock.Now())}});
+    HttpResult r = LogIn(c, username, kPassword, totp_b32, server_.clock.Now());
     EXPECT_EQ(r.status, 303) << r.body;
     return c;
   }

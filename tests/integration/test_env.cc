@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "crypto/crypto.h"
+#include "crypto/totp.h"
 
 namespace vd::testing {
 
@@ -99,6 +100,18 @@ std::string AddStaff(Runtime& rt, const std::string& username, const std::string
   auto created = rt.staff().CreateUser(u);
   EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().detail);
   return created ? created->totp_base32 : "";
+}
+
+HttpResult LogIn(Client& client, const std::string& username, const std::string& password,
+                 const std::string& totp_b32, int64_t now) {
+  client.Get("/staff/login");
+  auto secret = TotpSecretFromBase32(totp_b32);
+  EXPECT_TRUE(secret.has_value()) << "bad TOTP secret in the test";
+  if (!secret) return {};
+  return client.Post("/staff/login", {{"csrf", client.csrf},
+                                      {"username", username},
+                                      {"password", password},
+                                      {"code", TotpCode(*secret, now)}});
 }
 
 }  // namespace vd::testing

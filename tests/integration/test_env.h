@@ -11,6 +11,7 @@
 
 #include "app/runtime.h"
 #include "core/clock.h"
+#include "integration/http_client.h"
 
 namespace vd::testing {
 
@@ -41,5 +42,11 @@ void AddOrganisation(Runtime& rt, const std::string& slug, const std::string& na
 // Creates a staff member with TOTP enrolled; returns the base32 TOTP secret.
 std::string AddStaff(Runtime& rt, const std::string& username, const std::string& password,
                      Role role, const std::string& org);
+
+// Staff login through the real form: fetches /staff/login for the CSRF token, then posts
+// the username, password and the TOTP code for `totp_b32` at `now`. Returns the POST's result
+// (303 to /staff on success); the client keeps the session cookie.
+HttpResult LogIn(Client& client, const std::string& username, const std::string& password,
+                 const std::string& totp_b32, int64_t now);
 
 }  // namespace vd::testing
