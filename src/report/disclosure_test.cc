@@ -1,0 +1,547 @@
+// Disclosure control as an attacker sees it: published numbers below the threshold, suppressed
+// cells recomputed from published margins (a small exact solver over the non-negative
+// integers), two releases that differ by one record, budget refusal, derived tables.
+
+#include "report/disclosure.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+namespace vd::report {
+namespace {
+
+Dimension Dim(std::string id, size_t n) {
+  Dimension d{std::move(id), {}};
+  for (size_t k = 0; k < n; ++k) d.codes.push_back("c" + std::to_string(k));
+  return d;
+}
+
+CountTable Table1D(std::vector<int64_t> cells, int64_t sensitivity = 1) {
+  return CountTable{TableSpec{"t1", {Dim("a", cells.size())}, sensitivity, ""}, std::move(cells)};
+}
+
+CountTable Table2D(size_t rows, size_t cols, std::vector<int64_t> cells) {
+  return CountTable{TableSpec{"t2", {Dim("a", rows), Dim("b", cols)}, 1, ""}, std::move(cells)};
+}
+
+// Every number a release shows, in a fixed order: cells, row margins, column margins, total.
+std::vector<std::string> AllShown(const PublishedTable& p) {
+  std::vector<std::string> out;
+  for (const auto* part : {&p.cells, &p.row_margins, &p.col_margins}) {
+    for (const PublishedCell& c : *part) out.push_back(c.shown);
+  }
+  out.push_back(p.total.shown);
+  return out;
+}
+
+// --- The attacker's solver ---------------------------------------------------------------
+
+// Unknowns are the suppressed inner cells (non-negative integers); every published margin and
+// the published total give one equation over them.
+struct Equation {
+  std::vector<size_t> vars;
+  int64_t rhs = 0;
+};
+
+struct Attack {
+  size_t vars = 0;
+  std::vector<size_t> var_of_cell;  // cell index -> var, or SIZE_MAX if published
+  std::vector<Equation> equations;
+  int64_t bound = 0;  // search cap for otherwise unbounded unknowns
+};
+
+constexpr size_t kKnown = SIZE_MAX;
+
+Attack BuildAttack(const PublishedTable& p) {
+  Attack a;
+  const size_t cols = p.spec.dims.size() == 2 ? p.spec.dims[1].codes.size() : 1;
+  int64_t published_sum = 0;
+  for (const PublishedCell& c : p.cells) {
+    a.var_of_cell.push_back(c.suppressed ? a.vars++ : kKnown);
+    if (!c.suppressed) published_sum += c.noisy;
+  }
+  auto line = [&](const PublishedCell& margin, auto in_line) {
+    if (margin.suppressed) return;
+    Equation e{{}, margin.noisy};
+    for (size_t k = 0; k < p.cells.size(); ++k) {
+      if (!in_line(k / cols, k % cols)) continue;
+      if (a.var_of_cell[k] == kKnown) e.rhs -= p.cells[k].noisy;
+      else e.vars.push_back(a.var_of_cell[k]);
+    }
+    a.equations.push_back(e);
+  };
+  for (size_t i = 0; i < p.row_margins.size(); ++i) {
+    line(p.row_margins[i], [&](size_t r, size_t) { return r == i; });
+  }
+  for (size_t j = 0; j < p.col_margins.size(); ++j) {
+    line(p.col_margins[j], [&](size_t, size_t c) { return c == j; });
+  }
+  line(p.total, [](size_t, size_t) { return true; });
+  a.bound = published_sum + 100;
+  return a;
+}
+
+// Depth-first search for a non-negative integer solution extending x[0..k) (x[v] >= 0 on
+// entry fixes v). A variable that is the last open one of an equation is forced to the
+// remainder; `budget` caps the nodes visited (running out counts as "no solution", which
+// makes the checks below fail rather than pass).
+bool Solve(const Attack& a, std::vector<int64_t>& x, size_t k, int64_t& budget) {
+  if (--budget < 0) return false;
+  int64_t low = 0, high = a.bound;
+  for (const Equation& e : a.equations) {
+    int64_t sum = 0;
+    bool has_k = false, open_after_k = false;
+    for (size_t v : e.vars) {
+      if (v < k) sum += x[v];
+      has_k = has_k || v == k;
+      open_after_k = open_after_k || v > k;
+    }
+    if (sum > e.rhs) return false;
+    if (!has_k) {
+      if (!open_after_k && sum != e.rhs) return false;
+      continue;
+    }
+    high = std::min(high, e.rhs - sum);
+    if (!open_after_k) low = std::max(low, e.rhs - sum);  // k closes this equation
+  }
+  if (k == a.vars) return true;
+  if (x[k] >= 0) {
+    if (x[k] < low || x[k] > high) return false;
+    return Solve(a, x, k + 1, budget);
+  }
+  for (int64_t v = low; v <= high; ++v) {
+    x[k] = v;
+    if (Solve(a, x, k + 1, budget)) return true;
+  }
+  x[k] = -1;
+  return false;
+}
+
+std::optional<std::vector<int64_t>> Solution(const Attack& a, std::vector<int64_t> fixed) {
+  int64_t budget = 2'000'000;
+  if (!Solve(a, fixed, 0, budget)) return std::nullopt;
+  return fixed;
+}
+
+// Whether the sum over `vars` (one suppressed cell, or the suppressed part of a margin) can
+// take at least two values. The row, column and total equations form two laminar families,
+// a totally unimodular system, so the feasible values of such a sum are an interval of
+// integers: checking the neighbours w1 - 1 and w1 + 1 of one feasible value w1 suffices.
+bool Ambiguous(Attack a, const std::vector<size_t>& vars) {
+  auto first = Solution(a, std::vector<int64_t>(a.vars, -1));
+  if (!first) return false;
+  int64_t w1 = 0;
+  for (size_t v : vars) w1 += (*first)[v];
+  a.equations.push_back(Equation{vars, 0});
+  for (int64_t w : {w1 - 1, w1 + 1}) {
+    if (w < 0) continue;
+    a.equations.back().rhs = w;
+    if (Solution(a, std::vector<int64_t>(a.vars, -1))) return true;
+  }
+  return false;
+}
+
+// Every suppressed cell and every suppressed margin of a threshold-mode release can take at
+// least two values consistent with everything published.
+void ExpectNothingRecoverable(const PublishedTable& p) {
+  const Attack a = BuildAttack(p);
+  ASSERT_TRUE(Solution(a, std::vector<int64_t>(a.vars, -1))) << "published numbers inconsistent";
+  for (size_t k = 0; k < p.cells.size(); ++k) {
+    if (a.var_of_cell[k] != kKnown) {
+      EXPECT_TRUE(Ambiguous(a, {a.var_of_cell[k]})) << "cell " << k << " is recoverable";
+    }
+  }
+  const size_t cols = p.spec.dims.size() == 2 ? p.spec.dims[1].codes.size() : 1;
+  auto margin_vars = [&](auto in_line) {
+    std::vector<size_t> vars;
+    for (size_t k = 0; k < p.cells.size(); ++k) {
+      if (in_line(k / cols, k % cols) && a.var_of_cell[k] != kKnown) vars.push_back(a.var_of_cell[k]);
+    }
+    return vars;
+  };
+  for (size_t i = 0; i < p.row_margins.size(); ++i) {
+    if (!p.row_margins[i].suppressed) continue;
+    auto vars = margin_vars([&](size_t r, size_t) { return r == i; });
+    EXPECT_TRUE(!vars.empty() && Ambiguous(a, vars)) << "row margin " << i << " is recoverable";
+  }
+  for (size_t j = 0; j < p.col_margins.size(); ++j) {
+    if (!p.col_margins[j].suppressed) continue;
+    auto vars = margin_vars([&](size_t, size_t c) { return c == j; });
+    EXPECT_TRUE(!vars.empty() && Ambiguous(a, vars)) << "column margin " << j << " is recoverable";
+  }
+  if (p.total.suppressed) {
+    EXPECT_TRUE(Ambiguous(a, margin_vars([](size_t, size_t) { return true; })));
+  }
+}
+
+// No published number (cell, margin, total) lies below the minimum; zeros are never shown.
+void ExpectNothingSmall(const PublishedTable& p, int64_t min) {
+  for (const auto* part : {&p.cells, &p.row_margins, &p.col_margins}) {
+    for (const PublishedCell& c : *part) {
+      if (c.suppressed) {
+        EXPECT_EQ(c.shown, "x");
+      } else {
+        EXPECT_GE(c.noisy, min) << c.shown;
+      }
+    }
+  }
+  if (!p.total.suppressed) { EXPECT_GE(p.total.noisy, min); }
+}
+
+// The classic rule, checked directly: a row or column whose margin is published has no
+// suppressed cell or at least two.
+void ExpectTwoPerPublishedLine(const PublishedTable& p) {
+  if (p.spec.dims.size() != 2) return;
+  const size_t rows = p.row_margins.size(), cols = p.col_margins.size();
+  for (size_t i = 0; i < rows; ++i) {
+    int n = 0;
+    for (size_t j = 0; j < cols; ++j) n += p.cells[i * cols + j].suppressed ? 1 : 0;
+    if (!p.row_margins[i].suppressed) { EXPECT_NE(n, 1) << "row " << i; }
+  }
+  for (size_t j = 0; j < cols; ++j) {
+    int n = 0;
+    for (size_t i = 0; i < rows; ++i) n += p.cells[i * cols + j].suppressed ? 1 : 0;
+    if (!p.col_margins[j].suppressed) { EXPECT_NE(n, 1) << "column " << j; }
+  }
+}
+
+// Random tables with a mix of zeros, small and large cells, from a fixed seed.
+CountTable RandomTable(SeededRandom& rng) {
+  const bool two_d = rng.UniformBelow(3) != 0;
+  const size_t rows = 2 + rng.UniformBelow(two_d ? 4 : 7);
+  const size_t cols = two_d ? 2 + rng.UniformBelow(4) : 1;
+  std::vector<int64_t> cells;
+  for (size_t k = 0; k < rows * cols; ++k) {
+    const uint32_t kind = rng.UniformBelow(10);
+    cells.push_back(kind < 2 ? 0 : kind < 5 ? 1 + rng.UniformBelow(9) : 10 + rng.UniformBelow(60));
+  }
+  return two_d ? Table2D(rows, cols, cells) : Table1D(cells);
+}
+
+// --- Threshold mode ------------------------------------------------------------------------
+
+TEST(DisclosureThreshold, RandomTablesShowNothingSmallAndNothingRecoverable) {
+  SeededRandom rng = SeededRandom::FromNumber(100);
+  for (int round = 0; round < 300; ++round) {
+    const CountTable t = RandomTable(rng);
+    Result<PublishedTable> p = ProtectThreshold(t);
+    ASSERT_TRUE(p);
+    SCOPED_TRACE("round " + std::to_string(round));
+    EXPECT_EQ(p->method, Method::kThreshold);
+    ExpectNothingSmall(*p, 10);
+    ExpectTwoPerPublishedLine(*p);
+    ExpectNothingRecoverable(*p);
+    for (size_t k = 0; k < t.cells.size(); ++k) {
+      if (!p->cells[k].suppressed) { EXPECT_EQ(p->cells[k].noisy, t.cells[k]); }
+    }
+  }
+}
+
+// Two data sets that differ by one record in a small cell: the release without it is the same
+// whichever small cell held it, and numbers published in both releases agree except the total.
+TEST(DisclosureThreshold, RandomNeighboursRevealNoCell) {
+  SeededRandom rng = SeededRandom::FromNumber(101);
+  int compared = 0;
+  for (int round = 0; round < 300; ++round) {
+    const CountTable a = RandomTable(rng);
+    std::vector<size_t> small;
+    for (size_t k = 0; k < a.cells.size(); ++k) {
+      if (a.cells[k] >= 1 && a.cells[k] < 10) small.push_back(k);
+    }
+    if (small.size() < 2) continue;
+    Result<PublishedTable> pa = ProtectThreshold(a);
+    ASSERT_TRUE(pa);
+    std::optional<std::vector<std::string>> first;
+    for (size_t k : small) {
+      CountTable b = a;
+      --b.cells[k];
+      Result<PublishedTable> pb = ProtectThreshold(b);
+      ASSERT_TRUE(pb);
+      const std::vector<std::string> shown = AllShown(*pb);
+      if (!first) first = shown;
+      EXPECT_EQ(shown, *first) << "round " << round << ": removal from cell " << k << " shows";
+      const std::vector<std::string> before = AllShown(*pa);
+      for (size_t n = 0; n + 1 < shown.size(); ++n) {  // the total (last) may change
+        if (shown[n] != "x" && before[n] != "x") { EXPECT_EQ(shown[n], before[n]); }
+      }
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 100);
+}
+
+// A crafted 2-D table: region of origin × signal, with exactly one person in (th, strong).
+TEST(DisclosureThreshold, UniquePersonHiddenIn2D) {
+  const std::vector<int64_t> with = {40, 25, 12,   //
+                                     30, 18, 11,   //
+                                     22, 14, 4,    //
+                                     15, 11, 1};   // the unique person: row 3, column 2
+  std::vector<int64_t> without = with;
+  without[11] = 0;
+  Result<PublishedTable> a = ProtectThreshold(Table2D(4, 3, with));
+  Result<PublishedTable> b = ProtectThreshold(Table2D(4, 3, without));
+  ASSERT_TRUE(a && b);
+  for (const PublishedTable* p : {&*a, &*b}) {
+    EXPECT_TRUE(p->cells[11].suppressed);
+    EXPECT_TRUE(p->row_margins[3].suppressed);  // 37 vs 36 would point at row 3
+    EXPECT_TRUE(p->col_margins[2].suppressed);  // 38 vs 37 would point at column 2
+    ExpectNothingSmall(*p, 10);
+    ExpectNothingRecoverable(*p);
+  }
+  // The same release whichever small cell lost the record.
+  std::vector<int64_t> other = with;
+  other[8] -= 1;
+  Result<PublishedTable> c = ProtectThreshold(Table2D(4, 3, other));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(AllShown(*b), AllShown(*c));
+  // Between the releases with and without the person only the total may differ.
+  const auto sa = AllShown(*a), sb = AllShown(*b);
+  for (size_t n = 0; n + 1 < sa.size(); ++n) EXPECT_EQ(sa[n], sb[n]) << n;
+}
+
+TEST(DisclosureThreshold, UniquePersonHiddenIn1D) {
+  const std::vector<int64_t> with = {120, 45, 30, 1, 0, 12};  // one contact in Thai
+  std::vector<int64_t> without = with;
+  without[3] = 0;
+  Result<PublishedTable> a = ProtectThreshold(Table1D(with));
+  Result<PublishedTable> b = ProtectThreshold(Table1D(without));
+  ASSERT_TRUE(a && b);
+  for (const PublishedTable* p : {&*a, &*b}) {
+    EXPECT_TRUE(p->cells[3].suppressed);
+    EXPECT_TRUE(p->cells[4].suppressed);  // the zero looks like the one
+    ExpectNothingSmall(*p, 10);
+    ExpectNothingRecoverable(*p);
+  }
+  // Sum of the small cells is 1 or 0: a complement (the smallest large cell, 12) joins them.
+  EXPECT_TRUE(a->cells[5].suppressed);
+  const auto sa = AllShown(*a), sb = AllShown(*b);
+  for (size_t n = 0; n + 1 < sa.size(); ++n) EXPECT_EQ(sa[n], sb[n]) << n;
+}
+
+TEST(DisclosureThreshold, SingleSmallCellGetsComplementIn1D) {
+  Result<PublishedTable> p = ProtectThreshold(Table1D({50, 3, 20, 14}));
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->cells[1].suppressed);
+  EXPECT_TRUE(p->cells[3].suppressed);  // next-smallest
+  EXPECT_FALSE(p->cells[0].suppressed);
+  EXPECT_FALSE(p->cells[2].suppressed);
+  EXPECT_EQ(p->total.shown, "87");
+  ExpectNothingRecoverable(*p);
+}
+
+TEST(DisclosureThreshold, NoSmallCellsPublishesEverything) {
+  Result<PublishedTable> p = ProtectThreshold(Table2D(2, 2, {10, 20, 30, 40}));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(AllShown(*p),
+            (std::vector<std::string>{"10", "20", "30", "40", "30", "70", "40", "60", "100"}));
+  EXPECT_EQ(p->eps_num, 0);
+}
+
+TEST(DisclosureThreshold, SmallTotalSuppressesEverything) {
+  Result<PublishedTable> p = ProtectThreshold(Table2D(2, 2, {1, 2, 0, 3}));
+  ASSERT_TRUE(p);
+  for (const std::string& s : AllShown(*p)) EXPECT_EQ(s, "x");
+}
+
+TEST(DisclosureThreshold, RefusesMalformedTables) {
+  EXPECT_FALSE(ProtectThreshold(Table2D(2, 2, {1, 2, 3})));
+  EXPECT_FALSE(ProtectThreshold(Table1D({1, -2, 3})));
+  EXPECT_FALSE(ProtectThreshold(Table1D({1, 2}), 0));
+  EXPECT_EQ(ProtectThreshold(Table1D({})).error().user_message, "staff_error.report_parameters");
+}
+
+// The attacker's solver is not vacuous: a naive release that publishes all margins with a
+// single suppressed cell is caught.
+TEST(DisclosureThreshold, SolverCatchesNaiveSuppression) {
+  Result<PublishedTable> p = ProtectThreshold(Table2D(2, 2, {10, 20, 30, 40}));
+  ASSERT_TRUE(p);
+  p->cells[0] = PublishedCell{0, true, "x"};
+  const Attack a = BuildAttack(*p);
+  EXPECT_FALSE(Ambiguous(a, {a.var_of_cell[0]}));
+}
+
+// --- Laplace mode --------------------------------------------------------------------------
+
+TEST(DisclosureLaplace, PartsSumToMarginsAndDisplayRule) {
+  SeededRandom rng = SeededRandom::FromNumber(200);
+  const CountTable t = Table2D(3, 4, {0, 1, 5, 9, 10, 11, 50, 0, 3, 200, 7, 12});
+  for (int run = 0; run < 50; ++run) {
+    Result<PublishedTable> p = ProtectLaplace(t, 1, 2, rng);
+    ASSERT_TRUE(p);
+    int64_t total = 0;
+    for (size_t i = 0; i < 3; ++i) {
+      int64_t row = 0;
+      for (size_t j = 0; j < 4; ++j) row += p->cells[i * 4 + j].noisy;
+      EXPECT_EQ(p->row_margins[i].noisy, row);
+      total += row;
+    }
+    for (size_t j = 0; j < 4; ++j) {
+      int64_t col = 0;
+      for (size_t i = 0; i < 3; ++i) col += p->cells[i * 4 + j].noisy;
+      EXPECT_EQ(p->col_margins[j].noisy, col);
+    }
+    EXPECT_EQ(p->total.noisy, total);
+    std::vector<PublishedCell> all = p->cells;
+    all.insert(all.end(), p->row_margins.begin(), p->row_margins.end());
+    all.push_back(p->total);
+    for (const PublishedCell& c : all) {
+      const std::string expected =
+          c.noisy < 0 ? "0" : c.noisy < 10 ? "< 10" : std::to_string(c.noisy);
+      EXPECT_EQ(c.shown, expected);
+      EXPECT_FALSE(c.suppressed);
+    }
+  }
+}
+
+// Every cell, zeros included, gets noise; the noise has the scale Δ/ε.
+TEST(DisclosureLaplace, NoisesEveryCellAtScaleDeltaOverEpsilon) {
+  SeededRandom rng = SeededRandom::FromNumber(201);
+  const CountTable t = Table1D(std::vector<int64_t>(20, 0), /*sensitivity=*/3);
+  constexpr int kRuns = 5000;
+  double sum2 = 0;
+  int nonzero = 0;
+  for (int run = 0; run < kRuns; ++run) {
+    Result<PublishedTable> p = ProtectLaplace(t, 1, 1, rng);  // s/t = 1/3
+    ASSERT_TRUE(p);
+    for (const PublishedCell& c : p->cells) {
+      sum2 += static_cast<double>(c.noisy) * c.noisy;
+      nonzero += c.noisy != 0 ? 1 : 0;
+    }
+  }
+  const double n = 20.0 * kRuns;
+  const double q = std::exp(-1.0 / 3);
+  const double var = 2 * q / ((1 - q) * (1 - q));  // 17.5: a scale of 1/1 would give 1.84
+  EXPECT_NEAR(sum2 / n, var, 0.05 * var);
+  EXPECT_NEAR(nonzero / n, 1 - (1 - q) / (1 + q), 0.01);
+}
+
+TEST(DisclosureLaplace, RefusesBadParameters) {
+  SeededRandom rng = SeededRandom::FromNumber(202);
+  const CountTable t = Table1D({1, 2});
+  EXPECT_FALSE(ProtectLaplace(t, 0, 1, rng));
+  EXPECT_FALSE(ProtectLaplace(t, 1, 0, rng));
+  EXPECT_FALSE(ProtectLaplace(t, -1, 2, rng));
+  EXPECT_FALSE(ProtectLaplace(Table1D({1, 2}, 0), 1, 1, rng));
+  EXPECT_FALSE(ProtectLaplace(Table2D(2, 2, {1}), 1, 1, rng));
+  EXPECT_TRUE(ProtectLaplace(t, 1, kMaxNoiseParameter, rng));  // t = 2^32 - 1: still exact
+  EXPECT_FALSE(ProtectLaplace(Table1D({1}, 2), 1, kMaxNoiseParameter, rng));  // t too large
+  Result<PublishedTable> ok = ProtectLaplace(t, 1, 4, rng);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->eps_num, 1);
+  EXPECT_EQ(ok->eps_den, 4);
+  EXPECT_EQ(ProtectLaplace(t, 0, 1, rng).error().code, ErrorCode::kInvalidInput);
+}
+
+// --- Derived tables ------------------------------------------------------------------------
+
+TEST(DisclosureDerive, MarginalisesNoisyBaseWithoutBudget) {
+  SeededRandom rng = SeededRandom::FromNumber(300);
+  CountTable t = Table2D(3, 2, {5, 8, 0, 30, 12, 2});
+  t.spec.id = "signals_by_location";
+  Result<PublishedTable> base = ProtectLaplace(t, 1, 4, rng);
+  ASSERT_TRUE(base);
+  for (size_t k = 0; k < 2; ++k) {
+    TableSpec spec{"by_dim" + std::to_string(k), {t.spec.dims[k]}, 1, ""};
+    Result<PublishedTable> d = Derive(*base, spec);
+    ASSERT_TRUE(d);
+    const auto& margins = k == 0 ? base->row_margins : base->col_margins;
+    ASSERT_EQ(d->cells.size(), margins.size());
+    for (size_t n = 0; n < margins.size(); ++n) {
+      EXPECT_EQ(d->cells[n].noisy, margins[n].noisy);
+      EXPECT_EQ(d->cells[n].shown, margins[n].shown);
+    }
+    EXPECT_EQ(d->total.noisy, base->total.noisy);
+    EXPECT_EQ(d->eps_num, 0);
+    EXPECT_EQ(d->spec.derived_from, "signals_by_location");
+    EXPECT_EQ(DescribeMethod(*d).msgid, "report.method.derived_short");
+    EXPECT_EQ(DescribeMethod(*d).params.back(),
+              (std::pair<std::string, std::string>{"base", "signals_by_location"}));
+  }
+  // A subset of codes in another order, and the transpose.
+  TableSpec subset{"sub", {Dimension{"a", {"c2", "c0"}}}, 1, ""};
+  Result<PublishedTable> s = Derive(*base, subset);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->cells[0].noisy, base->row_margins[2].noisy);
+  EXPECT_EQ(s->cells[1].noisy, base->row_margins[0].noisy);
+  EXPECT_EQ(s->total.noisy, base->row_margins[0].noisy + base->row_margins[2].noisy);
+  TableSpec transposed{"tr", {t.spec.dims[1], t.spec.dims[0]}, 1, ""};
+  Result<PublishedTable> tr = Derive(*base, transposed);
+  ASSERT_TRUE(tr);
+  for (size_t i = 0; i < 3; ++i) {
+    for (size_t j = 0; j < 2; ++j) EXPECT_EQ(tr->cells[j * 3 + i].noisy, base->cells[i * 2 + j].noisy);
+  }
+  EXPECT_FALSE(Derive(*base, TableSpec{"x", {Dimension{"nope", {"c0"}}}, 1, ""}));
+  EXPECT_FALSE(Derive(*base, TableSpec{"x", {Dimension{"a", {"zz"}}}, 1, ""}));
+  EXPECT_FALSE(Derive(*base, TableSpec{"x", {t.spec.dims[0], t.spec.dims[0]}, 1, ""}));
+}
+
+TEST(DisclosureDerive, ThresholdModeReusesPublishedMargins) {
+  Result<PublishedTable> base = ProtectThreshold(Table2D(4, 3, {40, 25, 12, 30, 18, 11, 22, 14, 4, 15, 11, 1}));
+  ASSERT_TRUE(base);
+  TableSpec rows{"rows", {base->spec.dims[0]}, 1, ""};
+  Result<PublishedTable> d = Derive(*base, rows);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->cells.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(d->cells[i].shown, base->row_margins[i].shown);
+  EXPECT_EQ(d->total.shown, base->total.shown);
+  EXPECT_EQ(d->method, Method::kThreshold);
+  ExpectNothingRecoverable(*d);
+  // A subset would publish a new sum: refused.
+  EXPECT_FALSE(Derive(*base, TableSpec{"x", {Dimension{"a", {"c0", "c1"}}}, 1, ""}));
+}
+
+// --- Budget --------------------------------------------------------------------------------
+
+TEST(DisclosureBudget, ExactRationalCap) {
+  EXPECT_TRUE(CheckBudget({{1, 2}, {1, 4}}, {1, 4}));
+  EXPECT_TRUE(CheckBudget({{1, 3}, {1, 3}, {1, 3}, {1, 3}, {1, 3}}, {1, 3}));  // exactly 2
+  Status over = CheckBudget({{1, 3}, {1, 3}, {1, 3}, {1, 3}, {1, 3}, {1, 3}}, {1, 1'000'000});
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(over.error().user_message, "staff_error.report_budget");
+  EXPECT_FALSE(CheckBudget({{3, 2}}, {1, 1}, {2, 1}));
+  EXPECT_TRUE(CheckBudget({}, {1, 1}, {1, 1}));
+  EXPECT_TRUE(CheckBudget({}, {0, 1}, {0, 1}));
+  EXPECT_EQ(CheckBudget({{1, 0}}, {1, 1}).error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(CheckBudget({{-1, 2}}, {1, 1}).error().code, ErrorCode::kInvalidInput);
+  // Large coprime denominators stay exact (and do not overflow 128 bits).
+  EXPECT_TRUE(CheckBudget({{1, 2147483647}, {1, 2147483629}}, {1, 2147483587}, {1, 1}));
+}
+
+TEST(DisclosureBudget, AllocationWithinCap) {
+  Allocation ok{{2, 1}, {{"contacts_by_channel", {1, 4}}, {"signals", {1, 1}}, {"age", {3, 4}}}};
+  EXPECT_TRUE(CheckAllocation(ok));
+  Allocation over = ok;
+  over.shares.push_back({"extra", {1, 100}});
+  EXPECT_EQ(CheckAllocation(over).error().code, ErrorCode::kConflict);
+  Allocation twice{{2, 1}, {{"a", {1, 4}}, {"a", {1, 4}}}};
+  EXPECT_EQ(CheckAllocation(twice).error().code, ErrorCode::kInvalidInput);
+  Result<Fraction> share = ShareOf(ok, "signals");
+  ASSERT_TRUE(share);
+  EXPECT_EQ(share->num, 1);
+  EXPECT_FALSE(ShareOf(ok, "nope"));
+}
+
+// --- Method statements ---------------------------------------------------------------------
+
+TEST(DisclosureMethod, StatesMethodAndParameters) {
+  SeededRandom rng = SeededRandom::FromNumber(400);
+  Result<PublishedTable> lap = ProtectLaplace(Table1D({1, 2}, 3), 2, 8, rng);
+  ASSERT_TRUE(lap);
+  MethodStatement m = DescribeMethod(*lap);
+  EXPECT_EQ(m.msgid, "report.method.laplace_short");
+  using P = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(m.params, (P{{"method", "discrete_laplace"}, {"eps", "1/4"}, {"delta", "3"},
+                         {"threshold", "10"}}));
+  Result<PublishedTable> thr = ProtectThreshold(Table1D({50, 60}), 11);
+  ASSERT_TRUE(thr);
+  m = DescribeMethod(*thr);
+  EXPECT_EQ(m.msgid, "report.method.threshold_short");
+  EXPECT_EQ(m.params, (P{{"method", "threshold"}, {"threshold", "11"}}));
+}
+
+}  // namespace
+}  // namespace vd::report
