@@ -193,15 +193,66 @@ std::vector<std::string> Schema3(Dialect d) {
   };
 }
 
+// Version 4: reports. The release ledger is the privacy budget: every release records the
+// epsilon it spent as an exact fraction, and (city, period, method) is unique so that asking
+// again returns the stored release instead of new noise. Response times are counters only
+// (no conversation id).
+std::vector<std::string> Schema4(Dialect d) {
+  const std::string id = d == Dialect::kSqlite
+                             ? "INTEGER PRIMARY KEY"
+                             : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+  return {
+      "CREATE TABLE report_releases ("
+      " id " + id + ","
+      " city TEXT NOT NULL,"
+      " period_label TEXT NOT NULL,"
+      " first_month TEXT NOT NULL,"
+      " last_month TEXT NOT NULL,"
+      " year BIGINT NOT NULL,"
+      " method TEXT NOT NULL CHECK (method IN ('laplace', 'threshold')),"
+      " status TEXT NOT NULL CHECK (status IN ('draft', 'published')),"
+      " eps_num BIGINT NOT NULL CHECK (eps_num >= 0),"
+      " eps_den BIGINT NOT NULL CHECK (eps_den > 0),"
+      " code_version TEXT NOT NULL,"
+      " created_at BIGINT NOT NULL,"
+      " published_at BIGINT NOT NULL DEFAULT 0,"
+      " payload TEXT NOT NULL,"
+      " UNIQUE (city, period_label, method))",
+      "CREATE INDEX report_releases_year ON report_releases (city, year)",
+
+      "CREATE TABLE population_estimates ("
+      " city TEXT NOT NULL,"
+      " year BIGINT NOT NULL,"
+      " dimension TEXT NOT NULL,"
+      " code TEXT NOT NULL,"
+      " per_mille BIGINT NOT NULL CHECK (per_mille BETWEEN 0 AND 1000),"
+      " source TEXT NOT NULL,"
+      " updated_at BIGINT NOT NULL,"
+      " PRIMARY KEY (city, year, dimension, code))",
+
+      "CREATE TABLE response_times ("
+      " organisation_id BIGINT NOT NULL REFERENCES organisations(id),"
+      " month TEXT NOT NULL,"
+      " band TEXT NOT NULL CHECK (band IN ('<1h', '1-4h', '4-24h', '1-3d', '>3d')),"
+      " count BIGINT NOT NULL,"
+      " PRIMARY KEY (organisation_id, month, band))",
+
+      // The report scan's id range: MIN(id) and MAX(id) of one month are index lookups.
+      "CREATE INDEX contacts_period ON contacts (month, id)",
+  };
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
   static const std::vector<Migration> sqlite = {{1, Schema1(Dialect::kSqlite)},
                                                 {2, Schema2(Dialect::kSqlite)},
-                                                {3, Schema3(Dialect::kSqlite)}};
+                                                {3, Schema3(Dialect::kSqlite)},
+                                                {4, Schema4(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
-                                                  {3, Schema3(Dialect::kPostgres)}};
+                                                  {3, Schema3(Dialect::kPostgres)},
+                                                  {4, Schema4(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

@@ -1,13 +1,16 @@
 #include "store/soci_store.h"
 #include "store/soci_contacts.h"
+#include "store/soci_report.h"
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <mutex>
 #include <thread>
@@ -512,6 +515,55 @@ class SociStore final : public Store {
               });
   }
 
+  Status DisableUser(int64_t user_id, const std::optional<OrgKeyRotation>& rotation) override {
+    return Tx(TxKind::kWrite, "disable user", [&](soci::session& sql) -> Status {
+      const long long id = user_id;
+      soci::statement st = (sql.prepare << "UPDATE users SET disabled = 1 WHERE id = :id", use(id));
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return std::unexpected(NotFoundError("user"));
+      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      sql << "DELETE FROM org_key_grants WHERE user_id = :id", use(id);
+      if (!rotation) return {};
+      const long long org = rotation->organisation_id;
+      if (dialect_ == Dialect::kPostgres) {
+        // Serialises rotations of one organisation (SQLite's BEGIN IMMEDIATE already does).
+        long long locked = 0;
+        sql << "SELECT id FROM organisations WHERE id = :o FOR UPDATE", use(org), into(locked);
+      }
+      std::set<long long> holders;
+      {
+        long long holder = 0;
+        soci::statement q = (sql.prepare << "SELECT user_id FROM org_key_grants WHERE organisation_id = :o",
+                             use(org), into(holder));
+        q.execute();
+        while (q.fetch()) holders.insert(holder);
+      }
+      std::set<long long> recipients;
+      for (const auto& [uid, sealed] : rotation->sealed_for) recipients.insert(uid);
+      if (!holders.empty() && holders != recipients) {
+        return Fail(ErrorCode::kConflict, "error.conflict", "grant holders changed");
+      }
+      for (const auto& [uid, sealed] : rotation->sealed_for) {
+        const long long u = uid;
+        if (holders.empty()) {
+          sql << "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key) "
+                 "VALUES (:o, :u, :k)",
+              use(org), use(u), use(sealed);
+        } else {
+          const std::string prefix = sealed + ",";
+          sql << "UPDATE org_key_grants SET sealed_org_secret_key = CAST(:p AS TEXT) || sealed_org_secret_key "
+                 "WHERE organisation_id = :o AND user_id = :u",
+              use(prefix), use(org), use(u);
+        }
+      }
+      soci::statement k = (sql.prepare << "UPDATE organisations SET public_key = :k WHERE id = :o",
+                           use(rotation->public_key), use(org));
+      k.execute(true);
+      if (k.get_affected_rows() == 0) return std::unexpected(NotFoundError("organisation"));
+      return {};
+    });
+  }
+
   // --- conversations and messages --------------------------------------------------------
   Result<int64_t> InsertConversation(const Conversation& c, const Message& first) override {
     return Tx(TxKind::kWrite, "insert conversation", [&](soci::session& sql) -> Result<int64_t> {
@@ -578,19 +630,20 @@ class SociStore final : public Store {
     return Tx(TxKind::kWrite, "append message", [&](soci::session& sql) -> Status {
       const std::string status(ConversationStatusName(new_status));
       const long long now = m.created_at, expires = expires_at, id = m.conversation_id;
-      // A worker's message leaves first_reply_at at 0: the CASE writes back what is there.
+      // A worker's message leaves first_reply_at at 0.
       const long long reply_at = m.author == Author::kAdvisor ? m.created_at : 0;
       // The conversation row first: if it is gone (deleted by the worker or by expiry a
       // moment ago) nothing is written, and the update also queues concurrent appends on
       // the row lock instead of letting them race.
       soci::statement st =
           (sql.prepare << "UPDATE conversations SET status = :s, last_activity_at = :n, "
-                          "expires_at = :e, first_reply_at = CASE WHEN first_reply_at = 0 "
-                          "THEN :r ELSE first_reply_at END WHERE id = :id",
-           use(status), use(now), use(expires), use(reply_at), use(id));
+                          "expires_at = :e WHERE id = :id",
+           use(status), use(now), use(expires), use(id));
       st.execute(true);
       if (st.get_affected_rows() == 0) return std::unexpected(NotFoundError("conversation"));
       InsertMessage(sql, id, m);
+      // Sets first_reply_at if still 0 and counts that first reply (row locked above).
+      if (reply_at > 0) sql4::RecordFirstReply(sql, id, reply_at);
       return {};
     });
   }
@@ -954,6 +1007,113 @@ class SociStore final : public Store {
     });
   }
 
+  // --- reports (schema 4, SQL in soci_report.cc) -------------------------------------------
+  Status ScanContacts(const std::string& first_month, const std::string& last_month,
+                      std::optional<int64_t> organisation_id, int parts,
+                      const std::function<void(int, const ContactChunk&)>& chunk) override {
+    using Range = std::optional<std::pair<long long, long long>>;
+    Result<Range> range = Tx(TxKind::kRead, "scan contacts", [&](soci::session& sql) -> Result<Range> {
+      return sql4::PeriodIdRange(sql, first_month, last_month);
+    });
+    if (!range) return std::unexpected(range.error());
+    if (!*range) return {};
+    const auto [lo, hi] = **range;
+    std::optional<long long> org;
+    if (organisation_id) org = *organisation_id;
+    // Parallel parts only where they pay: SQLite (PostgreSQL pages through one cursor), free
+    // connections for each part, and at least a few chunks' worth of ids per part.
+    constexpr long long kMinPerPart = 5000;
+    int n = std::clamp(parts, 1, pool_size_);
+    if (dialect_ != Dialect::kSqlite) n = 1;
+    while (n > 1 && (hi - lo + 1) / n < kMinPerPart) --n;
+    auto scan = [&, lo = lo, hi = hi](int k) -> Status {
+      const long long span = hi - lo + 1;
+      const long long a = lo + span * k / n, b = lo + span * (k + 1) / n - 1;
+      return Tx(TxKind::kRead, "scan contacts", [&](soci::session& sql) -> Status {
+        sql4::ScanRange(sql, dialect_, a, b, first_month, last_month, org,
+                        [&](const ContactChunk& c) { chunk(k, c); });
+        return {};
+      });
+    };
+    if (n == 1) return scan(0);
+    std::vector<Status> results(static_cast<size_t>(n));
+    std::vector<std::thread> threads;
+    for (int k = 1; k < n; ++k) {
+      threads.emplace_back([&, k] { results[static_cast<size_t>(k)] = scan(k); });
+    }
+    results[0] = scan(0);
+    for (std::thread& t : threads) t.join();
+    for (const Status& s : results) {
+      if (!s) return s;
+    }
+    return {};
+  }
+  Status InsertContactsBulk(const std::vector<ContactRecord>& contacts) override {
+    return Tx(TxKind::kWrite, "insert contacts", [&](soci::session& sql) -> Status {
+      sql4::InsertContactsBulk(sql, contacts);
+      return {};
+    });
+  }
+  Result<ReleaseRecord> FindRelease(const std::string& city, const std::string& label,
+                                    const std::string& method) override {
+    return Tx(TxKind::kRead, "find release", [&](soci::session& sql) -> Result<ReleaseRecord> {
+      auto r = sql4::FindRelease(sql, city, label, method);
+      if (!r) return std::unexpected(NotFoundError("release"));
+      return std::move(*r);
+    });
+  }
+  Result<std::vector<ReleaseRecord>> ListReleases(const std::string& city,
+                                                  const std::string& status) override {
+    return Tx(TxKind::kRead, "list releases",
+              [&](soci::session& sql) -> Result<std::vector<ReleaseRecord>> {
+                return sql4::ListReleases(sql, city, status);
+              });
+  }
+  Result<std::vector<std::pair<int64_t, int64_t>>> ReleasesSpent(const std::string& city,
+                                                                 int64_t year) override {
+    using Spent = std::vector<std::pair<int64_t, int64_t>>;
+    return Tx(TxKind::kRead, "releases spent", [&](soci::session& sql) -> Result<Spent> {
+      return sql4::ReleasesSpent(sql, city, year);
+    });
+  }
+  Result<int64_t> InsertRelease(const ReleaseRecord& r, int64_t cap_num,
+                                int64_t cap_den) override {
+    return Tx(TxKind::kWrite, "insert release", [&](soci::session& sql) -> Result<int64_t> {
+      return sql4::InsertRelease(sql, dialect_, r, cap_num, cap_den);
+    });
+  }
+  Status PublishRelease(int64_t id, int64_t at) override {
+    return Update("publish release", "release",
+                  "UPDATE report_releases SET status = 'published', published_at = :t "
+                  "WHERE id = :id AND status = 'draft'",
+                  static_cast<long long>(at), static_cast<long long>(id));
+  }
+  Result<std::vector<PopulationEstimate>> ListPopulationEstimates(const std::string& city,
+                                                                  int64_t year) override {
+    return Tx(TxKind::kRead, "list estimates",
+              [&](soci::session& sql) -> Result<std::vector<PopulationEstimate>> {
+                return sql4::ListPopulationEstimates(sql, city, year);
+              });
+  }
+  Status ReplacePopulationEstimates(const std::string& city, int64_t year,
+                                    const std::string& dimension,
+                                    const std::vector<PopulationEstimate>& estimates) override {
+    return Tx(TxKind::kWrite, "replace estimates", [&](soci::session& sql) -> Status {
+      sql4::ReplacePopulationEstimates(sql, city, year, dimension, estimates);
+      return {};
+    });
+  }
+  Result<std::vector<ResponseTimeCount>> ResponseTimes(
+      const std::string& first_month, const std::string& last_month,
+      std::optional<int64_t> organisation_id) override {
+    return Tx(TxKind::kRead, "response times",
+              [&](soci::session& sql) -> Result<std::vector<ResponseTimeCount>> {
+                std::optional<long long> org;
+                if (organisation_id) org = *organisation_id;
+                return sql4::ResponseTimes(sql, first_month, last_month, org);
+              });
+  }
+
  private:
   // A path without '=' is taken whole by SOCI; otherwise it must be quoted, which SOCI's
   // parser only understands without embedded quotes.
@@ -1156,6 +1316,15 @@ Result<std::unique_ptr<Store>> OpenSociStore(Dialect dialect, const std::string&
                                              int pool_size) {
   if (pool_size < 1 || pool_size > 1000) {
     return Fail(ErrorCode::kInvalidInput, "error.config", "pool size must be 1..1000");
+  }
+  if (dialect == Dialect::kSqlite) {
+    // A pooled connection is used by one thread at a time, so the per-connection mutex of
+    // SQLite's serialized mode (Debian's default) guards nothing here; it only costs a lock
+    // pair per API call, ~40 per record in the report scan. Multi-thread mode keeps SQLite's
+    // global structures locked. Takes effect only before SQLite's first use in the process
+    // (later calls return SQLITE_MISUSE and change nothing).
+    static const int configured = sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    (void)configured;
   }
   try {
     auto store = std::make_unique<SociStore>(dialect, pool_size);

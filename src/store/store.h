@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "core/error.h"
 #include "store/records.h"
+#include "store/report_rows.h"
 
 namespace vd {
 
@@ -167,6 +169,18 @@ class Store {
   virtual Result<OrgKeyGrant> FindOrgKeyGrant(int64_t organisation_id, int64_t user_id) = 0;
   // Users of the organisation who have a public key but no grant yet.
   virtual Result<std::vector<User>> UsersWithoutGrant(int64_t organisation_id) = 0;
+  // Disables a staff account in one transaction: disabled = 1, the user's sessions and
+  // organisation-key grants deleted. With `rotation` (an advisor leaving), also sets the
+  // organisation's new public key and gives each user in `rotation->sealed_for` the new key:
+  // prepended as "<sealed>," to an existing grant, or as a new grant when nobody else holds
+  // one. kConflict (nothing changed) if the remaining grant holders are not exactly the
+  // users in `sealed_for` (a colleague was granted meanwhile: the caller retries).
+  struct OrgKeyRotation {
+    int64_t organisation_id = 0;
+    std::string public_key;                     // base64, the new organisation public key
+    std::map<int64_t, std::string> sealed_for;  // user id -> SealTo(user, new secret key)
+  };
+  virtual Status DisableUser(int64_t user_id, const std::optional<OrgKeyRotation>& rotation) = 0;
 
   // Conversations and messages. InsertConversation inserts the conversation and its first
   // message in one transaction and returns the conversation id (kConflict on a lookup clash).
@@ -176,7 +190,8 @@ class Store {
   virtual Result<Conversation> FindConversationByPublicId(const std::string& public_id) = 0;
   virtual Result<std::vector<Message>> ListMessages(int64_t conversation_id) = 0;
   // Appends a message, sets status, last_activity_at = now, expires_at, and first_reply_at
-  // (only if still 0 and the author is an advisor), all in one transaction.
+  // (only if still 0 and the author is an advisor; that first reply is then counted in
+  // response_times by the organisation, the month and the delay band), all in one transaction.
   // kNotFound if the conversation is gone.
   virtual Status AppendMessage(const Message& m, ConversationStatus new_status,
                                int64_t expires_at) = 0;
@@ -250,6 +265,60 @@ class Store {
   virtual Result<bool> InsertHelpPageIfAbsent(const HelpPage& page) = 0;
   // Inserts or replaces the page.
   virtual Status SaveHelpPage(const HelpPage& page) = 0;
+
+  // --- Reports (schema 4) ------------------------------------------------------------------
+  // Scans the contact records of months first_month..last_month ("YYYY-MM", inclusive; records
+  // with month "unknown" are never in a period), optionally of one organisation, calling
+  // `chunk(part, c)` with up to ~10 000 records at a time in id order (bulk fetches, codes and
+  // referrals merged in by contact id). The period's id range is split into at most `parts`
+  // consecutive ranges (SQLite with a pool of 2+ connections and a large period; otherwise
+  // one), each scanned on its own connection and thread in its own read transaction: calls
+  // for one part are sequential, calls for different parts run concurrently. Each record is
+  // in exactly one part and read whole from one snapshot.
+  virtual Status ScanContacts(const std::string& first_month, const std::string& last_month,
+                              std::optional<int64_t> organisation_id, int parts,
+                              const std::function<void(int, const ContactChunk&)>& chunk) = 0;
+  // The same in one part: every call sequential, on the caller's thread.
+  Status ScanContacts(const std::string& first_month, const std::string& last_month,
+                      std::optional<int64_t> organisation_id,
+                      const std::function<void(const ContactChunk&)>& chunk) {
+    return ScanContacts(first_month, last_month, organisation_id, 1,
+                        [&](int, const ContactChunk& c) { chunk(c); });
+  }
+  // Bulk insert for the seeder: one transaction for the whole vector, statements prepared
+  // once. Ids, cases and referral ids are assigned by the database (c.id is ignored).
+  virtual Status InsertContactsBulk(const std::vector<ContactRecord>& contacts) = 0;
+
+  // The release ledger. InsertRelease re-reads the city's spend for r.year in the same
+  // serialised write transaction and refuses with kConflict (msgid staff_error.report_budget)
+  // when spend + r.eps would exceed cap_num / cap_den; kConflict (error.conflict) too when a
+  // release for the same city, period label and method exists. Returns the new id.
+  virtual Result<ReleaseRecord> FindRelease(const std::string& city, const std::string& label,
+                                            const std::string& method) = 0;  // kNotFound
+  // Newest first; every status when `status` is empty.
+  virtual Result<std::vector<ReleaseRecord>> ListReleases(const std::string& city,
+                                                          const std::string& status) = 0;
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> ReleasesSpent(const std::string& city,
+                                                                         int64_t year) = 0;
+  virtual Result<int64_t> InsertRelease(const ReleaseRecord& r, int64_t cap_num,
+                                        int64_t cap_den) = 0;
+  // draft -> published at `at`; kNotFound if no such draft.
+  virtual Status PublishRelease(int64_t id, int64_t at) = 0;
+
+  // Population estimates of a city and year, by dimension and code.
+  virtual Result<std::vector<PopulationEstimate>> ListPopulationEstimates(const std::string& city,
+                                                                          int64_t year) = 0;
+  // Replaces every estimate of (city, year, dimension) with `estimates` in one transaction
+  // (their city, year and dimension fields are ignored).
+  virtual Status ReplacePopulationEstimates(const std::string& city, int64_t year,
+                                            const std::string& dimension,
+                                            const std::vector<PopulationEstimate>& estimates) = 0;
+
+  // First-reply counters (incremented by AppendMessage) summed over first_month..last_month,
+  // optionally one organisation; every band, zeros included, in ResponseTimeBands() order.
+  virtual Result<std::vector<ResponseTimeCount>> ResponseTimes(
+      const std::string& first_month, const std::string& last_month,
+      std::optional<int64_t> organisation_id) = 0;
 };
 
 // Opens a store from a URL: "sqlite:/path/to/file.db" or a PostgreSQL connection string

@@ -1,0 +1,363 @@
+// Store conformance for schema 4 (report scan, bulk insert, release ledger, population
+// estimates, first-reply counters): the same tests on SQLite and on PostgreSQL.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <random>
+
+#include "store/store.h"
+
+namespace vd {
+namespace {
+
+enum class Backend { kSqlite, kPostgres };
+
+std::string Unique() {
+  std::random_device rd;
+  return std::to_string(rd()) + std::to_string(rd());
+}
+
+std::string PgConninfo() {
+  std::string url = std::getenv("VD_TEST_PG_URL");
+  return url.starts_with("pg:") ? url.substr(3) : url;
+}
+
+class ReportStoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kSqlite) {
+      dir_ = std::filesystem::temp_directory_path() / ("vd-rstore-" + Unique());
+      std::filesystem::create_directories(dir_);
+      url_ = "sqlite:" + (dir_ / "t.db").string();
+    } else {
+      if (!std::getenv("VD_TEST_PG_URL") || !std::getenv("VD_TEST_PG_BIN")) {
+        const char* req = std::getenv("VD_REQUIRE_PG");
+        if (req && std::string(req) == "1") FAIL() << "PostgreSQL required but not configured";
+        GTEST_SKIP() << "no PostgreSQL (run through tests/pg/with_postgres.sh)";
+      }
+      db_ = "vd_rstore_" + Unique();
+      Psql("CREATE DATABASE " + db_);
+      url_ = "pg:" + PgConninfo() + " dbname=" + db_;
+    }
+    auto store = OpenStore(url_, 2);
+    ASSERT_TRUE(store.has_value()) << store.error().detail;
+    store_ = std::move(*store);
+    ASSERT_TRUE(store_->Migrate());
+    Organisation o;
+    o.slug = "dehaven";
+    o.name = "De Haven";
+    org_ = store_->InsertOrganisation(o).value_or(0);
+    o.slug = "shop";
+    other_org_ = store_->InsertOrganisation(o).value_or(0);
+    User u;
+    u.username = "a1";
+    u.organisation_id = org_;
+    u.pw_salt = u.pw_verifier = u.public_key = u.wrapped_secret_key = "x";
+    u.recovery_wrapped_secret_key = "x";
+    u.created_at = 1;
+    advisor_ = store_->InsertUser(u).value_or(0);
+    DirectoryEntry e;
+    e.slug = "shop";
+    e.name = "SHOP";
+    e.updated_at = 5;
+    dir1_ = store_->InsertDirectoryEntry(e).value_or(0);
+    e.slug = "haven";
+    dir2_ = store_->InsertDirectoryEntry(e).value_or(0);
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    if (!db_.empty()) Psql("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+  }
+  void Psql(const std::string& sql) {
+    const std::string cmd = std::string(std::getenv("VD_TEST_PG_BIN")) + "/psql -q -X '" +
+                            PgConninfo() + "' -c '" + sql + "' >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << sql;
+  }
+  ContactRecord Record(int64_t org, const std::string& month, int i) {
+    ContactRecord c;
+    c.organisation_id = org;
+    c.advisor_user_id = advisor_;
+    c.month = month;
+    c.channel = i % 2 ? "phone" : "walk_in";
+    c.location = "window";
+    c.language = "ro";
+    c.gender = "woman";
+    c.age_band = "25-34";
+    c.region = "eu_other";
+    c.indicator_version = 1;
+    c.assessment = "none";
+    c.escalation = "none";
+    c.case_code = i % 3 == 0 ? "K-0000-000" + std::to_string(i % 9) : "";
+    c.created_at = c.updated_at = 1000 + i;
+    // Record i has i % 4 topics, one advice (never scanned), i % 3 indicators, i % 2 referrals.
+    const std::vector<std::string> topics = {"health", "housing", "safety"};
+    for (int t = 0; t < i % 4; ++t) c.topics.push_back(topics[static_cast<size_t>(t)]);
+    c.advice = {"information"};
+    const std::vector<std::string> ind = {"ctl.debt", "doc.withheld"};
+    for (int t = 0; t < i % 3; ++t) c.indicators.push_back(ind[static_cast<size_t>(t)]);
+    if (i % 2) {
+      Referral r;
+      r.directory_id = i % 4 == 1 ? dir1_ : dir2_;
+      r.service = "legal";
+      r.consent = "yes";
+      r.kind = "warm";
+      c.referrals.push_back(r);
+    }
+    return c;
+  }
+
+  std::filesystem::path dir_;
+  std::string db_, url_;
+  std::unique_ptr<Store> store_;
+  int64_t org_ = 0, other_org_ = 0, advisor_ = 0, dir1_ = 0, dir2_ = 0;
+};
+
+TEST_P(ReportStoreTest, ScanReturnsThePeriodsRecordsWithTheirChildrenInIdOrder) {
+  // 16 000 records over three months and two organisations: two fetch chunks in the period.
+  std::vector<ContactRecord> batch;
+  const std::vector<std::string> months = {"2025-12", "2026-01", "2026-02"};
+  for (int i = 0; i < 16000; ++i) {
+    batch.push_back(Record(i % 5 == 0 ? other_org_ : org_, months[static_cast<size_t>(i % 3)], i));
+  }
+  batch.push_back(Record(org_, "unknown", 7));
+  ASSERT_TRUE(store_->InsertContactsBulk(batch));
+  // A record inserted singly between: same shape of rows.
+  ASSERT_TRUE(store_->InsertContact(Record(org_, "2026-01", 4)).has_value());
+
+  auto check = [&](std::optional<int64_t> org) {
+    // Expected: records with month in 2026-01..2026-02 (and the org), by insertion order.
+    std::vector<ContactRecord> want;
+    for (int i = 0; i < 16000; ++i) {
+      const ContactRecord& r = batch[static_cast<size_t>(i)];
+      if (r.month >= "2026-01" && r.month <= "2026-02" && (!org || r.organisation_id == *org)) {
+        want.push_back(r);
+      }
+    }
+    if (!org || *org == org_) want.push_back(Record(org_, "2026-01", 4));
+    // Two parts where the backend splits (SQLite): each part in id order, part 0 below part 1.
+    std::mutex mu;
+    std::vector<std::vector<ContactRecord>> parts(2);
+    std::vector<std::vector<long long>> ids(2);
+    size_t chunks = 0;
+    Status s = store_->ScanContacts("2026-01", "2026-02", org, 2, [&](int part, const ContactChunk& c) {
+      ASSERT_GE(part, 0);
+      ASSERT_LT(part, 2);
+      ASSERT_EQ(c.topic_begin.size(), c.size + 1);
+      std::lock_guard lock(mu);
+      ++chunks;
+      for (size_t i = 0; i < c.size; ++i) {
+        ContactRecord r;
+        r.organisation_id = c.organisation_id[i];
+        r.month = c.month[i];
+        r.channel = c.channel[i];
+        r.case_code = c.case_code[i];
+        r.topics.assign(c.topics.begin() + c.topic_begin[i], c.topics.begin() + c.topic_begin[i + 1]);
+        r.indicators.assign(c.indicators.begin() + c.indicator_begin[i],
+                            c.indicators.begin() + c.indicator_begin[i + 1]);
+        for (uint32_t k = c.referral_begin[i]; k < c.referral_begin[i + 1]; ++k) {
+          Referral f;
+          f.directory_id = c.referral_directory[k];
+          f.service = c.referral_service[k];
+          r.referrals.push_back(f);
+        }
+        parts[static_cast<size_t>(part)].push_back(r);
+        ids[static_cast<size_t>(part)].push_back(c.id[i]);
+      }
+    });
+    ASSERT_TRUE(s) << s.error().detail;
+    std::vector<long long> all_ids = ids[0];
+    all_ids.insert(all_ids.end(), ids[1].begin(), ids[1].end());
+    EXPECT_TRUE(std::is_sorted(all_ids.begin(), all_ids.end()));
+    EXPECT_EQ(std::adjacent_find(all_ids.begin(), all_ids.end()), all_ids.end());
+    std::vector<ContactRecord> got = parts[0];
+    got.insert(got.end(), parts[1].begin(), parts[1].end());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      const ContactRecord& w = want[i];
+      EXPECT_EQ(got[i].organisation_id, w.organisation_id);
+      EXPECT_EQ(got[i].month, w.month);
+      EXPECT_EQ(got[i].channel, w.channel);
+      EXPECT_EQ(got[i].case_code, w.case_code);
+      EXPECT_EQ(got[i].topics, w.topics);
+      EXPECT_EQ(got[i].indicators, w.indicators);
+      ASSERT_EQ(got[i].referrals.size(), w.referrals.size());
+      if (!w.referrals.empty()) {
+        EXPECT_EQ(got[i].referrals[0].directory_id, w.referrals[0].directory_id);
+        EXPECT_EQ(got[i].referrals[0].service, "legal");
+      }
+    }
+    EXPECT_GE(chunks, org ? 1u : 2u);  // 10 667 records without the filter
+    if (GetParam() == Backend::kSqlite && !org) {
+      EXPECT_FALSE(parts[1].empty());  // 16 000 ids: two parts of 8 000
+    }
+  };
+  check(std::nullopt);
+  check(other_org_);
+  // An empty period calls nothing.
+  int calls = 0;
+  ASSERT_TRUE(store_->ScanContacts("2027-01", "2027-12", std::nullopt, 2,
+                                   [&](int, const ContactChunk&) { ++calls; }));
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_P(ReportStoreTest, BulkInsertRecordsCasesAndReadsBackLikeSingleInserts) {
+  ASSERT_TRUE(store_->InsertContactsBulk({Record(org_, "2026-03", 3), Record(org_, "2026-03", 5)}));
+  auto list = store_->ListContacts(org_, std::nullopt, 10);
+  ASSERT_TRUE(list.has_value());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[1].topics, (std::vector<std::string>{"health", "housing", "safety"}));
+  EXPECT_EQ((*list)[1].advice, (std::vector<std::string>{"information"}));
+  EXPECT_EQ((*list)[0].referrals.size(), 1u);
+  EXPECT_EQ(*store_->FindCaseOrganisation("K-0000-0003"), org_);
+}
+
+ReleaseRecord Release(const std::string& label, int64_t num, int64_t den) {
+  ReleaseRecord r;
+  r.city = "den-haag";
+  r.period_label = label;
+  r.first_month = "2026-01";
+  r.last_month = "2026-12";
+  r.year = 2026;
+  r.method = "laplace";
+  r.status = "draft";
+  r.eps_num = num;
+  r.eps_den = den;
+  r.code_version = "test";
+  r.created_at = 100;
+  r.payload = "{\"tables\":[]}";
+  return r;
+}
+
+TEST_P(ReportStoreTest, TheLedgerRefusesAReleasePastTheCapAndADuplicate) {
+  // Cap 2: 1/2 + 2/3 + 5/6 = 2 exactly fits; one more 1/1000 does not.
+  auto a = store_->InsertRelease(Release("2026-Q1", 1, 2), 2, 1);
+  ASSERT_TRUE(a.has_value()) << a.error().detail;
+  ASSERT_TRUE(store_->InsertRelease(Release("2026-Q2", 2, 3), 2, 1).has_value());
+  ASSERT_TRUE(store_->InsertRelease(Release("2026-Q3", 5, 6), 2, 1).has_value());
+  auto over = store_->InsertRelease(Release("2026-Q4", 1, 1000), 2, 1);
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(over.error().user_message, "staff_error.report_budget");
+  // Another year and another city have their own budget.
+  ReleaseRecord next = Release("2027", 2, 1);
+  next.year = 2027;
+  EXPECT_TRUE(store_->InsertRelease(next, 2, 1).has_value());
+  ReleaseRecord other = Release("2026", 2, 1);
+  other.city = "utrecht";
+  EXPECT_TRUE(store_->InsertRelease(other, 2, 1).has_value());
+  // Threshold mode spends nothing; a duplicate (city, label, method) is a conflict.
+  ReleaseRecord threshold = Release("2026-Q1", 0, 1);
+  threshold.method = "threshold";
+  EXPECT_TRUE(store_->InsertRelease(threshold, 2, 1).has_value());
+  auto dup = store_->InsertRelease(threshold, 2, 1);
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+
+  auto spent = store_->ReleasesSpent("den-haag", 2026);
+  ASSERT_TRUE(spent.has_value());
+  EXPECT_EQ(*spent, (std::vector<std::pair<int64_t, int64_t>>{{1, 2}, {2, 3}, {5, 6}, {0, 1}}));
+
+  auto found = store_->FindRelease("den-haag", "2026-Q1", "laplace");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, *a);
+  EXPECT_EQ(found->payload, "{\"tables\":[]}");
+  EXPECT_EQ(found->status, "draft");
+  EXPECT_EQ(store_->FindRelease("den-haag", "2026-Q4", "laplace").error().code,
+            ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->PublishRelease(*a, 500));
+  EXPECT_EQ(store_->PublishRelease(*a, 600).error().code, ErrorCode::kNotFound);
+  auto published = store_->ListReleases("den-haag", "published");
+  ASSERT_TRUE(published.has_value());
+  ASSERT_EQ(published->size(), 1u);
+  EXPECT_EQ((*published)[0].published_at, 500);
+  EXPECT_EQ(store_->ListReleases("den-haag", "")->size(), 5u);  // 2027's too
+}
+
+TEST_P(ReportStoreTest, PopulationEstimatesAreReplacedPerDimension) {
+  PopulationEstimate e;
+  e.source = "Regioplan 2024";
+  e.updated_at = 9;
+  e.code = "ro";
+  e.per_mille = 300;
+  PopulationEstimate f = e;
+  f.code = "hu";
+  f.per_mille = 200;
+  ASSERT_TRUE(store_->ReplacePopulationEstimates("den-haag", 2026, "language", {e, f}));
+  PopulationEstimate g = e;
+  g.code = "woman";
+  g.per_mille = 800;
+  ASSERT_TRUE(store_->ReplacePopulationEstimates("den-haag", 2026, "gender", {g}));
+  f.per_mille = 250;
+  ASSERT_TRUE(store_->ReplacePopulationEstimates("den-haag", 2026, "language", {f}));
+  auto list = store_->ListPopulationEstimates("den-haag", 2026);
+  ASSERT_TRUE(list.has_value());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].dimension, "gender");
+  EXPECT_EQ((*list)[1].code, "hu");
+  EXPECT_EQ((*list)[1].per_mille, 250);
+  EXPECT_EQ((*list)[1].source, "Regioplan 2024");
+  EXPECT_TRUE(store_->ListPopulationEstimates("den-haag", 2025)->empty());
+  g.per_mille = 1001;
+  EXPECT_FALSE(store_->ReplacePopulationEstimates("den-haag", 2026, "gender", {g}));
+  EXPECT_EQ(store_->ListPopulationEstimates("den-haag", 2026)->size(), 2u);  // rolled back
+}
+
+TEST_P(ReportStoreTest, OnlyTheFirstAdvisorReplyIsCountedInItsBand) {
+  auto start = [&](const std::string& tag, int64_t at) {
+    Conversation c;
+    c.public_id = "pub-" + tag;
+    c.receipt_lookup = "lookup-" + tag;
+    c.organisation_id = org_;
+    c.public_key = c.receipt_wrapped_secret_key = c.org_sealed_secret_key = "k";
+    c.language = "nl";
+    c.created_at = c.last_activity_at = at;
+    c.expires_at = at + 1000000;
+    Message m;
+    m.author = Author::kWorker;
+    m.ciphertext = "x";
+    m.created_at = at;
+    return store_->InsertConversation(c, m).value_or(0);
+  };
+  auto reply = [&](int64_t conversation, Author who, int64_t at) {
+    Message m;
+    m.conversation_id = conversation;
+    m.author = who;
+    if (who == Author::kAdvisor) m.author_user_id = advisor_;
+    m.ciphertext = "y";
+    m.created_at = at;
+    return store_->AppendMessage(m, ConversationStatus::kAnswered, at + 1000000);
+  };
+  const int64_t jan = 1767225600;  // 2026-01-01T00:00:00Z
+  const int64_t a = start("a", jan + 100), b = start("b", jan + 200), c = start("c", jan - 100);
+  ASSERT_TRUE(reply(a, Author::kWorker, jan + 200));               // worker: not a reply
+  ASSERT_TRUE(reply(a, Author::kAdvisor, jan + 100 + 2 * 3600));   // 2 h -> 1-4h
+  ASSERT_TRUE(reply(a, Author::kAdvisor, jan + 100 + 5 * 86400));  // not the first
+  ASSERT_TRUE(reply(b, Author::kAdvisor, jan + 200 + 4 * 86400));  // 4 d -> >3d
+  ASSERT_TRUE(reply(c, Author::kAdvisor, jan + 10));               // December 2025, < 1 h
+  EXPECT_EQ(store_->FindConversationById(a)->first_reply_at, jan + 100 + 2 * 3600);
+
+  auto counts = store_->ResponseTimes("2026-01", "2026-12", std::nullopt);
+  ASSERT_TRUE(counts.has_value()) << counts.error().detail;
+  std::vector<int64_t> got;
+  for (const ResponseTimeCount& r : *counts) got.push_back(r.count);
+  EXPECT_EQ(got, (std::vector<int64_t>{0, 1, 0, 0, 1}));
+  EXPECT_EQ((*counts)[4].band, ">3d");
+  auto dec = store_->ResponseTimes("2025-12", "2025-12", org_);
+  EXPECT_EQ((*dec)[0].count, 1);
+  EXPECT_EQ((*store_->ResponseTimes("2026-01", "2026-12", other_org_))[1].count, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReportStoreTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) {
+                           return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+}  // namespace
+}  // namespace vd
