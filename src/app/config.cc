@@ -58,6 +58,31 @@ Status Read(const toml::table& t, std::string_view key, T& out) {
   return {};
 }
 
+}  // namespace
+
+std::optional<report::Fraction> ParseEpsilon(std::string_view text) {
+  // "2", "0.5", "1.25": up to three decimals, as an exact fraction; 0 < ε <= 10.
+  int64_t num = 0, den = 1;
+  bool dot = false, digits = false;
+  for (char ch : text) {
+    if (ch >= '0' && ch <= '9') {
+      if (dot && den == 1000) return std::nullopt;
+      num = num * 10 + (ch - '0');
+      if (dot) den *= 10;
+      digits = true;
+      if (num > 100000) return std::nullopt;
+    } else if (ch == '.' && !dot) {
+      dot = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!digits || num == 0 || num > 10 * den) return std::nullopt;
+  return report::Fraction{num, den};
+}
+
+namespace {
+
 Status CheckKeys(const toml::table& t, std::string_view section, std::set<std::string_view> known) {
   for (const auto& [k, v] : t) {
     if (!known.contains(k.str())) return Bad("unknown key " + std::string(section) + "." + std::string(k.str()));
@@ -75,7 +100,7 @@ Status ApplyTomlText(std::string_view text, Config& c) {
     return Bad("parse error at line " + std::to_string(e.source().begin.line) + ": " +
                std::string(e.description()));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "crypto", "site", "log"}); !s) return s;
+  if (auto s = CheckKeys(root, "", {"server", "storage", "crypto", "site", "log", "report"}); !s) return s;
   auto section = [&](std::string_view name) -> Result<const toml::table*> {
     const toml::node* n = root.get(name);
     if (!n) return static_cast<const toml::table*>(nullptr);
@@ -130,6 +155,26 @@ Status ApplyTomlText(std::string_view text, Config& c) {
     if (c.retention_days < 1 || c.retention_days > 3650) return Bad("retention_days out of range");
     if (!c.site.exit_url.starts_with("https://") && !c.site.exit_url.starts_with("http://")) {
       return Bad("exit_url must be an http(s) URL");
+    }
+  }
+  if (auto t = section("report"); !t) {
+    return std::unexpected(t.error());
+  } else if (*t) {
+    VD_TRY(CheckKeys(**t, "report", {"city", "epsilon", "method"}));
+    VD_TRY(Read(**t, "city", c.site.report.city));
+    std::string epsilon, method = report::MethodCode(c.site.report.method);
+    VD_TRY(Read(**t, "epsilon", epsilon));
+    VD_TRY(Read(**t, "method", method));
+    if (!epsilon.empty()) {
+      auto cap = ParseEpsilon(epsilon);
+      if (!cap) return Bad("report.epsilon must be a number like \"2\" or \"0.5\" (0 < ε <= 10)");
+      c.site.report.cap = *cap;
+    }
+    auto m = report::ParseMethod(method);
+    if (!m) return Bad("report.method must be \"laplace\" or \"threshold\"");
+    c.site.report.method = *m;
+    if (c.site.report.city.size() > 100 || HasForbiddenControl(c.site.report.city)) {
+      return Bad("report.city is too long or has control characters");
     }
   }
   if (auto t = section("log"); !t) {

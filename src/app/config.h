@@ -2,7 +2,9 @@
 // Configuration: defaults, then a TOML file, then environment variables, then flags
 // (applied by the caller). Loading is done once at start-up; the result is plain data.
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "crypto/crypto.h"
@@ -36,6 +38,8 @@ Status ApplyTomlFile(const std::string& path, Config& config);
 Status ApplyTomlText(std::string_view text, Config& config);
 // Applies VERTROUWD_LISTEN, VERTROUWD_DATA, VERTROUWD_DATABASE, VERTROUWD_LOG_LEVEL.
 Status ApplyEnvironment(Config& config);
+// A privacy budget written as a decimal ("2", "0.5"): an exact fraction, 0 < ε <= 10.
+std::optional<report::Fraction> ParseEpsilon(std::string_view text);
 // "host:port" or "[v6]:port" into HttpOptions.
 Status ApplyListen(const std::string& listen, HttpOptions& options);
 

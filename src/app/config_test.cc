@@ -27,6 +27,31 @@ retention_days = 30
   EXPECT_EQ(c.retention_days, 30);
 }
 
+TEST(ConfigTest, ReportSectionSetsCityBudgetAndMethod) {
+  Config c = DefaultConfig();
+  EXPECT_EQ(c.site.report.cap.num, 2);
+  EXPECT_EQ(c.site.report.method, report::Method::kDiscreteLaplace);
+  ASSERT_TRUE(ApplyTomlText("[report]\ncity = \"Den Haag\"\nepsilon = \"1.25\"\nmethod = \"threshold\"\n", c));
+  EXPECT_EQ(c.site.report.city, "Den Haag");
+  EXPECT_EQ(c.site.report.cap.num, 125);
+  EXPECT_EQ(c.site.report.cap.den, 100);
+  EXPECT_EQ(c.site.report.method, report::Method::kThreshold);
+  for (const char* bad : {"[report]\ncity = \"X\"\nepsilonn = \"2\"\n", "[report]\nepsilon = \"0\"\n",
+                          "[report]\nepsilon = \"-1\"\n", "[report]\nepsilon = \"1e9\"\n",
+                          "[report]\nepsilon = \"11\"\n", "[report]\nmethod = \"noise\"\n",
+                          "[report]\nepsilon = 2\n"}) {
+    Config d = DefaultConfig();
+    EXPECT_FALSE(ApplyTomlText(bad, d)) << bad;
+  }
+  auto eps = ParseEpsilon("0.5");
+  ASSERT_TRUE(eps);
+  EXPECT_EQ(eps->num * 2, eps->den);
+  // The example configuration in docs/ parses, [report] included.
+  Config e = DefaultConfig();
+  EXPECT_TRUE(ApplyTomlFile(std::string(VD_SOURCE_DIR) + "/docs/vertrouwd.example.toml", e));
+  EXPECT_EQ(e.site.report.city, "Den Haag");
+}
+
 TEST(ConfigTest, ProductionDefaultsAreNotTheTestMinimum) {
   Config c = DefaultConfig();
   EXPECT_GE(c.pwhash.mem_limit, 64u << 20);

@@ -1,0 +1,341 @@
+#include "report/release.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <numeric>
+
+#include "core/text.h"
+
+namespace vd::report {
+namespace {
+
+// Weights of the base tables within a release, out of 20: the tables that answer the
+// council's questions directly get more budget (less noise).
+const std::vector<std::pair<std::string, int64_t>>& Weights() {
+  static const std::vector<std::pair<std::string, int64_t>> w = {
+      {kTableChannelLocation, 3}, {kTableLanguage, 2},   {kTableGender, 2},
+      {kTableAgeBand, 1},         {kTableRegion, 2},     {kTableTopics, 1},
+      {kTableSignals, 3},         {kTableIndicatorCategories, 2},
+      {kTableEscalations, 1},     {kTableReferrals, 1},  {kTableResponseTimes, 1},
+      {kTableRepeatContacts, 1}};
+  return w;
+}
+constexpr int64_t kWeightTotal = 20;
+
+Fraction Reduce(int64_t num, int64_t den) {
+  const int64_t g = std::gcd(num, den);
+  return g > 0 ? Fraction{num / g, den / g} : Fraction{num, den};
+}
+
+int Months(const Period& p) {
+  const int y1 = std::stoi(p.first_month.substr(0, 4)), m1 = std::stoi(p.first_month.substr(5, 2));
+  const int y2 = std::stoi(p.last_month.substr(0, 4)), m2 = std::stoi(p.last_month.substr(5, 2));
+  return (y2 - y1) * 12 + (m2 - m1) + 1;
+}
+
+// Tables derived from a base table by summing, spending no budget.
+struct DerivedDef {
+  const char* id;
+  const char* base;
+  const char* dim;
+};
+constexpr DerivedDef kDerived[] = {{"contacts_by_channel", kTableChannelLocation, "channel"},
+                                   {"contacts_by_location", kTableChannelLocation, "location"}};
+
+Error Corrupt(std::string detail) {
+  return Error{ErrorCode::kInternal, "error.internal", "release payload: " + std::move(detail)};
+}
+
+// Payload strings: '%', whitespace and ':' are percent-encoded so that fields split on them.
+std::string Esc(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '%' || c == ':' || c <= ' ' || c == 0x7f) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out.empty() ? "%00" : out;  // never an empty token
+}
+
+std::optional<std::string> Unesc(std::string_view s) {
+  if (s == "%00") return std::string();
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int v = 0;
+    auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+    if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return out;
+}
+
+std::optional<int64_t> Int(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::string Cell(const PublishedCell& c) {
+  return std::to_string(c.noisy) + ":" + (c.suppressed ? "1" : "0") + ":" + Esc(c.shown);
+}
+
+std::optional<PublishedCell> ParseCell(std::string_view tok) {
+  const size_t a = tok.find(':');
+  const size_t b = a == std::string_view::npos ? a : tok.find(':', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  auto noisy = Int(tok.substr(0, a));
+  auto shown = Unesc(tok.substr(b + 1));
+  const std::string_view s = tok.substr(a + 1, b - a - 1);
+  if (!noisy || !shown || (s != "0" && s != "1")) return std::nullopt;
+  return PublishedCell{*noisy, s == "1", *shown};
+}
+
+std::vector<std::string_view> Words(std::string_view line) {
+  std::vector<std::string_view> out;
+  for (std::string_view w : Split(line, ' ')) {
+    if (!w.empty()) out.push_back(w);
+  }
+  return out;
+}
+
+Result<Release> FromRecord(const ReleaseRecord& rec) {
+  Release r;
+  r.id = rec.id;
+  r.city = rec.city;
+  r.period = {rec.period_label, rec.first_month, rec.last_month};
+  auto method = ParseMethod(rec.method);
+  if (!method) return std::unexpected(Corrupt("method"));
+  r.method = *method;
+  r.status = rec.status;
+  r.code_version = rec.code_version;
+  r.created_at = rec.created_at;
+  r.published_at = rec.published_at;
+  auto tables = DecodeTables(rec.payload);
+  if (!tables) return std::unexpected(tables.error());
+  r.tables = std::move(*tables);
+  return r;
+}
+
+}  // namespace
+
+Fraction ReleaseEpsilon(const Fraction& cap, const Period& period) {
+  const int months = std::clamp(Months(period), 1, 12);
+  return Reduce(cap.num * months, cap.den * 12);
+}
+
+Allocation ReleaseAllocation(const Fraction& cap, const Period& period) {
+  Allocation a;
+  a.cap = cap;
+  const Fraction eps = ReleaseEpsilon(cap, period);
+  for (const auto& [id, w] : Weights()) a.shares.emplace_back(id, Reduce(eps.num * w, eps.den * kWeightTotal));
+  return a;
+}
+
+std::string MethodCode(Method method) { return method == Method::kThreshold ? "threshold" : "laplace"; }
+
+Result<Method> ParseMethod(std::string_view code) {
+  if (code == "laplace") return Method::kDiscreteLaplace;
+  if (code == "threshold") return Method::kThreshold;
+  return std::unexpected(Error{ErrorCode::kInvalidInput, "staff_error.report_method", "method"});
+}
+
+std::string EncodeTables(const std::vector<PublishedTable>& tables) {
+  std::string out = "vdrelease 1\n";
+  for (const PublishedTable& t : tables) {
+    out += "table " + Esc(t.spec.id) + " " + MethodCode(t.method) + " " + std::to_string(t.eps_num) + " " +
+           std::to_string(t.eps_den) + " " + std::to_string(t.spec.sensitivity) + " " + Esc(t.spec.derived_from) +
+           "\n";
+    for (const Dimension& d : t.spec.dims) {
+      out += "dim " + Esc(d.id);
+      for (const std::string& c : d.codes) out += " " + Esc(c);
+      out += "\n";
+    }
+    auto cells = [&](const char* name, const std::vector<PublishedCell>& v) {
+      out += name;
+      for (const PublishedCell& c : v) out += " " + Cell(c);
+      out += "\n";
+    };
+    cells("cells", t.cells);
+    cells("rows", t.row_margins);
+    cells("cols", t.col_margins);
+    out += "total " + Cell(t.total) + "\nend\n";
+  }
+  return out;
+}
+
+Result<std::vector<PublishedTable>> DecodeTables(std::string_view payload) {
+  std::vector<PublishedTable> out;
+  auto lines = Split(payload, '\n');
+  if (lines.empty() || lines[0] != "vdrelease 1") return std::unexpected(Corrupt("version"));
+  PublishedTable* t = nullptr;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    auto w = Words(lines[i]);
+    if (w.empty()) continue;
+    if (w[0] == "table") {
+      if (w.size() != 7 || t) return std::unexpected(Corrupt("table line"));
+      out.emplace_back();
+      t = &out.back();
+      auto id = Unesc(w[1]);
+      auto method = ParseMethod(w[2]);
+      auto num = Int(w[3]), den = Int(w[4]), sens = Int(w[5]);
+      auto derived = Unesc(w[6]);
+      if (!id || !method || !num || !den || !sens || !derived) return std::unexpected(Corrupt("table fields"));
+      t->spec.id = *id;
+      t->method = *method;
+      t->eps_num = *num;
+      t->eps_den = *den;
+      t->spec.sensitivity = *sens;
+      t->spec.derived_from = *derived;
+      continue;
+    }
+    if (!t) return std::unexpected(Corrupt("line outside a table"));
+    if (w[0] == "dim") {
+      if (w.size() < 2) return std::unexpected(Corrupt("dim"));
+      Dimension d;
+      auto id = Unesc(w[1]);
+      if (!id) return std::unexpected(Corrupt("dim id"));
+      d.id = *id;
+      for (size_t k = 2; k < w.size(); ++k) {
+        auto c = Unesc(w[k]);
+        if (!c) return std::unexpected(Corrupt("code"));
+        d.codes.push_back(*c);
+      }
+      t->spec.dims.push_back(std::move(d));
+    } else if (w[0] == "cells" || w[0] == "rows" || w[0] == "cols" || w[0] == "total") {
+      std::vector<PublishedCell> cells;
+      for (size_t k = 1; k < w.size(); ++k) {
+        auto c = ParseCell(w[k]);
+        if (!c) return std::unexpected(Corrupt("cell"));
+        cells.push_back(*c);
+      }
+      if (w[0] == "cells") t->cells = std::move(cells);
+      else if (w[0] == "rows") t->row_margins = std::move(cells);
+      else if (w[0] == "cols") t->col_margins = std::move(cells);
+      else if (cells.size() == 1) t->total = cells[0];
+      else return std::unexpected(Corrupt("total"));
+    } else if (w[0] == "end") {
+      size_t expected = 1;
+      for (const Dimension& d : t->spec.dims) expected *= d.codes.size();
+      if (t->spec.dims.empty() || t->cells.size() != expected) return std::unexpected(Corrupt("cell count"));
+      t = nullptr;
+    } else {
+      return std::unexpected(Corrupt("unknown line"));
+    }
+  }
+  if (t) return std::unexpected(Corrupt("unterminated table"));
+  return out;
+}
+
+Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Period& period,
+                               const ReleaseSettings& settings, RandomSource& rng, int64_t now) {
+  const std::string method = MethodCode(settings.method);
+  // Never new noise for a release that exists.
+  Result<ReleaseRecord> existing = store.FindRelease(settings.city, period.label, method);
+  if (existing) return FromRecord(*existing);
+  if (existing.error().code != ErrorCode::kNotFound) return std::unexpected(existing.error());
+
+  const Allocation allocation = ReleaseAllocation(settings.cap, period);
+  if (Status s = CheckAllocation(allocation); !s) return std::unexpected(s.error());
+  Result<ExactReport> exact = BuildExact(store, codebook, period, std::nullopt);
+  if (!exact) return std::unexpected(exact.error());
+
+  Release r;
+  r.city = settings.city;
+  r.period = period;
+  r.method = settings.method;
+  r.status = "draft";
+  r.code_version = settings.code_version;
+  r.created_at = now;
+  Fraction spent{0, 1};
+  for (const CountTable& ct : exact->tables) {
+    Result<PublishedTable> t;
+    if (settings.method == Method::kThreshold) {
+      t = ProtectThreshold(ct);
+    } else {
+      Result<Fraction> share = ShareOf(allocation, ct.spec.id);
+      if (!share) return std::unexpected(share.error());
+      t = ProtectLaplace(ct, share->num, share->den, rng);
+      if (t) spent = Reduce(spent.num * share->den + share->num * spent.den, spent.den * share->den);
+    }
+    if (!t) return std::unexpected(t.error());
+    r.tables.push_back(std::move(*t));
+  }
+  for (const DerivedDef& d : kDerived) {
+    const PublishedTable* base = nullptr;
+    for (const PublishedTable& t : r.tables) {
+      if (t.spec.id == d.base) base = &t;
+    }
+    if (!base) continue;
+    TableSpec spec;
+    spec.id = d.id;
+    spec.sensitivity = base->spec.sensitivity;
+    spec.derived_from = d.base;
+    for (const Dimension& dim : base->spec.dims) {
+      if (dim.id == d.dim) spec.dims.push_back(dim);
+    }
+    Result<PublishedTable> derived = Derive(*base, spec);
+    if (!derived) return std::unexpected(derived.error());
+    r.tables.push_back(std::move(*derived));
+  }
+
+  ReleaseRecord rec;
+  rec.city = r.city;
+  rec.period_label = period.label;
+  rec.first_month = period.first_month;
+  rec.last_month = period.last_month;
+  rec.year = period.year();
+  rec.method = method;
+  rec.status = "draft";
+  rec.eps_num = spent.num;
+  rec.eps_den = spent.den;
+  rec.code_version = r.code_version;
+  rec.created_at = now;
+  rec.payload = EncodeTables(r.tables);
+  Result<int64_t> id = store.InsertRelease(rec, settings.cap.num, settings.cap.den);
+  if (!id) {
+    // Another request stored the same release first: return that one, not ours.
+    if (id.error().code == ErrorCode::kConflict && id.error().user_message != "staff_error.report_budget") {
+      Result<ReleaseRecord> again = store.FindRelease(settings.city, period.label, method);
+      if (again) return FromRecord(*again);
+    }
+    return std::unexpected(id.error());
+  }
+  r.id = *id;
+  return r;
+}
+
+Result<std::vector<Release>> ListReleases(Store& store, const std::string& city, const std::string& status) {
+  Result<std::vector<ReleaseRecord>> recs = store.ListReleases(city, status);
+  if (!recs) return std::unexpected(recs.error());
+  std::vector<Release> out;
+  for (const ReleaseRecord& rec : *recs) {
+    Result<Release> r = FromRecord(rec);
+    if (!r) return std::unexpected(r.error());
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+Result<Release> FindReleaseById(Store& store, const std::string& city, int64_t id) {
+  Result<std::vector<ReleaseRecord>> recs = store.ListReleases(city, "");
+  if (!recs) return std::unexpected(recs.error());
+  for (const ReleaseRecord& rec : *recs) {
+    if (rec.id == id) return FromRecord(rec);
+  }
+  return std::unexpected(Error{ErrorCode::kNotFound, "error.not_found", "release"});
+}
+
+}  // namespace vd::report
