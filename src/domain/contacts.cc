@@ -162,38 +162,49 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
     r.escalation_anonymous = *anon;
   }
 
-  if (!in.referral_org.empty() && in.referral_org != "none") {
+  if (in.referrals.size() > ContactInput::kReferralRows) {
+    return std::unexpected(Invalid("staff_error.contact_code", "too many referral rows"));
+  }
+  for (size_t row = 0; row < in.referrals.size(); ++row) {
+    const ReferralInput& f = in.referrals[row];
+    if (f.org.empty() || f.org == "none") continue;
+    const std::string where = "referral " + std::to_string(row + 1) + ": ";
     Referral ref;
     int64_t dir_id = 0;
     try {
-      dir_id = std::stoll(in.referral_org);
+      dir_id = std::stoll(f.org);
     } catch (...) {
-      return std::unexpected(Invalid("staff_error.contact_code", "referral org"));
+      return std::unexpected(Invalid("staff_error.contact_code", where + "org"));
     }
     Result<DirectoryEntry> entry = store_.FindDirectoryEntry(dir_id);
     if (!entry) {
       if (entry.error().code == ErrorCode::kNotFound) {
-        return std::unexpected(Invalid("staff_error.contact_code", "referral org"));
+        return std::unexpected(Invalid("staff_error.contact_code", where + "org"));
       }
       return std::unexpected(entry.error());
     }
     ref.directory_id = entry->id;
-    if (!In(C::Services(), in.referral_service)) {
-      return std::unexpected(Invalid("staff_error.contact_code", "referral service"));
+    if (!In(C::Services(), f.service)) {
+      return std::unexpected(Invalid("staff_error.contact_code", where + "service"));
     }
-    ref.service = in.referral_service;
-    if (in.referral_consent != "yes") {
-      return std::unexpected(Invalid("staff_error.referral_consent", "referral consent"));
+    ref.service = f.service;
+    if (f.consent != "yes") {
+      return std::unexpected(Invalid("staff_error.referral_consent", where + "consent"));
     }
     ref.consent = "yes";
-    Result<std::string> kind = One(C::ReferralKinds(), in.referral_kind, "referral kind");
-    if (!kind) return std::unexpected(kind.error());
+    Result<std::string> kind = One(C::ReferralKinds(), f.kind, "referral kind");
+    if (!kind) return std::unexpected(Invalid("staff_error.contact_code", where + "kind"));
     ref.kind = *kind;
-    if (!in.referral_follow_up.empty()) {
-      if (!ValidDate(in.referral_follow_up)) {
-        return std::unexpected(Invalid("staff_error.contact_date", "follow-up"));
+    if (!f.follow_up.empty()) {
+      if (!ValidDate(f.follow_up)) {
+        return std::unexpected(Invalid("staff_error.contact_date", where + "follow-up"));
       }
-      ref.follow_up = in.referral_follow_up;
+      ref.follow_up = f.follow_up;
+    }
+    for (const Referral& earlier : r.referrals) {
+      if (earlier.directory_id == ref.directory_id && earlier.service == ref.service) {
+        return std::unexpected(Invalid("staff_error.referral_twice", where + "twice"));
+      }
     }
     r.referrals.push_back(ref);
   }
@@ -285,7 +296,7 @@ Result<ContactView> Contacts::Read(const StaffContext& staff, int64_t id) {
   ContactView v{*r, std::nullopt};
   if (!r->sealed_notes.empty() && staff.org_key &&
       staff.user.organisation_id == r->organisation_id) {
-    Result<SecretBytes> plain = OpenSealed(*staff.org_key, r->sealed_notes);
+    Result<SecretBytes> plain = OpenSealedByOrg(staff, r->sealed_notes);
     if (plain) v.notes = std::string(plain->view());
   }
   return v;
@@ -318,13 +329,9 @@ ContactInput Contacts::InputFrom(const ContactRecord& r) {
   in.escalation = r.escalation;
   in.escalation_basis = r.escalation_basis;
   in.escalation_anonymous = r.escalation_anonymous;
-  if (!r.referrals.empty()) {
-    const Referral& f = r.referrals.front();
-    in.referral_org = std::to_string(f.directory_id);
-    in.referral_service = f.service;
-    in.referral_consent = f.consent;
-    in.referral_kind = f.kind;
-    in.referral_follow_up = f.follow_up;
+  for (const Referral& f : r.referrals) {
+    in.referrals.push_back(
+        {std::to_string(f.directory_id), f.service, f.consent, f.kind, f.follow_up});
   }
   in.case_mode = r.case_code.empty() ? "none" : "existing";
   in.case_code = r.case_code;

@@ -37,16 +37,24 @@ struct ContactCodes {
   static const std::vector<std::string>& ReferralKinds();
 };
 
+// One referral row of the form, unvalidated; org "" / "none" = the row is unused.
+struct ReferralInput {
+  std::string org;  // directory entry id
+  std::string service, consent, kind, follow_up;
+};
+
 // What the form sends, unvalidated.
 struct ContactInput {
+  // The phone form offers this many referral rows (no JavaScript to add more).
+  static constexpr size_t kReferralRows = 3;
   std::string month;  // "YYYY-MM" or "unknown"
   std::string channel, location, language, gender, age_band, region;
   std::vector<std::string> topics, advice, indicators;
   std::string assessment;
   std::string escalation, escalation_basis, escalation_anonymous;
-  // One referral per form; referral_org "" / "none" = no referral.
-  std::string referral_org;  // directory entry id
-  std::string referral_service, referral_consent, referral_kind, referral_follow_up;
+  // Referral rows, at most kReferralRows; unused rows are skipped. Each used row is
+  // checked on its own; an error's detail names the row ("referral 2: consent").
+  std::vector<ReferralInput> referrals;
   std::string case_mode;     // "none", "new", "existing"
   std::string case_code;     // for "existing"
   std::string conversation;  // "" or a conversation public id

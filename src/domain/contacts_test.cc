@@ -7,6 +7,8 @@
 #include <functional>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <atomic>
 #include <vector>
 
 #include "crypto/crypto.h"
@@ -78,11 +80,7 @@ class ContactsTest : public ::testing::Test {
     in.escalation = "comensha";
     in.escalation_basis = "consent";
     in.escalation_anonymous = "yes";
-    in.referral_org = std::to_string(shop_);
-    in.referral_service = "sexual_health";
-    in.referral_consent = "yes";
-    in.referral_kind = "warm";
-    in.referral_follow_up = "2027-01-05";
+    in.referrals = {{std::to_string(shop_), "sexual_health", "yes", "warm", "2027-01-05"}};
     in.notes = "CANARY-note-4471";
     return in;
   }
@@ -126,11 +124,11 @@ TEST_F(ContactsTest, BadInputIsRefusedWholeAndNothingIsStored) {
       {[](ContactInput& in) { in.topics = {"health", "nonsense"}; }, "staff_error.contact_code"},
       {[](ContactInput& in) { in.topics = {"health", "unknown"}; }, "staff_error.contact_unknown_mixed"},
       {[](ContactInput& in) { in.indicators = {"zzz.nope"}; }, "staff_error.contact_indicator"},
-      {[](ContactInput& in) { in.referral_consent = "no"; }, "staff_error.referral_consent"},
-      {[](ContactInput& in) { in.referral_consent = ""; }, "staff_error.referral_consent"},
+      {[](ContactInput& in) { in.referrals[0].consent = "no"; }, "staff_error.referral_consent"},
+      {[](ContactInput& in) { in.referrals[0].consent = ""; }, "staff_error.referral_consent"},
       {[](ContactInput& in) { in.escalation_basis = ""; }, "staff_error.escalation_basis"},
       {[](ContactInput& in) { in.escalation_basis = "unknown"; }, "staff_error.escalation_basis"},
-      {[](ContactInput& in) { in.referral_follow_up = "soon"; }, "staff_error.contact_date"},
+      {[](ContactInput& in) { in.referrals[0].follow_up = "soon"; }, "staff_error.contact_date"},
       {[](ContactInput& in) { in.case_mode = "existing"; in.case_code = "K-0000-0000"; },
        "staff_error.case_unknown"},
   };
@@ -143,6 +141,50 @@ TEST_F(ContactsTest, BadInputIsRefusedWholeAndNothingIsStored) {
     EXPECT_EQ(id.error().user_message, c.msgid);
   }
   EXPECT_TRUE(store_->ListContacts(*advisor_.user.organisation_id, std::nullopt, 10)->empty());
+}
+
+TEST_F(ContactsTest, SeveralReferralsInOneRecordEachRowCheckedOnItsOwn) {
+  Contacts contacts(*store_, clock_, catalog_);
+  DirectoryEntry ggd;
+  ggd.slug = "ggd";
+  ggd.name = "GGD";
+  ggd.services = {"health"};
+  ggd.updated_at = clock_.Now();
+  const int64_t ggd_id = *store_->InsertDirectoryEntry(ggd);
+  ContactInput in = Outreach();
+  in.referrals.push_back({std::to_string(ggd_id), "health", "yes", "cold", ""});
+  in.referrals.push_back({std::to_string(shop_), "debt", "yes", "unknown", "2027-01-20"});
+  auto id = contacts.Record(advisor_, in);
+  ASSERT_TRUE(id.has_value()) << id.error().detail;
+  auto stored = store_->FindContact(*id);
+  ASSERT_EQ(stored->referrals.size(), 3u);
+  EXPECT_EQ(stored->referrals[1].directory_id, ggd_id);
+  EXPECT_EQ(stored->referrals[1].kind, "cold");
+  EXPECT_EQ(stored->referrals[2].follow_up, "2027-01-20");
+  // The form shows them back in the same rows.
+  EXPECT_EQ(Contacts::InputFrom(*stored).referrals.size(), 3u);
+
+  // A bad second row refuses the whole record and names the row.
+  const size_t before = store_->ListContacts(*advisor_.user.organisation_id, std::nullopt, 10)->size();
+  ContactInput bad = in;
+  bad.referrals[1].consent = "no";
+  auto refused = contacts.Record(advisor_, bad);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().user_message, "staff_error.referral_consent");
+  EXPECT_TRUE(refused.error().detail.starts_with("referral 2:")) << refused.error().detail;
+  bad = in;
+  bad.referrals[2].follow_up = "next week";
+  refused = contacts.Record(advisor_, bad);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_TRUE(refused.error().detail.starts_with("referral 3:")) << refused.error().detail;
+  // The same organisation and service twice, and more rows than the form has, are refused.
+  bad = in;
+  bad.referrals[1] = bad.referrals[0];
+  EXPECT_EQ(contacts.Record(advisor_, bad).error().user_message, "staff_error.referral_twice");
+  bad = in;
+  bad.referrals.push_back({std::to_string(ggd_id), "other", "yes", "warm", ""});
+  EXPECT_FALSE(contacts.Record(advisor_, bad).has_value());
+  EXPECT_EQ(store_->ListContacts(*advisor_.user.organisation_id, std::nullopt, 10)->size(), before);
 }
 
 TEST_F(ContactsTest, EveryFieldUnknownIsAValidRecord) {
@@ -291,6 +333,185 @@ TEST(IndicatorTranslations, EveryIndicatorListCoversEveryUiLanguage) {
     }
   }
   EXPECT_GE(lists, 1);
+}
+
+// --- indicator list versions made in the browser -------------------------------------------
+
+Indicator NewIndicator() {
+  Indicator i;
+  i.code = "fin.advance";
+  i.category = "money";
+  i.ilo = {9, 8};
+  i.htcds = {"takes_earnings", "debt_bondage"};
+  i.name = {{"nl", "Voorschot dat terugbetaald moet worden"}, {"en", "Advance to be paid back"}};
+  i.explain = {{"nl", "Ze kreeg geld vooraf en moet dat afwerken."},
+               {"en", "She was given money up front and must work it off."}};
+  return i;
+}
+
+TEST_F(ContactsTest, ANewListVersionAddsRetiresAndRewordsWithoutChangingOldOnes) {
+  const IndicatorList v1 = *catalog_.Current();
+  ASSERT_EQ(v1.version, 1);
+  // Add: mappings are normalised to the fixed lists' order; missing languages fall back to en.
+  auto v2 = IndicatorCatalog::Derive(v1, {IndicatorChange::Kind::kAdd, NewIndicator()});
+  ASSERT_TRUE(v2.has_value()) << v2.error().detail;
+  EXPECT_EQ(v2->version, 2);
+  const Indicator* added = v2->Find("fin.advance");
+  ASSERT_NE(added, nullptr);
+  EXPECT_EQ(added->ilo, (std::vector<int64_t>{8, 9}));
+  EXPECT_EQ(added->htcds, (std::vector<std::string>{"debt_bondage", "takes_earnings"}));
+  ASSERT_TRUE(SaveIndicatorVersion(*store_, catalog_, *v2, 7, clock_.Now()));
+  EXPECT_EQ(catalog_.Current()->version, 2);
+  EXPECT_EQ(catalog_.Name(2, "fin.advance", "ro"), "Advance to be paid back");  // English fallback
+  EXPECT_EQ(catalog_.Version(1)->Find("fin.advance"), nullptr);  // v1 is untouched
+
+  // Reword and retire, each a version of its own.
+  Indicator reword;
+  reword.code = "fin.debt";
+  reword.name = {{"en", "A debt she is made to work off"}};
+  auto v3 = IndicatorCatalog::Derive(*catalog_.Current(), {IndicatorChange::Kind::kReword, reword});
+  ASSERT_TRUE(v3.has_value()) << v3.error().detail;
+  ASSERT_TRUE(SaveIndicatorVersion(*store_, catalog_, *v3, 7, clock_.Now()));
+  Indicator retire;
+  retire.code = "doc.withheld";
+  auto v4 = IndicatorCatalog::Derive(*catalog_.Current(), {IndicatorChange::Kind::kRetire, retire});
+  ASSERT_TRUE(v4.has_value());
+  ASSERT_TRUE(SaveIndicatorVersion(*store_, catalog_, *v4, 7, clock_.Now()));
+  EXPECT_EQ(catalog_.Name(3, "fin.debt", "en"), "A debt she is made to work off");
+  EXPECT_NE(catalog_.Name(1, "fin.debt", "en"), "A debt she is made to work off");
+  EXPECT_EQ(catalog_.Name(3, "fin.debt", "nl"), catalog_.Name(1, "fin.debt", "nl"));  // kept
+  EXPECT_FALSE(catalog_.Version(3)->Find("doc.withheld")->retired);
+  EXPECT_TRUE(catalog_.Version(4)->Find("doc.withheld")->retired);
+
+  // Stored in the database: a fresh catalog (a restart) loads them after the shipped files.
+  auto restarted = IndicatorCatalog::LoadDir(std::string(VD_SOURCE_DIR) + "/data/indicators");
+  ASSERT_TRUE(restarted.has_value());
+  ASSERT_TRUE(LoadStoredIndicatorLists(*store_, *restarted));
+  EXPECT_EQ(restarted->Current()->version, 4);
+  EXPECT_EQ(restarted->Name(2, "fin.advance", "nl"), "Voorschot dat terugbetaald moet worden");
+  EXPECT_EQ(IndicatorCatalog::ToToml(*restarted->Version(3)), IndicatorCatalog::ToToml(*catalog_.Version(3)));
+  auto stored = store_->GetSetting("indicator_list.v2");
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  EXPECT_NE((*stored)->find("created_by = 7"), std::string::npos);
+
+  // An existing version is never replaced: saving another v4 is refused, v4 stays as it was.
+  const std::string v4_text = **store_->GetSetting("indicator_list.v4");
+  IndicatorList other = *v4;
+  other.indicators.front().name["en"] = "Something else";
+  auto again = SaveIndicatorVersion(*store_, catalog_, other, 8, clock_.Now());
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().user_message, "staff_error.indicator_version_taken");
+  EXPECT_EQ(**store_->GetSetting("indicator_list.v4"), v4_text);
+}
+
+TEST_F(ContactsTest, ACodeKeepsItsMeaningAcrossVersions) {
+  const IndicatorList v1 = *catalog_.Current();
+  // fin.debt with another category or mapping: Derive lets it through, the catalog refuses.
+  Indicator changed = NewIndicator();
+  changed.code = "fin.debt";
+  changed.ilo = {1};
+  auto v2 = IndicatorCatalog::Derive(v1, {IndicatorChange::Kind::kAdd, changed});
+  ASSERT_TRUE(v2.has_value());
+  auto refused = SaveIndicatorVersion(*store_, catalog_, *v2, 7, clock_.Now());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().user_message, "staff_error.indicator_meaning");
+  EXPECT_NE(refused.error().detail.find("fin.debt"), std::string::npos);
+  EXPECT_EQ(catalog_.Current()->version, 1);
+  EXPECT_FALSE(store_->GetSetting("indicator_list.v2")->has_value());  // nothing stored
+  // A code added in the browser cannot come back later with another meaning either.
+  ASSERT_TRUE(SaveIndicatorVersion(*store_, catalog_,
+                                   *IndicatorCatalog::Derive(v1, {IndicatorChange::Kind::kAdd, NewIndicator()}),
+                                   7, clock_.Now()));
+  Indicator back = NewIndicator();
+  back.category = "documents";
+  auto v3 = IndicatorCatalog::Derive(*catalog_.Current(), {IndicatorChange::Kind::kAdd, back});
+  ASSERT_TRUE(v3.has_value());
+  EXPECT_EQ(catalog_.Add(*v3).error().user_message, "staff_error.indicator_meaning");
+
+  // Bad input names what is wrong.
+  struct Case {
+    std::function<void(IndicatorChange&)> spoil;
+    const char* msgid;
+  };
+  const Case cases[] = {
+      {[](IndicatorChange& c) { c.indicator.code = "Fin Advance"; }, "staff_error.indicator_code"},
+      {[](IndicatorChange& c) { c.indicator.category = "nowhere"; }, "staff_error.indicator_mapping"},
+      {[](IndicatorChange& c) { c.indicator.ilo = {12}; }, "staff_error.indicator_mapping"},
+      {[](IndicatorChange& c) { c.indicator.htcds = {"made_up"}; }, "staff_error.indicator_mapping"},
+      {[](IndicatorChange& c) { c.indicator.dutch = {"made_up"}; }, "staff_error.indicator_mapping"},
+      {[](IndicatorChange& c) { c.indicator.ilo = {}; c.indicator.htcds = {}; }, "staff_error.indicator_mapping"},
+      {[](IndicatorChange& c) { c.indicator.name.erase("en"); }, "staff_error.indicator_texts"},
+      {[](IndicatorChange& c) { c.indicator.explain["nl"] = "  "; }, "staff_error.indicator_texts"},
+      {[](IndicatorChange& c) { c.indicator.code = "fin.advance"; c.kind = IndicatorChange::Kind::kRetire; },
+       "staff_error.indicator_unknown"},
+      {[](IndicatorChange& c) { c.indicator.code = "fin.nope"; c.kind = IndicatorChange::Kind::kReword; },
+       "staff_error.indicator_unknown"},
+  };
+  for (const Case& c : cases) {
+    IndicatorChange change{IndicatorChange::Kind::kAdd, NewIndicator()};
+    c.spoil(change);
+    auto r = IndicatorCatalog::Derive(v1, change);
+    ASSERT_FALSE(r.has_value()) << c.msgid;
+    EXPECT_EQ(r.error().user_message, c.msgid);
+  }
+  // The same code with the same meaning is a duplicate.
+  const Indicator* debt = v1.Find("fin.debt");
+  IndicatorChange dup{IndicatorChange::Kind::kAdd, *debt};
+  EXPECT_EQ(IndicatorCatalog::Derive(v1, dup).error().user_message, "staff_error.indicator_exists");
+}
+
+TEST_F(ContactsTest, NewRecordsUseTheNewestVersionOldRecordsKeepTheirs) {
+  Contacts contacts(*store_, clock_, catalog_);
+  const int64_t old_id = *contacts.Record(advisor_, Outreach());
+  Indicator retire;
+  retire.code = "fin.debt";
+  auto v2 = IndicatorCatalog::Derive(*catalog_.Current(), {IndicatorChange::Kind::kRetire, retire});
+  ASSERT_TRUE(SaveIndicatorVersion(*store_, catalog_, *v2, 7, clock_.Now()));
+  // fin.debt is no longer offered; a record with the other signal is made with v2.
+  auto refused = contacts.Record(advisor_, Outreach());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().user_message, "staff_error.contact_indicator");
+  ContactInput in = Outreach();
+  in.indicators = {"doc.withheld"};
+  auto new_id = contacts.Record(advisor_, in);
+  ASSERT_TRUE(new_id.has_value()) << new_id.error().detail;
+  EXPECT_EQ(store_->FindContact(*new_id)->indicator_version, 2);
+  auto old = store_->FindContact(old_id);
+  EXPECT_EQ(old->indicator_version, 1);
+  EXPECT_EQ(old->indicators, (std::vector<std::string>{"doc.withheld", "fin.debt"}));
+  EXPECT_FALSE(catalog_.Version(old->indicator_version)->Find("fin.debt")->retired);
+}
+
+// Readers keep reading while versions are added: each sees a whole list, never a half one.
+TEST_F(ContactsTest, CatalogReadersAreSafeWhileAVersionIsAdded) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        const IndicatorList* list = catalog_.Current();
+        ASSERT_NE(list, nullptr);
+        ASSERT_GE(list->indicators.size(), 27u);
+        ASSERT_FALSE(catalog_.Name(list->version, "fin.debt", "nl").empty());
+        ASSERT_NE(catalog_.Version(1), nullptr);
+        ++reads;
+      }
+    });
+  }
+  for (int i = 0; i < 40; ++i) {
+    Indicator add = NewIndicator();
+    add.code = "fin.extra_" + std::string(1, static_cast<char>('a' + i % 26)) +
+               std::string(1, static_cast<char>('a' + i / 26));
+    auto next = IndicatorCatalog::Derive(*catalog_.Current(), {IndicatorChange::Kind::kAdd, add});
+    ASSERT_TRUE(next.has_value()) << next.error().detail;
+    ASSERT_TRUE(catalog_.Add(*next));
+  }
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(catalog_.Current()->version, 41);
+  EXPECT_EQ(catalog_.Current()->indicators.size(), 27u + 40u);
+  EXPECT_GT(reads.load(), 0);
 }
 
 }  // namespace

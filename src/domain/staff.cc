@@ -1,6 +1,9 @@
 #include "domain/staff.h"
 
 #include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
 
 #include "crypto/totp.h"
 
@@ -33,14 +36,92 @@ Result<int64_t> Staff::CreateOrganisation(const std::string& slug, const std::st
   return store_.InsertOrganisation(org);
 }
 
-Status Staff::GrantOrgKey(int64_t organisation_id, const User& user, const KeyPair& org_key) {
+// A grant is one or more sealed parts joined by ',' (base64 has no comma), newest first;
+// each part opens to one or more 32-byte organisation secret keys, newest first. A grant
+// made at once holds the whole key history in one part; a rotation, done by someone who
+// cannot open the grant, prepends a part with the new key only.
+Result<std::vector<KeyPair>> OpenOrgKeyGrant(const KeyPair& me, std::string_view grant) {
+  std::vector<KeyPair> keys;
+  std::set<std::string> seen;
+  size_t start = 0;
+  while (start <= grant.size()) {
+    size_t comma = grant.find(',', start);
+    if (comma == std::string_view::npos) comma = grant.size();
+    Result<SecretBytes> part = OpenSealed(me, grant.substr(start, comma - start));
+    if (!part) return Fail(ErrorCode::kCrypto, "error.internal", "grant did not open");
+    if (part->empty() || part->size() % 32 != 0) {
+      return Fail(ErrorCode::kCrypto, "error.internal", "grant holds no whole keys");
+    }
+    for (size_t at = 0; at < part->size(); at += 32) {
+      Result<KeyPair> key = KeyPairFromSecret(SecretBytes(part->data() + at, 32));
+      if (!key) return std::unexpected(key.error());
+      if (seen.insert(key->public_key).second) keys.push_back(std::move(*key));
+    }
+    start = comma + 1;
+  }
+  return keys;
+}
+
+Status Staff::GrantOrgKeys(int64_t organisation_id, const User& user,
+                           const std::vector<const KeyPair*>& keys) {
   Result<std::string> user_public = Base64Decode(user.public_key);
   if (!user_public) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
+  SecretBytes ring(32 * keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::memcpy(ring.data() + 32 * i, keys[i]->secret_key.data(), 32);
+  }
   OrgKeyGrant grant;
   grant.organisation_id = organisation_id;
   grant.user_id = user.id;
-  grant.sealed_org_secret_key = SealTo(*user_public, org_key.secret_key.view());
+  grant.sealed_org_secret_key = SealTo(*user_public, ring.view());
   return store_.UpsertOrgKeyGrant(grant);
+}
+
+Status Staff::Disable(const StaffContext& actor, int64_t user_id) {
+  Result<User> target = store_.FindUserById(user_id);
+  if (!target) return std::unexpected(target.error());
+  const bool admin = actor.user.role == Role::kAdmin;
+  const bool own_coordinator = actor.user.role == Role::kCoordinator &&
+                               target->role == Role::kAdvisor && actor.user.organisation_id &&
+                               actor.user.organisation_id == target->organisation_id;
+  if ((!admin && !own_coordinator) || target->id == actor.user.id) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "may not disable this account");
+  }
+  if (target->disabled) return {};
+  for (int attempt = 0;; ++attempt) {
+    std::optional<Store::OrgKeyRotation> rotation;
+    if (target->role == Role::kAdvisor && target->organisation_id) {
+      Result<Organisation> org = store_.FindOrganisationById(*target->organisation_id);
+      if (!org) return std::unexpected(org.error());
+      if (!org->public_key.empty()) {
+        // New conversations and notes are sealed to a key the leaving advisor never held.
+        // Colleagues who hold the old key get the new one added to their grant; if none
+        // does, those still waiting get it (the old key was then held by nobody else).
+        KeyPair fresh = GenerateKeyPair();
+        Result<std::vector<User>> users = store_.ListUsers();
+        if (!users) return std::unexpected(users.error());
+        std::map<int64_t, std::string> holders, waiting;
+        for (const User& u : *users) {
+          if (u.id == target->id || u.disabled || u.role != Role::kAdvisor ||
+              u.organisation_id != target->organisation_id) {
+            continue;
+          }
+          Result<std::string> pub = Base64Decode(u.public_key);
+          if (!pub) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
+          Result<OrgKeyGrant> grant = store_.FindOrgKeyGrant(*target->organisation_id, u.id);
+          if (!grant && grant.error().code != ErrorCode::kNotFound) {
+            return std::unexpected(grant.error());
+          }
+          (grant ? holders : waiting)[u.id] = SealTo(*pub, fresh.secret_key.view());
+        }
+        rotation = Store::OrgKeyRotation{*target->organisation_id,
+                                         Base64Encode(fresh.public_key),
+                                         holders.empty() ? std::move(waiting) : std::move(holders)};
+      }
+    }
+    Status s = store_.DisableUser(target->id, rotation);
+    if (s || s.error().code != ErrorCode::kConflict || attempt >= 3) return s;
+  }
 }
 
 Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
@@ -101,7 +182,7 @@ Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
   // the key by the next colleague who logs in (see Context), since only they can open it.
   if (org && user.role == Role::kAdvisor && org->public_key.empty()) {
     KeyPair org_key = GenerateKeyPair();
-    if (auto s = GrantOrgKey(org->id, user, org_key); !s) return std::unexpected(s.error());
+    if (auto s = GrantOrgKeys(org->id, user, {&org_key}); !s) return std::unexpected(s.error());
     if (auto s = store_.SetOrganisationPublicKey(org->id, Base64Encode(org_key.public_key)); !s) {
       return std::unexpected(s.error());
     }
@@ -228,7 +309,7 @@ Result<StaffContext> Staff::Context(int64_t user_id, const SecretBytes& user_sec
   Result<User> user = store_.FindUserById(user_id);
   if (!user) return std::unexpected(user.error());
   if (user->disabled) return Fail(ErrorCode::kUnauthorized, "error.session_expired", "disabled");
-  StaffContext ctx{*user, std::nullopt};
+  StaffContext ctx{*user, std::nullopt, {}};
   if (user->role != Role::kAdvisor || !user->organisation_id) return ctx;
 
   Result<OrgKeyGrant> grant = store_.FindOrgKeyGrant(*user->organisation_id, user->id);
@@ -238,22 +319,28 @@ Result<StaffContext> Staff::Context(int64_t user_id, const SecretBytes& user_sec
   }
   Result<KeyPair> me = KeyPairFromSecret(user_secret_key.Clone());
   if (!me) return std::unexpected(me.error());
-  Result<SecretBytes> org_secret = OpenSealed(*me, grant->sealed_org_secret_key);
-  if (!org_secret) return Fail(ErrorCode::kCrypto, "error.internal", "grant did not open");
-  Result<KeyPair> org_key = KeyPairFromSecret(std::move(*org_secret));
-  if (!org_key) return std::unexpected(org_key.error());
+  Result<std::vector<KeyPair>> keys = OpenOrgKeyGrant(*me, grant->sealed_org_secret_key);
+  if (!keys) return std::unexpected(keys.error());
 
   if (colleagues == Colleagues::kGrantWaiting) {
-    Result<std::vector<User>> waiting = store_.UsersWithoutGrant(*user->organisation_id);
-    if (!waiting) return std::unexpected(waiting.error());
-    for (const User& colleague : *waiting) {
-      if (colleague.role != Role::kAdvisor || colleague.disabled) continue;
-      if (auto s = GrantOrgKey(*user->organisation_id, colleague, *org_key); !s) {
-        return std::unexpected(s.error());
+    // Only someone holding the organisation's current key hands the key history on.
+    Result<Organisation> org = store_.FindOrganisationById(*user->organisation_id);
+    if (!org) return std::unexpected(org.error());
+    if (Base64Encode(keys->front().public_key) == org->public_key) {
+      Result<std::vector<User>> waiting = store_.UsersWithoutGrant(*user->organisation_id);
+      if (!waiting) return std::unexpected(waiting.error());
+      std::vector<const KeyPair*> ring;
+      for (const KeyPair& k : *keys) ring.push_back(&k);
+      for (const User& colleague : *waiting) {
+        if (colleague.role != Role::kAdvisor || colleague.disabled) continue;
+        if (auto s = GrantOrgKeys(*user->organisation_id, colleague, ring); !s) {
+          return std::unexpected(s.error());
+        }
       }
     }
   }
-  ctx.org_key = std::move(*org_key);
+  ctx.org_key = std::move(keys->front());
+  for (size_t i = 1; i < keys->size(); ++i) ctx.older_org_keys.push_back(std::move((*keys)[i]));
   return ctx;
 }
 

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -46,6 +47,10 @@ struct LoginOutcome {
   SecretBytes wrap_key;         // kNeedsTotpEnrolment: the password wrap key, to finish enrolling
 };
 
+// Opens a grant (see staff.cc) with the advisor's key pair: the organisation keys it
+// holds, newest first. kCrypto if any part does not open.
+Result<std::vector<KeyPair>> OpenOrgKeyGrant(const KeyPair& me, std::string_view grant);
+
 class Staff {
  public:
   Staff(Store& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy);
@@ -74,9 +79,19 @@ class Staff {
   Result<StaffContext> Context(int64_t user_id, const SecretBytes& user_secret_key,
                                Colleagues colleagues = Colleagues::kLeave);
 
+  // Disables a staff account (admins: anyone but themselves; coordinators: advisors of their
+  // own organisation): logins and sessions end at once. For an advisor, the grant is deleted
+  // and the organisation key rotated: a new key pair, whose secret key is added to every
+  // remaining advisor's grant (sealed to them, so the actor need not hold the key), becomes
+  // the organisation's public key for new conversations and notes. Older keys stay in the
+  // remaining grants, so old conversations stay readable. kForbidden otherwise.
+  Status Disable(const StaffContext& actor, int64_t user_id);
+
  private:
   Status RegisterFailure(const User& user);
-  Status GrantOrgKey(int64_t organisation_id, const User& user, const KeyPair& org_key);
+  // Seals `keys` (newest first) to `user` as one grant, replacing any grant they had.
+  Status GrantOrgKeys(int64_t organisation_id, const User& user,
+                      const std::vector<const KeyPair*>& keys);
 
   Store& store_;
   const Clock& clock_;

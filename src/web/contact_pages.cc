@@ -50,11 +50,16 @@ ContactInput InputFromForm(const FormFields& f) {
   in.escalation = Str(FormValue(f, "escalation"));
   in.escalation_basis = Str(FormValue(f, "escalation_basis"));
   in.escalation_anonymous = Str(FormValue(f, "escalation_anonymous"));
-  in.referral_org = Str(FormValue(f, "referral_org"));
-  in.referral_service = Str(FormValue(f, "referral_service"));
-  in.referral_consent = Str(FormValue(f, "referral_consent"));
-  in.referral_kind = Str(FormValue(f, "referral_kind"));
-  in.referral_follow_up = Str(FormValue(f, "referral_follow_up"));
+  // Referral rows are "referral1_org", "referral2_org", ...; a row without an organisation
+  // is unused and not kept.
+  for (size_t row = 1; row <= ContactInput::kReferralRows; ++row) {
+    auto field = [&](const char* name) {
+      return Str(FormValue(f, "referral" + std::to_string(row) + "_" + name));
+    };
+    ReferralInput r{field("org"), field("service"), field("consent"), field("kind"),
+                    field("follow_up")};
+    if (!r.org.empty() && r.org != "none") in.referrals.push_back(std::move(r));
+  }
   in.case_mode = Str(FormValue(f, "case_mode"));
   in.case_code = Str(FormValue(f, "case_code"));
   in.conversation = Str(FormValue(f, "conversation"));
@@ -71,7 +76,16 @@ Status WebApp::Impl::LoadContactData() {
   Result<IndicatorCatalog> catalog = IndicatorCatalog::LoadDir(dir.string());
   if (!catalog) return std::unexpected(catalog.error());
   indicators = std::move(*catalog);
-  return {};
+  // Then the versions coordinators made in the browser, kept in the database.
+  return LoadStoredIndicatorLists(deps.store, indicators);
+}
+
+void WebApp::Impl::RefreshIndicators() {
+  const IndicatorList* current = indicators.Current();
+  if (Status s = LoadStoredIndicatorLists(deps.store, indicators, current ? current->version + 1 : 1);
+      !s) {
+    spdlog::error("indicator lists: {}", s.error().detail);
+  }
 }
 
 void WebApp::Impl::RegisterContactRoutes() {
@@ -91,10 +105,13 @@ void WebApp::Impl::RegisterContactRoutes() {
   Post("/staff/directory/{id}/active", coordinator,
        [this](Ctx& c) { return DirectoryActivePost(c); });
   Get("/staff/indicators", casework, [this](Ctx& c) { return IndicatorsPage(c); });
+  Post("/staff/indicators", coordinator, [this](Ctx& c) { return IndicatorsPost(c); });
   Get("/staff/users", Access::Staff({R::kCoordinator, R::kAdmin}),
       [this](Ctx& c) { return UsersPage(c); });
   Post("/staff/users", Access::Staff({R::kCoordinator, R::kAdmin}),
        [this](Ctx& c) { return UsersPost(c); });
+  Post("/staff/users/{id}/disable", Access::Staff({R::kCoordinator, R::kAdmin}),
+       [this](Ctx& c) { return UserDisablePost(c); });
   Get("/staff/audit", Access::Staff({R::kAdmin}), [this](Ctx& c) { return AuditPage(c); });
 }
 
@@ -130,7 +147,8 @@ void WebApp::Impl::AddStaffHomeContacts(Ctx& ctx, mustache::data& d) {
   }
   if (role == Role::kCoordinator || role == Role::kAdmin) link("/staff/users", T(ctx, "Staff"));
   if (role == Role::kAdmin) link("/staff/audit", T(ctx, "Audit log"));
-  d.set("has_links", role != Role::kAnalyst);
+  if (role == Role::kCoordinator || role == Role::kAnalyst) link("/staff/reports", T(ctx, "Reports"));
+  d.set("has_links", true);
   d.set("staff_links", links);
   if (role != Role::kAdvisor) return;
   Result<std::vector<FollowUp>> due = contacts.DueFollowUps(*ctx.staff);
@@ -172,6 +190,7 @@ Response WebApp::Impl::ContactList(Ctx& ctx) {
 }
 
 Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
+  if (!error) RefreshIndicators();
   const StaffContext& staff = *ctx.staff;
   ContactInput in;
   const bool editing = ctx.params.contains("id");
@@ -223,11 +242,9 @@ Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
   singles.push_back(group("age_band", T(ctx, "Age"), C::AgeBands(), "c.age.", one(in.age_band)));
   singles.push_back(group("region", T(ctx, "Region of origin"), C::Regions(), "c.region.", one(in.region)));
   mustache::data multis{mustache::data::type::list};
-  auto many = [](const std::vector<std::string>& v) {
-    std::set<std::string> s(v.begin(), v.end());
-    if (s.empty()) s.insert("unknown");
-    return s;
-  };
+  // Nothing ticked means unknown, so a new form ticks nothing: choosing topics then takes
+  // one tap each, without first unticking "unknown" (which stays offered).
+  auto many = [](const std::vector<std::string>& v) { return std::set<std::string>(v.begin(), v.end()); };
   multis.push_back(group("topic", T(ctx, "Topics"), C::Topics(), "c.topic.", many(in.topics)));
   multis.push_back(group("advice", T(ctx, "Advice given"), C::Advice(), "c.advice.", many(in.advice)));
 
@@ -263,11 +280,42 @@ Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
                              one(in.escalation_basis)));
   escalation.push_back(group("escalation_anonymous", T(ctx, "Anonymously"), C::YesNo(), "c.yesno.",
                              one(in.escalation_anonymous)));
-  mustache::data referral{mustache::data::type::list};
-  referral.push_back(group("referral_consent", T(ctx, "The worker consents to the referral"),
-                           C::YesNo(), "c.yesno.", one(in.referral_consent)));
-  referral.push_back(group("referral_kind", T(ctx, "Warm or cold referral"), C::ReferralKinds(),
-                           "c.kind.", one(in.referral_kind)));
+  // Referral rows: the ones the record has, then empty ones up to kReferralRows. Row n's
+  // fields are named "referral<n>_..."; the row an error is about is marked.
+  Result<std::vector<DirectoryEntry>> directory = contacts.Directory(true);
+  if (!directory) return ErrorPage(ctx, directory.error());
+  size_t error_row = 0;
+  if (error && error->detail.starts_with("referral ") && error->detail.size() > 9) {
+    error_row = static_cast<size_t>(error->detail[9] - '0');
+  }
+  mustache::data referral_rows{mustache::data::type::list};
+  for (size_t row = 1; row <= ContactInput::kReferralRows; ++row) {
+    const ReferralInput f = row <= in.referrals.size() ? in.referrals[row - 1] : ReferralInput{};
+    const std::string prefix = "referral" + std::to_string(row) + "_";
+    mustache::data orgs{mustache::data::type::list};
+    for (const DirectoryEntry& e : *directory) {
+      mustache::data item;
+      item.set("code", std::to_string(e.id));
+      item.set("label", e.name);
+      item.set("checked", f.org == std::to_string(e.id));
+      orgs.push_back(item);
+    }
+    mustache::data radios{mustache::data::type::list};
+    radios.push_back(group((prefix + "consent").c_str(), T(ctx, "The worker consents to the referral"),
+                           C::YesNo(), "c.yesno.", one(f.consent)));
+    radios.push_back(group((prefix + "kind").c_str(), T(ctx, "Warm or cold referral"),
+                           C::ReferralKinds(), "c.kind.", one(f.kind)));
+    mustache::data r;
+    r.set("row", std::to_string(row));
+    r.set("prefix", prefix);
+    r.set("open", !f.org.empty() || row == error_row);
+    r.set("row_error", row == error_row);
+    r.set("orgs", orgs);
+    r.set("services", options(C::Services(), "c.service.", {f.service}));
+    r.set("radios", radios);
+    r.set("follow_up", f.follow_up);
+    referral_rows.push_back(r);
+  }
 
   // Months: this one and the eleven before it, then "unknown" (never a day).
   mustache::data months{mustache::data::type::list};
@@ -293,16 +341,6 @@ Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
     unknown.set("checked", in.month == "unknown");
     months.push_back(unknown);
   }
-  Result<std::vector<DirectoryEntry>> directory = contacts.Directory(true);
-  if (!directory) return ErrorPage(ctx, directory.error());
-  mustache::data orgs{mustache::data::type::list};
-  for (const DirectoryEntry& e : *directory) {
-    mustache::data item;
-    item.set("code", std::to_string(e.id));
-    item.set("label", e.name);
-    item.set("checked", in.referral_org == std::to_string(e.id));
-    orgs.push_back(item);
-  }
   mustache::data d;
   d.set("action", editing ? "/staff/contacts/" + ctx.params["id"] + "/edit" : std::string("/staff/contacts/new"));
   d.set("editing", editing);
@@ -313,10 +351,7 @@ Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
   d.set("list_version", std::to_string(list ? list->version : 0));
   d.set("outcome", outcome);
   d.set("escalation", escalation);
-  d.set("referral", referral);
-  d.set("orgs", orgs);
-  d.set("services", options(C::Services(), "c.service.", {in.referral_service}));
-  d.set("follow_up", in.referral_follow_up);
+  d.set("referral_rows", referral_rows);
   d.set("case_none", in.case_mode.empty() || in.case_mode == "none");
   d.set("case_new", in.case_mode == "new");
   d.set("case_existing", in.case_mode == "existing");
@@ -324,13 +359,16 @@ Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
   d.set("conversation", in.conversation);
   unsigned status = 200;
   if (error) {
-    d.set("error", T(ctx, error->user_message));
+    std::string message = T(ctx, error->user_message);
+    if (error_row > 0) message = T(ctx, "Referral") + " " + std::to_string(error_row) + ": " + message;
+    d.set("error", message);
     status = HttpStatusFor(error->code);
   }
   return Render(ctx, "staff_contact_form", d, true, status);
 }
 
 Response WebApp::Impl::ContactPost(Ctx& ctx) {
+  RefreshIndicators();
   const ContactInput in = InputFromForm(ctx.form);
   std::string id_text;
   if (ctx.params.contains("id")) {
@@ -505,9 +543,13 @@ Response WebApp::Impl::DirectoryActivePost(Ctx& ctx) {
   return Redirect(ctx, "/staff/directory");
 }
 
-Response WebApp::Impl::IndicatorsPage(Ctx& ctx) {
+Response WebApp::Impl::IndicatorsPage(Ctx& ctx, const Error* error) {
+  if (!error) RefreshIndicators();
   const IndicatorList* list = indicators.Current();
+  const bool coordinator = ctx.staff->user.role == Role::kCoordinator;
   mustache::data groups{mustache::data::type::list};
+  mustache::data live_codes{mustache::data::type::list}, all_codes{mustache::data::type::list};
+  mustache::data categories{mustache::data::type::list};
   if (list) {
     for (const IndicatorCategory& cat : list->categories) {
       mustache::data items{mustache::data::type::list};
@@ -524,18 +566,129 @@ Response WebApp::Impl::IndicatorsPage(Ctx& ctx) {
         item.set("ilo", ilo);
         item.set("other", htcds);
         item.set("retired", i.retired);
+        // Languages without their own text show the English one; say which.
+        std::string missing;
+        for (const Language& l : deps.catalogs.languages()) {
+          if (l.code == "en" || (i.name.contains(l.code) && i.explain.contains(l.code))) continue;
+          missing += (missing.empty() ? "" : ", ") + l.code;
+        }
+        item.set("missing", missing);
         items.push_back(item);
+        mustache::data option;
+        option.set("code", i.code);
+        option.set("label", i.code + " · " + indicators.Name(list->version, i.code, ctx.lang));
+        all_codes.push_back(option);
+        if (!i.retired) live_codes.push_back(option);
       }
       mustache::data g;
       g.set("name", indicators.CategoryName(list->version, cat.code, ctx.lang));
       g.set("items", items);
       groups.push_back(g);
+      mustache::data c;
+      c.set("code", cat.code);
+      c.set("label", indicators.CategoryName(list->version, cat.code, ctx.lang));
+      categories.push_back(c);
     }
   }
   mustache::data d;
   d.set("version", std::to_string(list ? list->version : 0));
+  d.set("next_version", std::to_string(list ? list->version + 1 : 1));
   d.set("groups", groups);
-  return Render(ctx, "staff_indicators", d, true);
+  d.set("coordinator", coordinator);
+  if (coordinator) {
+    d.set("categories", categories);
+    d.set("live_codes", live_codes);
+    d.set("all_codes", all_codes);
+    mustache::data ilo{mustache::data::type::list}, dutch{mustache::data::type::list},
+        htcds{mustache::data::type::list};
+    for (int64_t n : IndicatorMappings::Ilo()) {
+      mustache::data o;
+      o.set("code", std::to_string(n));
+      o.set("label", std::to_string(n) + " · " + T(ctx, "ilo." + std::to_string(n)));
+      ilo.push_back(o);
+    }
+    for (const std::string& g : IndicatorMappings::Dutch()) {
+      mustache::data o;
+      o.set("code", g);
+      o.set("label", T(ctx, "dutch." + g));
+      dutch.push_back(o);
+    }
+    for (const std::string& h : IndicatorMappings::Htcds()) {
+      mustache::data o;
+      o.set("code", h);
+      o.set("label", h);
+      htcds.push_back(o);
+    }
+    d.set("ilo", ilo);
+    d.set("dutch", dutch);
+    d.set("htcds", htcds);
+    mustache::data others{mustache::data::type::list};
+    for (const Language& l : deps.catalogs.languages()) {
+      if (l.code == "nl" || l.code == "en") continue;
+      mustache::data o;
+      o.set("code", l.code);
+      o.set("label", l.native_name);
+      others.push_back(o);
+    }
+    d.set("other_languages", others);
+  }
+  unsigned status = 200;
+  if (error) {
+    std::string message = T(ctx, error->user_message);
+    const std::string code = Str(FormValue(ctx.form, "code"));
+    if (!code.empty() && code.size() <= 60) message += " (" + code + ")";
+    d.set("error", message);
+    status = HttpStatusFor(error->code);
+  }
+  return Render(ctx, "staff_indicators", d, true, status);
+}
+
+Response WebApp::Impl::IndicatorsPost(Ctx& ctx) {
+  RefreshIndicators();
+  const IndicatorList* current = indicators.Current();
+  if (!current) return ErrorPage(ctx, Error{ErrorCode::kInternal, "error.internal", "no list"});
+  IndicatorChange change;
+  const std::string action = Str(FormValue(ctx.form, "action"));
+  Indicator& i = change.indicator;
+  i.code = Str(FormValue(ctx.form, "code"));
+  auto texts = [&](std::map<std::string, std::string>& out, const char* field) {
+    for (const Language& l : deps.catalogs.languages()) {
+      std::string v = Str(FormValue(ctx.form, std::string(field) + "_" + l.code));
+      if (!v.empty()) out[l.code] = std::move(v);
+    }
+  };
+  texts(i.name, "name");
+  texts(i.explain, "explain");
+  if (action == "add") {
+    change.kind = IndicatorChange::Kind::kAdd;
+    i.category = Str(FormValue(ctx.form, "category"));
+    for (const std::string& n : Strs(ctx.form, "ilo")) {
+      auto v = ParseId(n);
+      i.ilo.push_back(v.value_or(0));
+    }
+    i.dutch = Strs(ctx.form, "dutch");
+    i.htcds = Strs(ctx.form, "htcds");
+  } else if (action == "retire") {
+    change.kind = IndicatorChange::Kind::kRetire;
+  } else if (action == "reword") {
+    change.kind = IndicatorChange::Kind::kReword;
+  } else {
+    Error e{ErrorCode::kInvalidInput, "error.bad_form", "indicator action"};
+    return IndicatorsPage(ctx, &e);
+  }
+  Result<IndicatorList> next = IndicatorCatalog::Derive(*current, change);
+  Status saved = next ? SaveIndicatorVersion(deps.store, indicators, *next, ctx.staff->user.id,
+                                             deps.clock.Now())
+                      : Status(std::unexpected(next.error()));
+  if (!saved) {
+    const ErrorCode code = saved.error().code;
+    if (code == ErrorCode::kInvalidInput || code == ErrorCode::kConflict) {
+      return IndicatorsPage(ctx, &saved.error());
+    }
+    return ErrorPage(ctx, saved.error());
+  }
+  ctx.audit_record = "indicators:v" + std::to_string(next->version) + ":" + action;
+  return Redirect(ctx, "/staff/indicators");
 }
 
 Response WebApp::Impl::UsersPage(Ctx& ctx, const Error* error) {
@@ -547,10 +700,15 @@ Response WebApp::Impl::UsersPage(Ctx& ctx, const Error* error) {
     // A coordinator sees the staff of her or his own organisation only.
     if (staff.user.role == Role::kCoordinator && u.organisation_id != staff.user.organisation_id) continue;
     mustache::data row;
+    row.set("id", std::to_string(u.id));
     row.set("username", u.username);
     row.set("role", T(ctx, "role." + std::string(RoleName(u.role))));
     row.set("totp", u.totp_enabled);
     row.set("disabled", u.disabled);
+    // Staff::Disable has the final word; this only decides whether to offer the button.
+    const bool may = u.id != staff.user.id && !u.disabled &&
+                     (staff.user.role == Role::kAdmin || u.role == Role::kAdvisor);
+    row.set("can_disable", may);
     rows.push_back(row);
   }
   mustache::data d;
@@ -622,6 +780,18 @@ Response WebApp::Impl::UsersPost(Ctx& ctx) {
   d.set("password", request.password);
   d.set("recovery", created->recovery_key);
   return Render(ctx, "staff_user_created", d, true);
+}
+
+Response WebApp::Impl::UserDisablePost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "user id"});
+  ctx.audit_record = "user:" + std::to_string(*id);
+  if (FormValue(ctx.form, "confirm").value_or("") != "yes") {
+    Error e{ErrorCode::kInvalidInput, "staff_error.disable_confirm", "not confirmed"};
+    return UsersPage(ctx, &e);
+  }
+  if (Status s = deps.staff.Disable(*ctx.staff, *id); !s) return ErrorPage(ctx, s.error());
+  return Redirect(ctx, "/staff/users");
 }
 
 Response WebApp::Impl::AuditPage(Ctx& ctx) {

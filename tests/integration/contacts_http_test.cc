@@ -46,9 +46,22 @@ const std::map<std::pair<std::string, std::string>, std::set<Role>>& Matrix() {
       {{"POST", "/staff/directory"}, {R::kCoordinator}},
       {{"POST", "/staff/directory/{id}/active"}, {R::kCoordinator}},
       {{"GET", "/staff/indicators"}, {R::kAdvisor, R::kCoordinator}},
+      {{"POST", "/staff/indicators"}, {R::kCoordinator}},
       {{"GET", "/staff/users"}, {R::kCoordinator, R::kAdmin}},
       {{"POST", "/staff/users"}, {R::kCoordinator, R::kAdmin}},
+      {{"POST", "/staff/users/{id}/disable"}, {R::kCoordinator, R::kAdmin}},
       {{"GET", "/staff/audit"}, {R::kAdmin}},
+      // Reports (issue 4): analysts read published releases; coordinators prepare and publish.
+      {{"GET", "/staff/reports"}, {R::kCoordinator, R::kAnalyst}},
+      {{"POST", "/staff/reports"}, {R::kCoordinator}},
+      {{"GET", "/staff/reports/report.css"}, {R::kCoordinator, R::kAnalyst}},
+      {{"GET", "/staff/reports/internal"}, {R::kCoordinator}},
+      {{"GET", "/staff/reports/{id}"}, {R::kCoordinator, R::kAnalyst}},
+      {{"GET", "/staff/reports/{id}/csv"}, {R::kCoordinator, R::kAnalyst}},
+      {{"GET", "/staff/reports/{id}/json"}, {R::kCoordinator, R::kAnalyst}},
+      {{"POST", "/staff/reports/{id}/publish"}, {R::kCoordinator}},
+      {{"GET", "/staff/population"}, {R::kCoordinator}},
+      {{"POST", "/staff/population"}, {R::kCoordinator}},
   };
   return m;
 }
@@ -59,9 +72,10 @@ Form AllUnknown(const std::string& csrf) {
           {"age_band", "unknown"}, {"region", "unknown"},      {"topic", "unknown"},
           {"advice", "unknown"},   {"assessment", "unknown"},  {"escalation", "unknown"},
           {"escalation_basis", "unknown"}, {"escalation_anonymous", "unknown"},
-          {"referral_org", "none"}, {"referral_service", "sexual_health"},
-          {"referral_consent", "unknown"}, {"referral_kind", "unknown"},
-          {"referral_follow_up", ""}, {"case_mode", "none"}, {"case_code", ""}, {"notes", ""}};
+          {"referral1_org", "none"}, {"referral1_service", "sexual_health"},
+          {"referral1_consent", "unknown"}, {"referral1_kind", "unknown"},
+          {"referral1_follow_up", ""}, {"referral2_org", "none"}, {"referral3_org", "none"},
+          {"case_mode", "none"}, {"case_code", ""}, {"notes", ""}};
 }
 
 class ContactsHttpTest : public ::testing::TestWithParam<Backend> {
@@ -134,11 +148,11 @@ class ContactsHttpTest : public ::testing::TestWithParam<Backend> {
             {"escalation", "comensha"},
             {"escalation_basis", "consent"},
             {"escalation_anonymous", "yes"},
-            {"referral_org", shop},
-            {"referral_service", "sexual_health"},
-            {"referral_consent", "yes"},
-            {"referral_kind", "warm"},
-            {"referral_follow_up", "2027-01-05"},
+            {"referral1_org", shop},
+            {"referral1_service", "sexual_health"},
+            {"referral1_consent", "yes"},
+            {"referral1_kind", "warm"},
+            {"referral1_follow_up", "2027-01-05"},
             {"case_mode", "new"},
             {"case_code", ""},
             {"notes", "CANARY-contact-note-8812"}};
@@ -260,7 +274,7 @@ TEST_P(ContactsHttpTest, AdvisorRecordsCoordinatorSeesAnalystCannotOpen) {
   // a month in the future.
   const size_t before = server_.runtime->store().ListContacts(3, std::nullopt, 100)->size();
   for (auto [field, value, message] :
-       std::array<std::array<std::string, 3>, 3>{{{"referral_consent", "no", "consent"},
+       std::array<std::array<std::string, 3>, 3>{{{"referral1_consent", "no", "consent"},
                                                   {"escalation_basis", "unknown", "basis"},
                                                   {"month", "2027-02", "future"}}}) {
     Form bad = Outreach(advisor.csrf, shop);
@@ -332,20 +346,63 @@ TEST_P(ContactsHttpTest, PhoneFormPostedAllUnknownAndAllFilled) {
   EXPECT_EQ(advisor.Get("/staff").body.find("/staff/followups/"), std::string::npos);
 }
 
-TEST_P(ContactsHttpTest, AuditVerifyCommandCatchesAnEditedAndADeletedRow) {
-  if (!server_.runtime || GetParam() != Backend::kSqlite) {
-    if (server_.runtime) GTEST_SKIP() << "edits the SQLite file directly";
-    return;
+TEST_P(ContactsHttpTest, PhoneFormTakesThreeReferralsAndChecksEachRow) {
+  if (!server_.runtime) return;
+  const std::string shop = AddShop();
+  Client advisor = LoggedIn(Role::kAdvisor);
+  HttpResult form = advisor.Get("/staff/contacts/new");
+  for (const char* row : {"referral1_org", "referral2_org", "referral3_org"}) {
+    EXPECT_NE(form.body.find(std::string("name=\"") + row + "\""), std::string::npos) << row;
   }
+  Form three = Outreach(advisor.csrf, shop);
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"referral2_org", shop}, {"referral2_service", "social_work"},
+           {"referral2_consent", "yes"}, {"referral2_kind", "cold"},
+           {"referral3_org", shop}, {"referral3_service", "debt"}, {"referral3_consent", "yes"},
+           {"referral3_kind", "unknown"}, {"referral3_follow_up", "2027-01-09"}}) {
+    three.emplace_back(k, v);
+  }
+  HttpResult saved = advisor.Post("/staff/contacts/new", three);
+  ASSERT_EQ(saved.status, 303) << saved.body;
+  auto stored = server_.runtime->store().FindContact(std::stoll(IdFrom(saved)));
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_EQ(stored->referrals.size(), 3u);
+  EXPECT_EQ(stored->referrals[1].service, "social_work");
+  EXPECT_EQ(stored->referrals[2].follow_up, "2027-01-09");
+  // The edit form shows all three rows filled in.
+  HttpResult edit = advisor.Get("/staff/contacts/" + IdFrom(saved) + "/edit");
+  EXPECT_NE(edit.body.find("name=\"referral3_follow_up\" value=\"2027-01-09\""), std::string::npos);
+
+  // Row 2 without consent: refused whole, the message names row 2, nothing stored.
+  const size_t before = server_.runtime->store().ListContacts(3, std::nullopt, 100)->size();
+  Form bad = three;
+  for (auto& [k, v] : bad) {
+    if (k == "referral2_consent") v = "unknown";
+  }
+  HttpResult refused = advisor.Post("/staff/contacts/new", bad);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("Referral 2: "), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("referral has-error\" open"), std::string::npos);
+  // The rows come back as posted, so nothing has to be typed again.
+  EXPECT_NE(refused.body.find("name=\"referral3_follow_up\" value=\"2027-01-09\""), std::string::npos);
+  EXPECT_EQ(server_.runtime->store().ListContacts(3, std::nullopt, 100)->size(), before);
+}
+
+TEST_P(ContactsHttpTest, AuditVerifyCommandCatchesAnEditedAndADeletedRow) {
+  if (!server_.runtime) return;
   Client advisor = LoggedIn(Role::kAdvisor);
   for (int i = 0; i < 3; ++i) advisor.Get("/staff/contacts");
   auto entries = server_.runtime->store().ListAudit(0, 100);
   ASSERT_GE(entries->size(), 4u);
   for (const AuditEntry& e : *entries) EXPECT_NE(e.user_id, 0);
   const std::string db = server_.data_dir + "/vertrouwd.db";
+  // The command gets the same database URL the server uses (a SQLite file or a PostgreSQL
+  // database), and the rows are changed behind the server's back with the database's own tool.
+  const std::string url =
+      GetParam() == Backend::kSqlite ? "sqlite:" + db : server_.database_url;
   auto verify = [&](std::string* out) {
-    const std::string cmd = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd audit verify --database sqlite:" +
-                            db + " 2>&1";
+    const std::string cmd = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd audit verify --database '" +
+                            url + "' 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     char buf[512];
     out->clear();
@@ -353,6 +410,14 @@ TEST_P(ContactsHttpTest, AuditVerifyCommandCatchesAnEditedAndADeletedRow) {
     return p ? WEXITSTATUS(pclose(p)) : -1;
   };
   auto exec = [&](const char* sql) {
+    if (GetParam() == Backend::kPostgres) {
+      std::string conninfo = std::getenv("VD_TEST_PG_URL");
+      if (conninfo.starts_with("pg:")) conninfo = conninfo.substr(3);
+      const std::string cmd = std::string(std::getenv("VD_TEST_PG_BIN")) + "/psql -q -X -v ON_ERROR_STOP=1 '" +
+                              conninfo + " dbname=" + server_.pg_dbname + "' -c \"" + sql + "\" >/dev/null";
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << sql;
+      return;
+    }
     sqlite3* h = nullptr;
     ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(h, sql, nullptr, nullptr, nullptr), SQLITE_OK);
@@ -388,6 +453,131 @@ TEST_P(ContactsHttpTest, CoordinatorAddsAnAdvisorToOwnOrganisationOnly) {
   HttpResult list = coordinator.Get("/staff/users");
   EXPECT_NE(list.body.find("advisor.new"), std::string::npos);
   EXPECT_EQ(list.body.find(">analyst<"), std::string::npos);  // other staff stay out of sight
+}
+
+TEST_P(ContactsHttpTest, CoordinatorMakesANewIndicatorListVersionInTheBrowser) {
+  if (!server_.runtime) return;
+  Client advisor = LoggedIn(Role::kAdvisor);
+  HttpResult old_record = advisor.Post("/staff/contacts/new", Outreach(advisor.csrf, AddShop()));
+  ASSERT_EQ(old_record.status, 303) << old_record.body;
+  Client coordinator = LoggedIn(Role::kCoordinator);
+  HttpResult page = coordinator.Get("/staff/indicators");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("name=\"htcds\" value=\"debt_bondage\""), std::string::npos);
+  EXPECT_EQ(advisor.Get("/staff/indicators").body.find("name=\"action\""), std::string::npos);
+
+  // Add one: nl and en only, so the page says which languages show English instead.
+  HttpResult added = coordinator.Post("/staff/indicators",
+                                      {{"csrf", coordinator.csrf}, {"action", "add"},
+                                       {"code", "fin.advance"}, {"category", "money"},
+                                       {"ilo", "9"}, {"htcds", "debt_bondage"},
+                                       {"name_nl", "Voorschot dat afbetaald moet worden"},
+                                       {"explain_nl", "Ze kreeg geld vooraf."},
+                                       {"name_en", "Advance to be paid back"},
+                                       {"explain_en", "She was given money up front."}});
+  ASSERT_EQ(added.status, 303) << added.body;
+  page = coordinator.Get("/staff/indicators");
+  EXPECT_NE(page.body.find("· version 2</h1>"), std::string::npos);
+  EXPECT_NE(page.body.find("Advance to be paid back"), std::string::npos);
+  EXPECT_NE(page.body.find("Shown in English in: bg, es, hu, pl, pt_BR, ro, ru, th, uk, zh_CN<"), std::string::npos) << page.body;
+  // Retire fin.debt as version 3.
+  ASSERT_EQ(coordinator.Post("/staff/indicators", {{"csrf", coordinator.csrf}, {"action", "retire"},
+                                                   {"code", "fin.debt"}}).status, 303);
+  // A change of meaning is refused with a clear message, and nothing is stored.
+  HttpResult refused = coordinator.Post("/staff/indicators",
+                                        {{"csrf", coordinator.csrf}, {"action", "add"},
+                                         {"code", "fin.advance"}, {"category", "documents"},
+                                         {"ilo", "7"}, {"name_nl", "x"}, {"explain_nl", "x"},
+                                         {"name_en", "x"}, {"explain_en", "x"}});
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body.find("always keeps its category and mappings"), std::string::npos);
+  EXPECT_NE(refused.body.find("(fin.advance)"), std::string::npos);
+  HttpResult bad = coordinator.Post("/staff/indicators",
+                                    {{"csrf", coordinator.csrf}, {"action", "add"},
+                                     {"code", "fin.other"}, {"category", "money"},
+                                     {"htcds", "made_up"}, {"name_nl", "x"}, {"explain_nl", "x"},
+                                     {"name_en", "x"}, {"explain_en", "x"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_FALSE(server_.runtime->store().GetSetting("indicator_list.v4")->has_value());
+
+  // The advisor's form now offers the new code and not the retired one; a new record is v3,
+  // the old one stays v1 and still shows fin.debt by its v1 name.
+  HttpResult form = advisor.Get("/staff/contacts/new");
+  EXPECT_NE(form.body.find("value=\"fin.advance\""), std::string::npos);
+  EXPECT_EQ(form.body.find("value=\"fin.debt\""), std::string::npos);
+  Form next = Outreach(advisor.csrf, "none");
+  for (auto& [k, v] : next) {
+    if (k == "indicator" && v == "fin.debt") v = "fin.advance";
+  }
+  HttpResult made = advisor.Post("/staff/contacts/new", next);
+  ASSERT_EQ(made.status, 303) << made.body;
+  EXPECT_EQ(server_.runtime->store().FindContact(std::stoll(IdFrom(made)))->indicator_version, 3);
+  auto old = server_.runtime->store().FindContact(std::stoll(IdFrom(old_record)));
+  EXPECT_EQ(old->indicator_version, 1);
+  EXPECT_NE(advisor.Get("/staff/contacts/" + IdFrom(old_record)).body.find("Debts to others"), std::string::npos);
+
+  // Audit-logged, by version.
+  std::set<std::string> audited;
+  auto entries = server_.runtime->store().ListAudit(0, 1000);
+  ASSERT_TRUE(entries.has_value());
+  for (const AuditEntry& e : *entries) {
+    if (e.action == "POST /staff/indicators") audited.insert(e.record);
+  }
+  EXPECT_TRUE(audited.contains("indicators:v2:add"));
+  EXPECT_TRUE(audited.contains("indicators:v3:retire"));
+}
+
+TEST_P(ContactsHttpTest, CoordinatorDisablesAnAdvisorWhoseSessionEndsAtOnce) {
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  const std::string second_totp = AddStaff(rt, "advisor2.dehaven", kPassword, Role::kAdvisor, "dehaven");
+  Client advisor = LoggedIn(Role::kAdvisor);  // grants advisor2 the key
+  server_.clock.Advance(31);
+  Client second(port_);
+  second.extra_headers["Accept-Language"] = "en";
+  ASSERT_EQ(LogIn(second, "advisor2.dehaven", kPassword, second_totp, server_.clock.Now()).status, 303);
+  ASSERT_EQ(second.Get("/staff").status, 200);
+  const std::string old_public = rt.store().FindOrganisationBySlug("dehaven")->public_key;
+  const int64_t second_id = rt.store().FindUserByUsername("advisor2.dehaven")->id;
+  ASSERT_TRUE(rt.store().FindOrgKeyGrant(3, second_id).has_value());
+
+  Client coordinator = LoggedIn(Role::kCoordinator);
+  HttpResult list = coordinator.Get("/staff/users");
+  EXPECT_NE(list.body.find("/staff/users/" + std::to_string(second_id) + "/disable"), std::string::npos);
+  // Without ticking the confirmation nothing happens.
+  HttpResult unconfirmed = coordinator.Post("/staff/users/" + std::to_string(second_id) + "/disable",
+                                            {{"csrf", coordinator.csrf}});
+  EXPECT_EQ(unconfirmed.status, 400);
+  EXPECT_FALSE(rt.store().FindUserById(second_id)->disabled);
+  HttpResult done = coordinator.Post("/staff/users/" + std::to_string(second_id) + "/disable",
+                                     {{"csrf", coordinator.csrf}, {"confirm", "yes"}});
+  ASSERT_EQ(done.status, 303) << done.body;
+
+  EXPECT_TRUE(rt.store().FindUserById(second_id)->disabled);
+  EXPECT_EQ(rt.store().FindOrgKeyGrant(3, second_id).error().code, ErrorCode::kNotFound);
+  EXPECT_NE(rt.store().FindOrganisationBySlug("dehaven")->public_key, old_public);
+  HttpResult after = second.Get("/staff");  // the session is gone
+  EXPECT_EQ(after.status, 303);
+  EXPECT_NE(after.Header("location").find("/staff/login"), std::string::npos);
+  server_.clock.Advance(31);
+  Client again(port_);
+  EXPECT_NE(LogIn(again, "advisor2.dehaven", kPassword, second_totp, server_.clock.Now()).status, 303);
+  // The remaining advisor still works with the organisation key (notes open).
+  Form note = AllUnknown(advisor.csrf);
+  for (auto& [k, v] : note) {
+    if (k == "notes") v = "after the rotation";
+  }
+  HttpResult made = advisor.Post("/staff/contacts/new", note);
+  ASSERT_EQ(made.status, 303) << made.body;
+  EXPECT_NE(advisor.Get("/staff/contacts/" + IdFrom(made)).body.find("after the rotation"), std::string::npos);
+  // The audit log names the account.
+  bool audited = false;
+  auto entries = rt.store().ListAudit(0, 1000);
+  ASSERT_TRUE(entries.has_value());
+  for (const AuditEntry& e : *entries) {
+    if (e.action == "POST /staff/users/{id}/disable" && e.record == "user:" + std::to_string(second_id)) audited = true;
+  }
+  EXPECT_TRUE(audited);
 }
 
 // The form's labels are composed at run time ("c.channel." + code), so catalog_test cannot see
