@@ -5,12 +5,14 @@
 # never into the repository.
 #   FUZZ_SECONDS  time per target (default 20)     FUZZ_TARGETS  names (default: all)
 #   FUZZ_BUILD    build folder (default build-fuzz)
+#   FUZZ_ARGS     extra libFuzzer flags for the fuzzing run, e.g. "-max_len=16384"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-20}
+read -r -a extra <<<"${FUZZ_ARGS:-}"
 dir=${FUZZ_BUILD:-build-fuzz}
 export CCACHE_NOHASHDIR=true CCACHE_BASEDIR="$PWD"
-read -r -a targets <<<"${FUZZ_TARGETS:-http form receipt template catalog config}"
+read -r -a targets <<<"${FUZZ_TARGETS:-http form receipt template catalog config indicators}"
 
 CC=clang-16 CXX=clang++-16 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVD_FUZZ=ON >/dev/null
 cmake --build "$dir" -j "$(nproc)" --target vd_fuzzers
@@ -32,7 +34,7 @@ for t in "${targets[@]}"; do
     || { cat "$work/$t.replay.log" >&2; echo "fuzz: seed replay of $t failed" >&2; exit 1; }
   echo "== fuzz_$t: fuzzing for ${seconds}s"
   if ! "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
-       "${dict[@]}" -artifact_prefix="$work/$t-" "$work/$t" "$corpus" >"$work/$t.log" 2>&1; then
+       "${dict[@]}" "${extra[@]}" -artifact_prefix="$work/$t-" "$work/$t" "$corpus" >"$work/$t.log" 2>&1; then
     tail -n 80 "$work/$t.log" >&2
     for a in "$work/$t"-*; do
       [[ -f "$a" ]] && { echo "fuzz: crashing input ($a), base64:" >&2; base64 -w0 "$a" >&2; echo >&2; }

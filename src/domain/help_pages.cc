@@ -95,6 +95,10 @@ Status HelpPages::Save(int64_t user_id, const std::string& language, std::string
   if (!IsValidUtf8(markdown)) {
     return Fail(ErrorCode::kInvalidInput, "error.bad_encoding", "help page utf-8");
   }
+  // NUL and other control characters: a database may cut the text there (half-stored).
+  if (HasForbiddenControl(markdown)) {
+    return Fail(ErrorCode::kInvalidInput, "error.bad_encoding", "help page control character");
+  }
   return store_.SaveHelpPage(
       HelpPage{language, std::string(slug), std::string(markdown), clock_.Now(), user_id});
 }

@@ -4,6 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "core/text.h"
 #include "web/app_internal.h"
 #include "web/errors.h"
@@ -17,6 +21,44 @@ namespace {
 constexpr char kHelpFallback[] = "en";
 
 }  // namespace
+
+Status WebApp::Impl::LoadOrganisationNames() {
+  const std::filesystem::path path = std::filesystem::path(config.help_dir) / "organisations.txt";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};  // no file: every worker sees the stored names
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+  };
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string_view l = trim(line);
+    if (l.empty() || l.starts_with('#')) continue;
+    const size_t a = l.find('|');
+    const size_t b = a == std::string_view::npos ? a : l.find('|', a + 1);
+    const std::string_view slug = trim(l.substr(0, a));
+    const std::string_view lang = b == std::string_view::npos ? "" : trim(l.substr(a + 1, b - a - 1));
+    const std::string_view name = b == std::string_view::npos ? "" : trim(l.substr(b + 1));
+    if (slug.empty() || lang.empty() || name.empty() || name.size() > 200 ||
+        name.find('|') != std::string_view::npos || !IsValidUtf8(name) ||
+        deps.catalogs.Canonical(lang) != lang) {
+      return Fail(ErrorCode::kInvalidInput, "error.internal",
+                  path.string() + ":" + std::to_string(number) +
+                      ": expected \"slug | language | name\" with a known language");
+    }
+    organisation_names[std::string(slug)][std::string(lang)] = std::string(name);
+  }
+  return {};
+}
+
+std::string WebApp::Impl::WorkerOrganisationName(const Ctx& ctx, std::string_view slug,
+                                                 const std::string& stored) const {
+  auto org = organisation_names.find(slug);
+  if (org == organisation_names.end()) return stored;
+  auto name = org->second.find(ctx.lang);
+  return name == org->second.end() ? stored : name->second;
+}
 
 void WebApp::Impl::RegisterHelpRoutes() {
   Get("/help", Access::Public(), [this](Ctx& c) { return Help(c); });
@@ -82,7 +124,7 @@ Response WebApp::Impl::HelpTopic(Ctx& ctx) {
       if (!orgs) return ErrorPage(ctx, orgs.error());
       for (const Organisation& o : *orgs) {
         mustache::data item;
-        item.set("name", o.name);
+        item.set("name", WorkerOrganisationName(ctx, o.slug, o.name));
         item.set("independent", o.slug == "independent");
         list.push_back(item);
       }
@@ -158,7 +200,10 @@ Response WebApp::Impl::StaffHelpEdit(Ctx& ctx, const Error* error) {
   if (error) {
     switch (error->code) {
       case ErrorCode::kTooLarge: d.set("error", T(ctx, "The page is too long.")); break;
-      case ErrorCode::kInvalidInput: d.set("error", T(ctx, "The page cannot be empty.")); break;
+      case ErrorCode::kInvalidInput:
+        d.set("error", error->detail == "help page empty" ? T(ctx, "The page cannot be empty.")
+                                                         : T(ctx, error->user_message));
+        break;
       default: d.set("error", T(ctx, error->user_message)); break;
     }
     status = HttpStatusFor(error->code);
@@ -172,7 +217,12 @@ Response WebApp::Impl::StaffHelpSave(Ctx& ctx) {
   if (!deps.catalogs.Has(lang) || !IsHelpSlug(slug)) {
     return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "help page"});
   }
-  if (FormValue(ctx.form, "action").value_or("") == "preview") return StaffHelpEdit(ctx);
+  const std::string_view action = FormValue(ctx.form, "action").value_or("save");
+  if (action == "preview") return StaffHelpEdit(ctx);
+  if (action != "save") {
+    const Error e{ErrorCode::kInvalidInput, "error.bad_form", "help action"};
+    return StaffHelpEdit(ctx, &e);
+  }
   Status saved = help.Save(ctx.staff->user.id, lang, slug,
                            FormValue(ctx.form, "markdown").value_or(""));
   if (!saved) {

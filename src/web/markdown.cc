@@ -22,6 +22,19 @@ bool IsSafeLinkTarget(std::string_view url) {
     return true;
   };
   if (starts_with_ci("https://") || starts_with_ci("http://")) return url.size() > 8;
+  if (starts_with_ci("tel:")) {
+    // A phone number only: digits, spaces, + - ( ), at least one digit, nothing else.
+    std::string_view number = url.substr(4);
+    bool digit = false;
+    for (char c : number) {
+      if (c >= '0' && c <= '9') {
+        digit = true;
+      } else if (c != ' ' && c != '+' && c != '-' && c != '(' && c != ')') {
+        return false;
+      }
+    }
+    return digit && number.size() <= 40;
+  }
   if (url.starts_with("#")) return true;
   return url.starts_with("/") && !url.starts_with("//");
 }

@@ -12,7 +12,8 @@ namespace vd {
 std::string RenderMarkdown(std::string_view markdown);
 
 // True for the link targets RenderMarkdown keeps: "http://", "https://", "/path" (not "//"),
-// "#fragment". Backslashes and control characters are never allowed.
+// "#fragment", and "tel:" followed only by digits, spaces, + - ( ) (at least one digit).
+// Backslashes and control characters are never allowed.
 bool IsSafeLinkTarget(std::string_view url);
 
 }  // namespace vd

@@ -58,8 +58,43 @@ TEST(MarkdownTest, SafeLinkTargets) {
   EXPECT_TRUE(IsSafeLinkTarget("/help"));
   EXPECT_FALSE(IsSafeLinkTarget("https://"));
   EXPECT_FALSE(IsSafeLinkTarget("help"));
-  EXPECT_FALSE(IsSafeLinkTarget("tel:+31201234567"));
   EXPECT_FALSE(IsSafeLinkTarget("/ok\n"));
+}
+
+TEST(MarkdownTest, TelLinksOnlyWithAPhoneNumber) {
+  EXPECT_TRUE(IsSafeLinkTarget("tel:+31201234567"));
+  EXPECT_TRUE(IsSafeLinkTarget("tel:0800-0123"));
+  EXPECT_TRUE(IsSafeLinkTarget("TEL:+31 (0)20 123 45 67"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:+-( )"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:javascript:alert(1)"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112;ext=1"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112?body=x"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112#x"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112/../x"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112%0a"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112\n"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112\\"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:112\"onclick=\"x"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel:\xef\xbc\x91\xef\xbc\x91\xef\xbc\x92"));  // full-width digits
+  EXPECT_FALSE(IsSafeLinkTarget("tel:" + std::string(41, '1')));
+  EXPECT_FALSE(IsSafeLinkTarget(" tel:112"));
+  EXPECT_FALSE(IsSafeLinkTarget("tel :112"));
+  EXPECT_FALSE(IsSafeLinkTarget("telx:112"));
+  EXPECT_FALSE(IsSafeLinkTarget("sms:112"));
+  EXPECT_FALSE(IsSafeLinkTarget("callto:112"));
+
+  const std::string html = RenderMarkdown(
+      "[call](tel:+31201234567) [space](<tel:+31 20 123 4567>) [bad](tel:javascript:alert(1)) "
+      "[bad2](tel:1%22onclick=x) [bad3](tel:1&#10;2) <tel:0800-0123>");
+  EXPECT_NE(html.find("<a href=\"tel:+31201234567\">call</a>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<a href=\"tel:+31%2020%20123%204567\">space</a>"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<a href=\"tel:0800-0123\">tel:0800-0123</a>"), std::string::npos) << html;
+  EXPECT_EQ(html.find("javascript"), std::string::npos) << html;
+  EXPECT_EQ(html.find("onclick"), std::string::npos) << html;
+  EXPECT_EQ(html.find("href=\"tel:1"), std::string::npos) << html;
+  EXPECT_NE(html.find("bad2"), std::string::npos) << html;  // text stays readable
 }
 
 }  // namespace

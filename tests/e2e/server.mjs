@@ -43,7 +43,10 @@ export async function startNeutralSite() {
 export async function startService(exitUrl) {
   const data = mkdtempSync(join(tmpdir(), 'vd-e2e-'));
   const config = join(data, 'vertrouwd.toml');
-  writeFileSync(config, `[server]\nmetrics_listen = ""\n\n[site]\nexit_url = "${exitUrl}"\n`);
+  // The tests act as several workers from one machine: as behind nginx, X-Real-IP from the
+  // trusted proxy (here the loopback address) names each client for the throttles.
+  writeFileSync(config, `[server]\nmetrics_listen = ""\n\n[site]\nexit_url = "${exitUrl}"\n` +
+    'trusted_proxy = "127.0.0.1"\n');
   const child = spawn(binary, ['--config', config, 'demo', '--data', join(data, 'db'),
     '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -66,9 +66,10 @@ async function setLanguage(page, lang) {
 // Starts a conversation from the home page, as a worker would; returns the receipt digits.
 // (axe needs script in the page: with JavaScript disabled the same pages are checked by the
 // tests that have it.)
-async function startConversation(page, message, label, { axe = true } = {}) {
+async function startConversation(page, message, label, { axe = true, organisation = null } = {}) {
   await page.locator('a.button.primary[href="/start"]').first().click();
   await page.waitForURL('**/start');
+  if (organisation) await page.locator(`input[name=organisation][value=${organisation}]`).check();
   await page.locator('#message').fill(message);
   await page.locator('form[action="/start"] button[type=submit]').click();
   await page.locator('.receipt').waitFor();
@@ -121,6 +122,88 @@ describe('static worker pages', () => {
       await context.close();
     });
   }
+});
+
+// The bytes of the HTML a form post brought back: with JavaScript the post goes through
+// fetch (static/exit.js) and the answer replaces the page, so it is weighed as that response.
+function weighPosts(page) {
+  const posts = [];
+  page.on('requestfinished', (request) => {
+    if (request.method() !== 'POST') return;
+    posts.push(request.sizes().then((s) => s.responseBodySize + s.responseHeadersSize).catch(() => 0));
+  });
+  return async () => (posts.length ? Promise.all(posts).then((all) => all[all.length - 1]) : 0);
+}
+
+// The same worker pages in every language. Each language is its own client behind the
+// trusted proxy (X-Real-IP), so the per-client limit on new conversations holds for each.
+describe('dynamic worker pages', () => {
+  test('receipt, conversation, closed and deleted pages in every language: axe, weight, lang', { timeout: 900000 }, async () => {
+    // <html lang> of the pages a form post brought back (written to test-output/post-langs.json).
+    const postLangs = {};
+    async function one(lang, index) {
+      const tag = lang.replace('_', '-');
+      const { context, page } = await newWorker({ extraHTTPHeaders: { 'X-Real-IP': `192.0.2.${10 + index}` } });
+      try {
+        await setLanguage(page, lang);
+        // CSS and script as a first visit transfers them; the dynamic pages use the same files.
+        const home = await visit(page, '/', `${lang} / (assets)`);
+        assert.equal(home.status(), 200);
+        const assets = weights[`${lang} / (assets)`].stylesheet + weights[`${lang} / (assets)`].script;
+        assert.ok(assets > 0, `${lang}: stylesheet and script weighed`);
+        for (const ending of ['closed', 'deleted']) {
+          // Closing and deleting send Clear-Site-Data, which also drops the language cookie.
+          await setLanguage(page, lang);
+          let lastPost = weighPosts(page);
+          // To SHOP: the advisor test below answers every conversation of the independent advisors.
+          await startConversation(page, `${lang}: a question before ${ending}`, `${lang}-${ending}`,
+            { organisation: 'shop' });
+          const receiptHtml = await lastPost();
+          assert.ok(receiptHtml > 0, `${lang} receipt weighed`);
+          weights[`${lang} receipt`] = { document: receiptHtml, assets, total: receiptHtml + assets };
+          assert.ok(receiptHtml + assets < kMaxPageBytes, `${lang} receipt: ${receiptHtml + assets} bytes`);
+          postLangs[`${lang} receipt`] = await page.getAttribute('html', 'lang');
+          assert.equal(postLangs[`${lang} receipt`], tag, `${lang} receipt lang`);
+
+          await visit(page, '/c', `${lang} /c`);
+          await page.locator('ol.messages').waitFor();
+          assert.equal(await page.getAttribute('html', 'lang'), tag, `${lang} conversation lang`);
+          await assertAccessible(page, `${lang} conversation`);
+          if (ending === 'closed') await shoot(page, `${lang}-conversation-360`);
+
+          lastPost = weighPosts(page);
+          if (ending === 'closed') {
+            await page.locator('form[action="/c/close"] button').click();
+          } else {
+            await page.locator('form[action="/c/delete"] input[name=confirm]').check();
+            await page.locator('form[action="/c/delete"] button').click();
+          }
+          await page.locator('a.button[href="/"]').waitFor();
+          const html = await lastPost();
+          assert.ok(html > 0, `${lang} ${ending} weighed`);
+          weights[`${lang} ${ending}`] = { document: html, assets, total: html + assets };
+          assert.ok(html + assets < kMaxPageBytes, `${lang} ${ending}: ${html + assets} bytes`);
+          postLangs[`${lang} ${ending}`] = await page.getAttribute('html', 'lang');
+          assert.equal(postLangs[`${lang} ${ending}`], tag, `${lang} ${ending} lang`);
+          assert.equal(await page.locator('#quick-exit').count(), 1, `${lang} ${ending}: quick exit`);
+          await assertAccessible(page, `${lang} ${ending}`);
+          await shoot(page, `${lang}-${ending}-360`);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+    // A few browser contexts at a time: the machine running the tests may be small.
+    const queue = languages.map((lang, index) => [lang, index]);
+    const errors = [];
+    await Promise.all(Array.from({ length: 3 }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        await one(...next).catch((e) => errors.push(e));
+      }
+    }));
+    writeFileSync(join(outputDir, 'post-langs.json'), JSON.stringify(postLangs, null, 2) + '\n');
+    if (errors.length) throw errors[0];
+  });
 });
 
 describe('conversations', () => {

@@ -9,6 +9,8 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -149,6 +151,119 @@ TEST(CatalogTest, EveryCatalogTranslatesEveryStringWithTheSamePlaceholders) {
     }
   }
   EXPECT_GE(catalogs, 2);
+}
+
+// Lower case for ASCII and Cyrillic (U+0400..U+042F, U+0490) in UTF-8; other bytes unchanged.
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (size_t i = 0; i < out.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(out[i]);
+    if (c >= 'A' && c <= 'Z') {
+      out[i] = static_cast<char>(c - 'A' + 'a');
+    } else if (i + 1 < out.size() && (c == 0xD0 || c == 0xD2)) {
+      const unsigned char d = static_cast<unsigned char>(out[i + 1]);
+      if (c == 0xD0 && d >= 0x80 && d <= 0x8F) {  // Ѐ..Џ -> ѐ..џ
+        out[i] = static_cast<char>(0xD1);
+        out[i + 1] = static_cast<char>(d + 0x10);
+      } else if (c == 0xD0 && d >= 0x90 && d <= 0x9F) {  // А..П -> а..п
+        out[i + 1] = static_cast<char>(d + 0x20);
+      } else if (c == 0xD0 && d >= 0xA0 && d <= 0xAF) {  // Р..Я -> р..я
+        out[i] = static_cast<char>(0xD1);
+        out[i + 1] = static_cast<char>(d - 0x20);
+      } else if (c == 0xD2 && d == 0x90) {  // Ґ -> ґ
+        out[i + 1] = static_cast<char>(0x91);
+      }
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SplitTrim(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view part = s.substr(start, end - start);
+    while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
+    while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
+    if (!part.empty()) out.emplace_back(part);
+    start = end + 1;
+  }
+  return out;
+}
+
+bool ContainsAny(const std::string& lowered, const std::vector<std::string>& forms) {
+  for (const std::string& f : forms) {
+    if (lowered.find(f) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(CatalogTest, LowerCoversLatinAndCyrillicCapitals) {
+  EXPECT_EQ(Lower("Osoba ЗАУФАНИЯ Довереният Ґ Ї Є ЁЖ"), "osoba зауфания довереният ґ ї є ёж");
+  EXPECT_EQ(Lower("ที่ปรึกษา 保密顾问"), "ที่ปรึกษา 保密顾问");
+}
+
+// One service, one word: every help page uses the catalog's word for the (confidential)
+// advisor, per data/help/terms.txt; a page or catalog that drifts to another word fails.
+TEST(CatalogTest, HelpPagesUseTheCatalogsWordForTheAdvisor) {
+  const fs::path root = VD_SOURCE_DIR;
+  std::set<std::string> checked;
+  std::istringstream terms(ReadAll(root / "data" / "help" / "terms.txt"));
+  std::string line;
+  while (std::getline(terms, line)) {
+    if (line.empty() || line.starts_with("#")) continue;
+    const std::vector<std::string> fields = SplitTrim(line, '|');
+    ASSERT_EQ(fields.size(), 4u) << line;
+    const std::string& lang = fields[0];
+    std::vector<std::string> full = SplitTrim(fields[1], ';');
+    std::vector<std::string> any = full;
+    for (std::string& f : SplitTrim(fields[2], ';')) any.push_back(std::move(f));
+    const std::vector<std::string> avoid = SplitTrim(fields[3], ';');
+    ASSERT_FALSE(full.empty()) << lang;
+    for (const std::string& f : any) EXPECT_EQ(Lower(f), f) << lang << ": write forms in lower case";
+    checked.insert(lang);
+
+    const auto po = ReadPo(root / "locales" / (lang + ".po"));
+    auto translation = [&](const std::string& id) -> std::string {
+      auto it = po.find(id);
+      return it == po.end() || it->second.translations.empty() ? "" : it->second.translations[0];
+    };
+    for (const char* id : {"What is a confidential advisor?", "Talk to a confidential advisor",
+                           "An independent confidential advisor", "Advisor"}) {
+      const std::string tr = Lower(translation(id));
+      ASSERT_FALSE(tr.empty()) << lang << ": no translation of \"" << id << "\"";
+      EXPECT_TRUE(ContainsAny(tr, std::string_view(id) == "Advisor" ? any : full))
+          << lang << ".po: \"" << id << "\" -> \"" << tr << "\" lacks the term in terms.txt";
+      for (const std::string& a : avoid) {
+        EXPECT_EQ(tr.find(a), std::string::npos) << lang << ".po uses \"" << a << "\" in " << id;
+      }
+    }
+
+    int pages = 0;
+    for (const auto& e : fs::directory_iterator(root / "data" / "help" / lang)) {
+      if (e.path().extension() != ".md") continue;
+      ++pages;
+      const std::string page = e.path().filename().string();
+      const std::string text = Lower(ReadAll(e.path()));
+      EXPECT_TRUE(ContainsAny(text, page == "advisor.md" ? full : any))
+          << lang << "/" << page << " does not use the catalog's word for the advisor";
+      for (const std::string& a : avoid) {
+        EXPECT_EQ(text.find(a), std::string::npos)
+            << lang << "/" << page << " uses \"" << a << "\" instead of the catalog's word";
+      }
+    }
+    EXPECT_GE(pages, 9) << lang;
+  }
+  // Every catalog has a line: a new language cannot skip the check.
+  for (const auto& e : fs::directory_iterator(root / "locales")) {
+    if (e.path().extension() != ".po") continue;
+    EXPECT_TRUE(checked.contains(e.path().stem().string()))
+        << e.path().stem().string() << " has no line in data/help/terms.txt";
+  }
+  EXPECT_EQ(checked.size(), 12u);
 }
 
 }  // namespace

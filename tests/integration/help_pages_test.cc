@@ -111,6 +111,44 @@ TEST_P(HelpPagesTest, CoordinatorEditsSafelyAndOthersCannot) {
   EXPECT_NE(worker.Get("/help/health?lang=ro").body.find("Sănătate nouă"), std::string::npos);
 }
 
+// The independent organisation is stored with its Dutch name; a worker sees it in her own
+// language (data/help/organisations.txt), and an organisation without a line there keeps its
+// stored name.
+TEST_P(HelpPagesTest, WorkersSeeTheOrganisationNameInTheirLanguage) {
+  if (!server_.runtime) return;
+  AddStaff(*server_.runtime, "advisor.independent", kPassword, Role::kAdvisor, "independent");
+  struct Case {
+    const char* lang;
+    const char* organisation;
+    const char* shown;
+  };
+  for (const Case& k : {Case{"th", "independent", "ที่ปรึกษาอิสระที่ไว้ใจได้"},
+                        Case{"ro", "independent", "Consilieri de încredere independenți"},
+                        Case{"nl", "independent", "Onafhankelijke vertrouwenspersonen"},
+                        Case{"th", "dehaven", "De Haven"}}) {
+    const std::string what = std::string(k.lang) + " " + k.organisation;
+    Client w(port_);
+    ASSERT_EQ(w.Get(std::string("/start?lang=") + k.lang).status, 200) << what;
+    HttpResult started = w.Post("/start", {{"csrf", w.csrf}, {"organisation", k.organisation},
+                                           {"message", "A question about my rights."}});
+    ASSERT_EQ(started.status, 200) << what << "\n" << started.body;
+    HttpResult conversation = w.Get("/c");
+    ASSERT_EQ(conversation.status, 200) << what;
+    EXPECT_NE(conversation.body.find(k.shown), std::string::npos) << what << "\n" << conversation.body;
+    if (std::string_view(k.lang) != "nl") {
+      EXPECT_EQ(conversation.body.find("Onafhankelijke"), std::string::npos) << what;
+    }
+  }
+  // The help page that lists the organisations uses the same names (while the referral
+  // directory is empty).
+  Client w(port_);
+  HttpResult list = w.Get("/help/organisations?lang=th");
+  ASSERT_EQ(list.status, 200);
+  if (list.body.find("De Haven") != std::string::npos) {
+    EXPECT_EQ(list.body.find("Onafhankelijke"), std::string::npos) << list.body;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HelpPagesTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 

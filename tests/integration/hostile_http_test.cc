@@ -375,6 +375,196 @@ TEST_F(HostileHttpTest, InjectionPayloadsInEveryFormFieldAreInertAndEscaped) {
   EXPECT_EQ(users->size(), 1u);
 }
 
+// The payloads every staff form below gets in every field.
+std::vector<std::string> HostileValues() {
+  return {"' OR '1'='1",
+          "'; DROP TABLE users; --",
+          "\" OR 1=1 --",
+          "<script>alert(1)</script>",
+          "\"><img src=x onerror=alert(1)>",
+          "'><svg onload=alert(1)>",
+          "{{csrf}}{{{content}}}",
+          "123456\r\nX-Injected: 1",
+          "12\r\n\r\n<script>alert(1)</script>",
+          std::string("123\0" "456", 7),
+          std::string(100 * 1024, '7'),
+          std::string(5000, '<')};
+}
+
+void ExpectInert(const HttpResult& r, const std::string& what) {
+  EXPECT_NE(r.status, 0) << what;
+  EXPECT_LT(r.status, 500) << what << "\n" << r.body.substr(0, 2000);
+  for (const std::string raw : {"<script>alert(1)", "<img src=x", "<svg onload"}) {
+    EXPECT_EQ(r.body.find(raw), std::string::npos) << what;
+  }
+  for (const auto& [name, value] : r.headers) EXPECT_NE(name, "x-injected") << what;
+}
+
+// Invalid UTF-8 and encoded NUL bytes, as raw form bodies (percent-escapes the server decodes).
+const char* const kBadBytes[] = {"%C3%28", "%FF%FE", "%ED%A0%80", "%C0%AF", "%00", "ab%00cd", "%80"};
+
+TEST_F(HostileHttpTest, TotpEnrolmentFormRefusesHostileValuesCleanly) {
+  if (!server_.runtime) return;
+  NewUser u{"new.advisor", kPassword, Role::kAdvisor, "dehaven", false};
+  ASSERT_TRUE(server_.runtime->staff().CreateUser(u).has_value());
+  Client c = Worker();
+  c.Get("/staff/login");
+  HttpResult r = c.Post("/staff/login", {{"csrf", c.csrf}, {"username", "new.advisor"},
+                                         {"password", kPassword}, {"code", ""}});
+  ASSERT_EQ(r.status, 303);
+  ASSERT_EQ(r.Header("location"), "/staff/enrol");
+  HttpResult page = c.Get("/staff/enrol");
+  ASSERT_EQ(page.status, 200);
+  std::string secret = Extract(page.body, "<code>([A-Z2-7 ]+)</code>");
+  std::erase(secret, ' ');
+  auto key = TotpSecretFromBase32(secret);
+  ASSERT_TRUE(key.has_value()) << page.body;
+
+  auto not_enrolled = [&](const std::string& what) {
+    auto user = server_.runtime->store().FindUserByUsername("new.advisor");
+    ASSERT_TRUE(user.has_value());
+    EXPECT_FALSE(user->totp_enabled) << what;
+    EXPECT_TRUE(user->wrapped_totp_secret.empty()) << what;
+    EXPECT_EQ(c.Get("/staff").status, 303) << what;  // still not logged in
+  };
+  for (const std::string& v : HostileValues()) {
+    const std::string what = "code=" + v.substr(0, 40);
+    HttpResult e = c.Post("/staff/enrol", {{"csrf", c.csrf}, {"code", v}});
+    ExpectInert(e, what);
+    // Wrong code: the form again with an error (400); a body over the limit: 413.
+    EXPECT_EQ(e.status, v.size() > 64 * 1024 ? 413 : 400) << what;
+    if (e.status == 400) {
+      EXPECT_NE(e.body.find("<svg"), std::string::npos) << what;
+    }
+    // The payload in the CSRF field (and a second code field): refused before the handler.
+    ExpectInert(c.Post("/staff/enrol", {{"csrf", v}, {"code", "000000"}}), "csrf=" + what);
+    ExpectInert(c.Post("/staff/enrol", {{"csrf", c.csrf}, {"code", "000000"}, {v, v}}), "field " + what);
+    not_enrolled(what);
+  }
+  for (const char* bad : kBadBytes) {
+    HttpResult e = c.PostRaw("/staff/enrol", "csrf=" + UrlEncode(c.csrf) + "&code=" + bad);
+    ExpectInert(e, std::string("raw code=") + bad);
+    EXPECT_EQ(e.status, 400) << bad;
+    not_enrolled(bad);
+  }
+  // CRLF in the target: no header injection, no 5xx.
+  ExpectInert(c.Get("/staff/enrol%0D%0AX-Injected:%201"), "enrol path");
+  // After all that, the right code still completes the enrolment, exactly once.
+  r = c.Post("/staff/enrol", {{"csrf", c.csrf}, {"code", TotpCode(*key, server_.clock.Now())}});
+  EXPECT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(c.Get("/staff").status, 200);
+  auto user = server_.runtime->store().FindUserByUsername("new.advisor");
+  ASSERT_TRUE(user.has_value());
+  EXPECT_TRUE(user->totp_enabled);
+}
+
+TEST_F(HostileHttpTest, HelpEditorShowsHostileTextEscapedAndNeverHalfStores) {
+  if (!server_.runtime) return;
+  const std::string totp = AddStaff(*server_.runtime, "coordinator.dehaven", kPassword,
+                                    Role::kCoordinator, "dehaven");
+  Client c = Worker();
+  server_.clock.Advance(30);
+  ASSERT_EQ(LogIn(c, "coordinator.dehaven", kPassword, totp, server_.clock.Now()).status, 303);
+  Store& store = server_.runtime->store();
+  auto stored = [&]() {
+    auto page = store.FindHelpPage("en", "health");
+    EXPECT_TRUE(page.has_value());
+    return page ? page->markdown : std::string();
+  };
+  const std::string shipped = stored();
+  ASSERT_FALSE(shipped.empty());
+  ASSERT_EQ(c.Get("/staff/help/en/health").status, 200);
+
+  std::string current = shipped;
+  for (const std::string& v : HostileValues()) {
+    const std::string what = "markdown=" + v.substr(0, 40);
+    const std::string text = "# Title\n\n" + v + "\n\n[x](javascript:alert(1)) [y](tel:112<x>)";
+    const bool has_nul = v.find('\0') != std::string::npos;
+    const bool too_big = text.size() > 32 * 1024;
+    // Preview: shown back escaped in the text box, rendered safely below; nothing stored.
+    HttpResult p = c.Post("/staff/help/en/health", {{"csrf", c.csrf}, {"markdown", text}, {"action", "preview"}});
+    ExpectInert(p, "preview " + what);
+    EXPECT_EQ(p.body.find("href=\"javascript"), std::string::npos) << what;
+    EXPECT_EQ(p.body.find("href=\"tel:112<"), std::string::npos) << what;
+    if (p.status == 200 && v.starts_with("<script>")) {
+      EXPECT_NE(p.body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos) << what;
+    }
+    if (p.status == 200 && v.starts_with("{{csrf}}")) {
+      EXPECT_NE(p.body.find("{{csrf}}{{{content}}}"), std::string::npos) << what;
+    }
+    EXPECT_EQ(stored(), current) << "preview stored " << what;
+    // Save: stored exactly as sent, or refused with the form (4xx) and nothing changed.
+    HttpResult s = c.Post("/staff/help/en/health", {{"csrf", c.csrf}, {"markdown", text}, {"action", "save"}});
+    ExpectInert(s, "save " + what);
+    if (v.size() > 64 * 1024) {
+      EXPECT_EQ(s.status, 413) << what;  // over the server's body limit
+    } else if (too_big) {
+      EXPECT_EQ(s.status, 413) << what;
+      EXPECT_NE(s.body.find("The page is too long."), std::string::npos) << what;
+    } else if (has_nul) {
+      EXPECT_EQ(s.status, 400) << what;
+      EXPECT_NE(s.body.find("<textarea"), std::string::npos) << what;
+      EXPECT_EQ(s.body.find("The page cannot be empty."), std::string::npos) << what;
+    } else {
+      EXPECT_EQ(s.status, 303) << what << "\n" << s.body.substr(0, 2000);
+      current = text;
+    }
+    EXPECT_EQ(stored(), current) << "save " << what;
+    // What workers and the editor see now is escaped.
+    ExpectInert(Worker().Get("/help/health"), "worker page after " + what);
+    ExpectInert(c.Get("/staff/help/en/health"), "editor after " + what);
+    // Hostile values in the other fields and in the path: refused or harmless.
+    ExpectInert(c.Post("/staff/help/en/health", {{"csrf", v}, {"markdown", "# x"}, {"action", "save"}}),
+                "csrf " + what);
+    EXPECT_EQ(stored(), current) << "csrf " << what;
+    // Only the two buttons' values (or none) are actions.
+    HttpResult a = c.Post("/staff/help/en/health", {{"csrf", c.csrf}, {"markdown", "# Other"}, {"action", v}});
+    ExpectInert(a, "action " + what);
+    EXPECT_EQ(a.status, v.size() > 64 * 1024 ? 413 : 400) << "action " << what;
+    EXPECT_EQ(stored(), current) << "action " << what;
+    if (v.size() < 1024) {
+      for (const std::string& target : {"/staff/help/" + UrlEncode(v) + "/health",
+                                        "/staff/help/en/" + UrlEncode(v)}) {
+        HttpResult g = c.Get(target);
+        ExpectInert(g, "GET " + target);
+        EXPECT_TRUE(g.status == 404 || g.status == 400) << target << " " << g.status;
+        HttpResult w = c.Post(target, {{"csrf", c.csrf}, {"markdown", "# Changed"}, {"action", "save"}});
+        ExpectInert(w, "POST " + target);
+        EXPECT_TRUE(w.status == 404 || w.status == 400) << target << " " << w.status;
+      }
+    }
+  }
+  for (const char* bad : kBadBytes) {
+    const std::string before = stored();
+    for (const std::string field : {"markdown", "action"}) {
+      std::string body = "csrf=" + UrlEncode(c.csrf) + "&markdown=" +
+                         (field == "markdown" ? std::string("%23+T%0A") + bad : std::string("%23+T")) +
+                         "&action=" + (field == "action" ? std::string(bad) : std::string("save"));
+      HttpResult e = c.PostRaw("/staff/help/en/health", body);
+      ExpectInert(e, std::string("raw ") + field + "=" + bad);
+      EXPECT_EQ(e.status, 400) << field << "=" << bad;
+      EXPECT_EQ(stored(), before) << field << "=" << bad;
+    }
+  }
+  // No action field (a form sent without its button) saves.
+  EXPECT_EQ(c.Post("/staff/help/en/health", {{"csrf", c.csrf}, {"markdown", "# Saved without a button"}}).status, 303);
+  EXPECT_EQ(stored(), "# Saved without a button");
+  // Empty and blank pages are refused; the last good text stays.
+  const std::string before = stored();
+  for (const std::string blank : {"", "   ", "\r\n\r\n"}) {
+    HttpResult e = c.Post("/staff/help/en/health", {{"csrf", c.csrf}, {"markdown", blank}, {"action", "save"}});
+    EXPECT_EQ(e.status, 400);
+    EXPECT_NE(e.body.find("The page cannot be empty."), std::string::npos);
+  }
+  EXPECT_EQ(stored(), before);
+  // The other languages' page and the tables are untouched.
+  auto nl = store.FindHelpPage("nl", "health");
+  ASSERT_TRUE(nl.has_value());
+  EXPECT_NE(nl->markdown, before);
+  EXPECT_EQ(Conversations(), 0);
+  ExpectAlive();
+}
+
 TEST_F(HostileHttpTest, MethodsOtherThanGetPostHeadGet405WithAllow) {
   if (!server_.runtime) return;
   for (const std::string method : {"PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "PROPFIND", "FOO"}) {
