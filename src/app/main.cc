@@ -1,5 +1,5 @@
 // vertrouwd: the command line. Subcommands: serve, demo, init, user add, migrate, backup,
-// restore, totp, version. Configuration: defaults < TOML file (--config or
+// restore, seed, report, totp, version. Configuration: defaults < TOML file (--config or
 // VERTROUWD_CONFIG) < environment < flags.
 
 #include <CLI/CLI.hpp>
@@ -14,9 +14,13 @@
 
 #include "app/config.h"
 #include "app/runtime.h"
+#include "app/seed.h"
 #include "domain/audit.h"
 #include "crypto/totp.h"
 #include "store/backup.h"
+#include "report/release.h"
+#include "report/render.h"
+#include "web/report_pages.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.0.0"
@@ -66,6 +70,74 @@ int RunUntilSignal(Runtime& rt) {
   cv.notify_all();
   maintenance.join();
   rt.Stop();
+  return 0;
+}
+
+struct ReportCommand {
+  std::string period, format, lang, method, out;
+  bool publish = false;
+};
+
+// `vertrouwd report`: nothing is written unless the release exists or was stored.
+int RunReport(Runtime& rt, const Config& config, const Clock& clock, const ReportCommand& rc) {
+  auto fail = [&](const Error& e) {
+    const std::string text = rt.catalogs().Translate("en", e.user_message);
+    std::fprintf(stderr, "vertrouwd: %s%s%s\n", text.c_str(), e.detail.empty() ? "" : " — ",
+                 e.detail.c_str());
+    return 1;
+  };
+  auto period = report::ParsePeriod(rc.period);
+  if (!period) return fail(period.error());
+  report::ReleaseSettings settings = config.site.report;
+  settings.code_version = VD_VERSION;
+  if (!rc.method.empty()) {
+    auto m = report::ParseMethod(rc.method);
+    if (!m) return fail(m.error());
+    settings.method = *m;
+  }
+  if (settings.city.empty()) {
+    return fail(Error{ErrorCode::kInvalidInput, "staff_error.report_city", "set [report] city in the config"});
+  }
+  auto catalog = LoadIndicatorCatalog(rt.store(), config.site.templates_dir);
+  if (!catalog) return fail(catalog.error());
+  auto directory = rt.store().ListDirectory(false);
+  if (!directory) return fail(directory.error());
+  const report::Codebook codebook = ReportCodebook(*catalog, *directory);
+  report::SodiumRandom rng;
+  auto release = report::PrepareRelease(rt.store(), codebook, *period, settings, rng, clock.Now());
+  if (!release) return fail(release.error());
+  if (rc.publish && release->status != "published") {
+    if (auto s = rt.store().PublishRelease(release->id, clock.Now()); !s) return fail(s.error());
+    release->status = "published";
+    release->published_at = clock.Now();
+  }
+  auto population = rt.store().ListPopulationEstimates(settings.city, period->year());
+  if (!population) return fail(population.error());
+  const report::Labels labels = ReportLabels(rt.catalogs(), *catalog, *directory, rc.lang);
+  std::string out;
+  if (rc.format == "csv") {
+    out = report::RenderCsv(*release, labels);
+  } else if (rc.format == "json") {
+    out = report::RenderJson(*release, *population);
+  } else {
+    report::HtmlOptions options;
+    options.population = std::move(*population);
+    out = report::RenderHtml(*release, labels, options);
+  }
+  if (rc.out.empty()) {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  } else {
+    const std::string tmp = rc.out + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f || std::fwrite(out.data(), 1, out.size(), f) != out.size() || std::fclose(f) != 0 ||
+        std::rename(tmp.c_str(), rc.out.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      return fail(Error{ErrorCode::kStorage, "error.internal", "cannot write " + rc.out});
+    }
+  }
+  std::fprintf(stderr, "release %lld (%s), %s, %s, method %s\n", static_cast<long long>(release->id),
+               release->status.c_str(), settings.city.c_str(), period->label.c_str(),
+               report::MethodCode(release->method).c_str());
   return 0;
 }
 
@@ -143,6 +215,31 @@ int main(int argc, char** argv) {
   std::string totp_secret;
   totp->add_option("secret", totp_secret, "Base32 secret as printed by the demo")->required();
 
+  CLI::App* seed = cli.add_subcommand(
+      "seed", "Add synthetic contact records (stated distributions, fixed seed; docs/seed.md) "
+              "for demos, tests and benchmarks. Never on a production database.");
+  add_common(seed);
+  SeedOptions seed_options;
+  seed->add_option("--contacts", seed_options.contacts, "Number of records")->required()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  seed->add_option("--seed", seed_options.seed, "Random seed (same seed, same records)");
+  seed->add_option("--year", seed_options.year, "Calendar year of the records")
+      ->check(CLI::Range(2000, 2099));
+  CLI::App* report_cmd = cli.add_subcommand(
+      "report", "Write the report of a period as HTML, CSV or JSON: exact tables, disclosure "
+                "control ([report] method and epsilon), the release recorded in the ledger; a "
+                "stored release for the same city, period and method is returned, never re-noised");
+  add_common(report_cmd);
+  std::string report_period, report_format = "html", report_lang = "nl", report_method, report_out;
+  bool report_publish = false;
+  report_cmd->add_option("--period", report_period, "2026, 2026-Q2 or 2026-01..2026-06")->required();
+  report_cmd->add_option("--format", report_format, "html | csv | json")
+      ->check(CLI::IsMember({"html", "csv", "json"}));
+  report_cmd->add_option("--lang", report_lang, "nl | en (HTML and CSV labels)")->check(CLI::IsMember({"nl", "en"}));
+  report_cmd->add_option("--method", report_method, "laplace | threshold (default: [report] method)")
+      ->check(CLI::IsMember({"laplace", "threshold"}));
+  report_cmd->add_option("--out", report_out, "Output file (default: standard output)");
+  report_cmd->add_flag("--publish", report_publish, "Publish the release (analysts can then see it)");
   CLI::App* version = cli.add_subcommand("version", "Print the version");
 
   CLI::App* backup = cli.add_subcommand(
@@ -227,6 +324,23 @@ int main(int argc, char** argv) {
     if (!v) return Die(v.error());
     std::printf("schema version %d\n", *v);
     return 0;
+  }
+  if (seed->parsed()) {
+    auto catalog = LoadIndicatorCatalog(runtime.store(), config.site.templates_dir);
+    if (!catalog) return Die(catalog.error());
+    if (!catalog->Current()) {
+      return Die(Error{ErrorCode::kInvalidInput, "error.config", "no indicator list found"});
+    }
+    auto n = SeedContacts(runtime.store(), *catalog->Current(), seed_options);
+    if (!n) return Die(n.error());
+    std::printf("%lld synthetic contact records added for %d (seed %llu)\n",
+                static_cast<long long>(*n), seed_options.year,
+                static_cast<unsigned long long>(seed_options.seed));
+    return 0;
+  }
+  if (report_cmd->parsed()) {
+    ReportCommand rc{report_period, report_format, report_lang, report_method, report_out, report_publish};
+    return RunReport(runtime, config, clock, rc);
   }
   if (org_add->parsed()) {
     auto id = runtime.staff().CreateOrganisation(org_slug, org_name);

@@ -1,4 +1,5 @@
 #include "app/runtime.h"
+#include "app/seed.h"
 
 #include <ctime>
 #include <filesystem>
@@ -49,7 +50,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   staff_policy.password_pwhash = config.pwhash;
   rt->staff_ = std::make_unique<Staff>(*rt->store_, clock, *rt->gate_, staff_policy);
 
-  WebDeps deps{*rt->store_, clock, *rt->catalogs_, *rt->conversations_, *rt->staff_, &rt->metrics_};
+  WebDeps deps{*rt->store_,        clock,         *rt->catalogs_, *rt->conversations_,
+               *rt->staff_,        &rt->metrics_, ReportCodebook};
   auto web = WebApp::Create(deps, config.site);
   if (!web) return std::unexpected(web.error());
   rt->web_ = std::move(*web);
@@ -221,6 +223,22 @@ Result<std::vector<DemoLogin>> SeedDemo(Runtime& rt, const std::string& data_dir
     e.updated_at = static_cast<int64_t>(std::time(nullptr));
     auto id = rt.store().InsertDirectoryEntry(e);
     if (!id && id.error().code != ErrorCode::kConflict) return std::unexpected(id.error());
+  }
+  // Synthetic contact records of this year so far, so that reports have data to show.
+  {
+    auto catalog = LoadIndicatorCatalog(rt.store(), rt.config().site.templates_dir);
+    if (!catalog) return std::unexpected(catalog.error());
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    SeedOptions seed;
+    seed.contacts = 2000;
+    seed.year = tm.tm_year + 1900;
+    seed.last_month = tm.tm_mon + 1;
+    if (const IndicatorList* current = catalog->Current()) {
+      auto n = SeedContacts(rt.store(), *current, seed);
+      if (!n) return std::unexpected(n.error());
+    }
   }
   std::ofstream out(path, std::ios::trunc);
   std::filesystem::permissions(path, std::filesystem::perms::owner_read |

@@ -165,7 +165,7 @@ Result<ConversationView> Conversations::Decrypt(const Conversation& c,
   if (!messages) return std::unexpected(messages.error());
   Result<Organisation> org = store_.FindOrganisationById(c.organisation_id);
   if (!org) return std::unexpected(org.error());
-  ConversationView view{c, org->name, {}};
+  ConversationView view{c, org->name, {}, org->slug};
   view.messages.reserve(messages->size());
   for (const Message& m : *messages) {
     Result<SecretBytes> plain = OpenSealed(conversation_key, m.ciphertext);
@@ -203,6 +203,16 @@ Status Conversations::WorkerReply(int64_t conversation_id, std::string_view text
   return store_.AppendMessage(m, ConversationStatus::kWaiting, ExpiryFrom(now));
 }
 
+Result<SecretBytes> OpenSealedByOrg(const StaffContext& staff, std::string_view sealed_b64) {
+  if (staff.org_key) {
+    if (Result<SecretBytes> s = OpenSealed(*staff.org_key, sealed_b64)) return s;
+  }
+  for (const KeyPair& older : staff.older_org_keys) {
+    if (Result<SecretBytes> s = OpenSealed(older, sealed_b64)) return s;
+  }
+  return Fail(ErrorCode::kCrypto, "error.internal", "no organisation key opens this");
+}
+
 Status Conversations::Delete(int64_t conversation_id) {
   return store_.DeleteConversation(conversation_id);
 }
@@ -235,7 +245,7 @@ Result<ConversationView> Conversations::ReadAsAdvisor(const StaffContext& staff,
                                                       const std::string& public_id) {
   Result<Conversation> c = AuthorizeAdvisor(staff, public_id);
   if (!c) return std::unexpected(c.error());
-  Result<SecretBytes> secret = OpenSealed(*staff.org_key, c->org_sealed_secret_key);
+  Result<SecretBytes> secret = OpenSealedByOrg(staff, c->org_sealed_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "org seal did not open");
   Result<KeyPair> key = KeyPairFromSecret(std::move(*secret));
   if (!key) return std::unexpected(key.error());

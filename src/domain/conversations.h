@@ -47,6 +47,7 @@ struct ConversationView {
   Conversation meta;
   std::string organisation_name;
   std::vector<PlainMessage> messages;
+  std::string organisation_slug;
 };
 
 struct StartedConversation {
@@ -63,10 +64,18 @@ struct OpenedConversation {
 
 // What a logged-in staff member brings to a request: who they are and, for advisors, the
 // organisation's key pair opened from their grant.
+// When an advisor leaves, the organisation key is rotated; the keys before it stay in the
+// remaining advisors' grants (older_org_keys, newest first) so old conversations and notes
+// still open.
 struct StaffContext {
   User user;
   std::optional<KeyPair> org_key;
+  std::vector<KeyPair> older_org_keys;
 };
+
+// Opens something sealed to the organisation (a conversation key, contact notes) with the
+// current organisation key or, failing that, an older one. kCrypto if none opens it.
+Result<SecretBytes> OpenSealedByOrg(const StaffContext& staff, std::string_view sealed_b64);
 
 class Conversations {
  public:

@@ -118,6 +118,7 @@ void WebApp::Impl::RegisterRoutes() {
   Post("/staff/c/{id}/reply", Access::Staff({R::kAdvisor}), [this](Ctx& c) { return StaffReply(c); });
   RegisterHelpRoutes();
   RegisterContactRoutes();
+  RegisterReportRoutes();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -589,7 +590,7 @@ Response WebApp::Impl::WorkerConversation(Ctx& ctx, const Error* error) {
     list.push_back(item);
   }
   d.set("messages", list);
-  d.set("organisation", view->organisation_name);
+  d.set("organisation", WorkerOrganisationName(ctx, view->organisation_slug, view->organisation_name));
   d.set("expires", FormatDate(view->meta.expires_at));
   d.set("answered", view->meta.status == ConversationStatus::kAnswered);
   d.set("max_chars", std::to_string(deps.conversations.policy().max_message_chars));
@@ -895,6 +896,7 @@ Result<std::unique_ptr<WebApp>> WebApp::Create(WebDeps deps, SiteConfig config) 
     return std::unexpected(loaded.error());
   }
   if (Status s = impl->LoadContactData(); !s) return std::unexpected(s.error());
+  if (Status s = impl->LoadOrganisationNames(); !s) return std::unexpected(s.error());
   impl->RegisterRoutes();
   return std::unique_ptr<WebApp>(new WebApp(std::move(impl)));
 }

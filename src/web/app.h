@@ -4,6 +4,7 @@
 // server's handler and is thread-safe. Nothing it logs names a person: no address, no user
 // agent, no receipt, no message text, no query string.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,8 +12,11 @@
 #include "core/clock.h"
 #include "domain/argon2_gate.h"
 #include "domain/conversations.h"
+#include "domain/indicators.h"
 #include "domain/staff.h"
 #include "i18n/i18n.h"
+#include "report/engine.h"
+#include "report/release.h"
 #include "store/store.h"
 #include "web/http.h"
 #include "web/metrics.h"
@@ -37,6 +41,8 @@ struct SiteConfig {
   BucketSpec login_global{100, 5};
   BucketSpec start_per_client{10, 1.0 / 30};    // new conversations
   BucketSpec start_global{300, 10};
+  // Reports (issue 4): the city, its yearly privacy budget (ε cap) and the disclosure method.
+  report::ReleaseSettings report;
 };
 
 struct WebDeps {
@@ -46,6 +52,9 @@ struct WebDeps {
   Conversations& conversations;
   Staff& staff;
   Metrics* metrics = nullptr;  // optional; request counts and latencies go here
+  // The report codebook from the domain's code lists (wired by the app; see app/seed.h).
+  std::function<report::Codebook(const IndicatorCatalog&, const std::vector<DirectoryEntry>&)>
+      report_codebook;
 };
 
 class WebApp {

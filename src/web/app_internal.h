@@ -7,6 +7,7 @@
 #include <functional>
 #include <kainjow/mustache.hpp>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "domain/contacts.h"
 #include "domain/help_pages.h"
 #include "domain/indicators.h"
+#include "report/render.h"
 #include "web/app.h"
 
 namespace vd {
@@ -153,6 +155,12 @@ struct WebApp::Impl {
   Response StaffHelpIndex(Ctx& ctx);
   Response StaffHelpEdit(Ctx& ctx, const Error* error = nullptr);
   Response StaffHelpSave(Ctx& ctx);
+  // Organisation names as workers see them, per language (<help_dir>/organisations.txt):
+  // slug -> language -> name. An organisation or language missing there shows the stored name.
+  std::map<std::string, std::map<std::string, std::string>, std::less<>> organisation_names;
+  Status LoadOrganisationNames();
+  std::string WorkerOrganisationName(const Ctx& ctx, std::string_view slug,
+                                     const std::string& stored) const;
   // Contact records, directory, indicator list, users, audit (contact_pages.cc).
   Status LoadContactData();
   void RegisterContactRoutes();
@@ -167,10 +175,27 @@ struct WebApp::Impl {
   Response DirectoryPage(Ctx& ctx, const Error* error = nullptr);
   Response DirectoryPost(Ctx& ctx);
   Response DirectoryActivePost(Ctx& ctx);
-  Response IndicatorsPage(Ctx& ctx);
+  Response IndicatorsPage(Ctx& ctx, const Error* error = nullptr);
+  Response IndicatorsPost(Ctx& ctx);
+  // Picks up list versions another server saved (one settings lookup when there are none).
+  void RefreshIndicators();
   Response UsersPage(Ctx& ctx, const Error* error = nullptr);
   Response UsersPost(Ctx& ctx);
+  Response UserDisablePost(Ctx& ctx);
   Response AuditPage(Ctx& ctx);
+  // Reports: releases, preview, publish, downloads, internal view, population estimates
+  // (report_routes.cc).
+  void RegisterReportRoutes();
+  Result<report::Codebook> ReportCodebookNow();
+  report::Labels ReportLabelsFor(const Ctx& ctx);
+  Response ReportList(Ctx& ctx);
+  Response ReportPrepare(Ctx& ctx);
+  Response ReportShow(Ctx& ctx, std::string_view format);
+  Response ReportPublish(Ctx& ctx);
+  Response ReportInternal(Ctx& ctx);
+  Response PopulationPage(Ctx& ctx);
+  Response PopulationPost(Ctx& ctx);
+  std::mutex report_mu;  // one release preparation at a time in this server
 };
 
 
