@@ -84,6 +84,8 @@ struct WebApp::Impl {
   // ("nl/start"); page templates are wrapped in {{#page}}. Built once at start, so a request
   // renders pre-parsed templates instead of translating and re-parsing every section.
   std::map<std::string, std::string, std::less<>> localized;
+  // The language picker's <li> items per current language, rendered at Localize().
+  std::map<std::string, std::string, std::less<>> language_items;
   uint64_t generation = 0;  // tells this instance's parsed templates apart in thread caches
   void Localize();
   const std::string* LocalizedSource(const std::string& lang, std::string_view name) const;
