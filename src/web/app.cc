@@ -352,6 +352,10 @@ void WebApp::Impl::Localize() {
       "{{#languages}}<li><a href=\"/?lang={{code}}\" lang=\"{{tag}}\" hreflang=\"{{tag}}\""
       "{{#current}} aria-current=\"true\"{{/current}}>{{name}}</a></li>\n{{/languages}}");
   language_items.clear();
+  {
+    std::unique_lock lock(pure_mu);
+    pure_pages.clear();
+  }
   for (const Language& current : deps.catalogs.languages()) {
     mustache::data list{mustache::data::type::list};
     for (const Language& l : deps.catalogs.languages()) {
@@ -453,9 +457,34 @@ Response WebApp::Impl::Health(Ctx& ctx) {
   return res;
 }
 
-Response WebApp::Impl::Home(Ctx& ctx) { return Render(ctx, "home", mustache::data{}); }
+Response WebApp::Impl::RenderPure(Ctx& ctx, std::string_view name) {
+  const std::string key = ctx.lang + "/" + std::string(name);
+  {
+    std::shared_lock lock(pure_mu);
+    if (auto it = pure_pages.find(key); it != pure_pages.end()) {
+      Response res;
+      res.body = it->second;
+      res.Set("Content-Type", "text/html; charset=utf-8");
+      return res;
+    }
+  }
+  // Rendered without the request's CSRF token and id, so nothing of this request can end
+  // up in another's page (a template that needs them must not use RenderPure).
+  Request blank = ctx.req;
+  blank.request_id.clear();
+  Ctx pure{blank, {}, {}, {}, {}, {}, {}, {}, {}};
+  pure.lang = ctx.lang;
+  Response res = Render(pure, name, mustache::data{});
+  if (res.status == 200) {
+    std::unique_lock lock(pure_mu);
+    pure_pages.try_emplace(key, res.body);
+  }
+  return res;
+}
 
-Response WebApp::Impl::Languages(Ctx& ctx) { return Render(ctx, "language", mustache::data{}); }
+Response WebApp::Impl::Home(Ctx& ctx) { return RenderPure(ctx, "home"); }
+
+Response WebApp::Impl::Languages(Ctx& ctx) { return RenderPure(ctx, "language"); }
 
 
 Response WebApp::Impl::StartForm(Ctx& ctx, const Error* error) {

@@ -8,6 +8,7 @@
 #include <kainjow/mustache.hpp>
 #include <map>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,11 @@ struct WebApp::Impl {
   mustache::data Base(const Ctx& ctx, bool staff_page) const;
   Response Render(Ctx& ctx, std::string_view name, mustache::data data, bool staff_page = false,
                   unsigned status = 200);
+  // For pages whose HTML depends only on the language and the configuration (no form, no
+  // session, no database): rendered once per language and served from memory after that.
+  Response RenderPure(Ctx& ctx, std::string_view name);
+  std::shared_mutex pure_mu;
+  std::map<std::string, std::string, std::less<>> pure_pages;  // "lang/name" -> HTML
   Response ErrorPage(Ctx& ctx, const Error& error);
   Response Redirect(Ctx& ctx, std::string_view location) const;
 
