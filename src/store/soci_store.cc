@@ -685,13 +685,14 @@ class SociStore final : public Store {
       st.exchange(into(created));
       st.exchange(into(activity));
       st.exchange(into(count));
+      // Walks the inbox index newest first and stops at the limit; messages are counted
+      // only for the rows shown. (A join with GROUP BY counted every conversation of the
+      // organisation before sorting: 70 ms at 10 000 conversations.)
       Prepare(st, std::string("SELECT c.public_id, c.status, c.language, c.created_at, "
-                              "c.last_activity_at, COUNT(m.id) FROM conversations c "
-                              "LEFT JOIN messages m ON m.conversation_id = c.id "
+                              "c.last_activity_at, (SELECT COUNT(*) FROM messages m "
+                              "WHERE m.conversation_id = c.id) FROM conversations c "
                               "WHERE c.organisation_id = :o ") +
                       (status ? "AND c.status = :s " : "") +
-                      "GROUP BY c.id, c.public_id, c.status, c.language, c.created_at, "
-                      "c.last_activity_at "
                       "ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :l");
       st.execute();
       while (st.fetch()) {

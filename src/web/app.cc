@@ -304,25 +304,20 @@ Response WebApp::Impl::Dispatch(Ctx& ctx, const Route*& matched) {
 // Rendering
 
 mustache::data WebApp::Impl::Base(const Ctx& ctx, bool staff_page) const {
+  // Built in place and moved, never copied: kainjow copies a data tree deeply, and these
+  // copies were most of the landing page's cost.
   mustache::data d;
-  const std::string lang = ctx.lang;
-  d.set("lang", Replace(lang, "_", "-"));
-  d.set("csrf", ctx.csrf);
-  d.set("exit_url", config.exit_url);
-  d.set("staff", staff_page);
-  d.set("request_id", ctx.req.request_id);
-  mustache::data langs{mustache::data::type::list};
-  for (const Language& l : deps.catalogs.languages()) {
-    mustache::data item;
-    item.set("code", l.code);
-    item.set("name", l.native_name);
-    item.set("tag", Replace(l.code, "_", "-"));
-    item.set("current", l.code == lang);
-    langs.push_back(item);
+  const std::string& lang = ctx.lang;
+  d["lang"] = Replace(lang, "_", "-");
+  d["csrf"] = ctx.csrf;
+  d["exit_url"] = config.exit_url;
+  d["staff"] = mustache::data(staff_page);
+  d["request_id"] = ctx.req.request_id;
+  if (auto it = language_items.find(lang); it != language_items.end()) {
+    d["language_items"] = it->second;
   }
-  d.set("languages", langs);
   for (const Language& l : deps.catalogs.languages()) {
-    if (l.code == lang) d.set("rtl", l.rtl);
+    if (l.code == lang) d["rtl"] = mustache::data(l.rtl);
   }
   return d;
 }
@@ -351,6 +346,30 @@ void WebApp::Impl::Localize() {
       if (name != "layout") out += "{{/page}}";
       localized[lang.code + "/" + name] = std::move(out);
     }
+  }
+  // The language picker's items depend only on the current language: rendered once here
+  // (escaped by mustache) and inserted unescaped with {{{language_items}}}.
+  mustache::mustache items_tmpl(
+      "{{#languages}}<li><a href=\"/?lang={{code}}\" lang=\"{{tag}}\" hreflang=\"{{tag}}\""
+      "{{#current}} aria-current=\"true\"{{/current}}>{{name}}</a></li>\n{{/languages}}");
+  language_items.clear();
+  {
+    std::unique_lock lock(pure_mu);
+    pure_pages.clear();
+  }
+  for (const Language& current : deps.catalogs.languages()) {
+    mustache::data list{mustache::data::type::list};
+    for (const Language& l : deps.catalogs.languages()) {
+      mustache::data item;
+      item["code"] = l.code;
+      item["name"] = l.native_name;
+      item["tag"] = Replace(l.code, "_", "-");
+      item["current"] = mustache::data(l.code == current.code);
+      list.push_back(item);
+    }
+    mustache::data d;
+    d["languages"] = std::move(list);
+    language_items[current.code] = items_tmpl.render(d);
   }
 }
 
@@ -386,16 +405,13 @@ Response WebApp::Impl::Render(Ctx& ctx, std::string_view name, mustache::data da
     res.Set("Content-Type", "text/plain; charset=utf-8");
     return res;
   }
-  mustache::data base = Base(ctx, staff_page);
   // The page template runs inside a {{#page}} section, so it sees its own fields first and
-  // the base fields (t, csrf, languages...) behind them.
-  mustache::mustache& body_tmpl = Parsed(generation, page);
-  mustache::data merged = base;
-  merged.set("page", data);
-  std::string body = body_tmpl.render(merged);
-  merged.set("content", body);
-  std::string title = staff_page ? std::string("vertrouwd") : config.neutral_title;
-  merged.set("title", title);
+  // the base fields (csrf, language_items...) behind them. Moved in, not copied.
+  mustache::data merged = Base(ctx, staff_page);
+  merged["page"] = std::move(data);
+  std::string body = Parsed(generation, page).render(merged);
+  merged["content"] = std::move(body);
+  merged["title"] = staff_page ? std::string("vertrouwd") : config.neutral_title;
   res.body = Parsed(generation, layout).render(merged);
   res.Set("Content-Type", "text/html; charset=utf-8");
   return res;
@@ -442,9 +458,34 @@ Response WebApp::Impl::Health(Ctx& ctx) {
   return res;
 }
 
-Response WebApp::Impl::Home(Ctx& ctx) { return Render(ctx, "home", mustache::data{}); }
+Response WebApp::Impl::RenderPure(Ctx& ctx, std::string_view name) {
+  const std::string key = ctx.lang + "/" + std::string(name);
+  {
+    std::shared_lock lock(pure_mu);
+    if (auto it = pure_pages.find(key); it != pure_pages.end()) {
+      Response res;
+      res.body = it->second;
+      res.Set("Content-Type", "text/html; charset=utf-8");
+      return res;
+    }
+  }
+  // Rendered without the request's CSRF token and id, so nothing of this request can end
+  // up in another's page (a template that needs them must not use RenderPure).
+  Request blank = ctx.req;
+  blank.request_id.clear();
+  Ctx pure{blank, {}, {}, {}, {}, {}, {}, {}, {}};
+  pure.lang = ctx.lang;
+  Response res = Render(pure, name, mustache::data{});
+  if (res.status == 200) {
+    std::unique_lock lock(pure_mu);
+    pure_pages.try_emplace(key, res.body);
+  }
+  return res;
+}
 
-Response WebApp::Impl::Languages(Ctx& ctx) { return Render(ctx, "language", mustache::data{}); }
+Response WebApp::Impl::Home(Ctx& ctx) { return RenderPure(ctx, "home"); }
+
+Response WebApp::Impl::Languages(Ctx& ctx) { return RenderPure(ctx, "language"); }
 
 
 Response WebApp::Impl::StartForm(Ctx& ctx, const Error* error) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,8 @@ struct WebApp::Impl {
   // ("nl/start"); page templates are wrapped in {{#page}}. Built once at start, so a request
   // renders pre-parsed templates instead of translating and re-parsing every section.
   std::map<std::string, std::string, std::less<>> localized;
+  // The language picker's <li> items per current language, rendered at Localize().
+  std::map<std::string, std::string, std::less<>> language_items;
   uint64_t generation = 0;  // tells this instance's parsed templates apart in thread caches
   void Localize();
   const std::string* LocalizedSource(const std::string& lang, std::string_view name) const;
@@ -124,6 +127,11 @@ struct WebApp::Impl {
   mustache::data Base(const Ctx& ctx, bool staff_page) const;
   Response Render(Ctx& ctx, std::string_view name, mustache::data data, bool staff_page = false,
                   unsigned status = 200);
+  // For pages whose HTML depends only on the language and the configuration (no form, no
+  // session, no database): rendered once per language and served from memory after that.
+  Response RenderPure(Ctx& ctx, std::string_view name);
+  std::shared_mutex pure_mu;
+  std::map<std::string, std::string, std::less<>> pure_pages;  // "lang/name" -> HTML
   Response ErrorPage(Ctx& ctx, const Error& error);
   Response Redirect(Ctx& ctx, std::string_view location) const;
 
