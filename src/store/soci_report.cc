@@ -623,6 +623,16 @@ Result<int64_t> InsertRelease(soci::session& sql, Dialect dialect, const Release
   if (dialect == Dialect::kPostgres) {
     sql << "SELECT pg_advisory_xact_lock(" << kLedgerLockKey << ")";
   }
+  // One method per city and year: exact threshold-mode counts next to noisy ones of the
+  // same records would give the noise away.
+  long long other_methods = 0;
+  const long long y = r.year;
+  sql << "SELECT COUNT(*) FROM report_releases WHERE city = :c AND year = :y AND method <> :m",
+      use(r.city), use(y), use(r.method), into(other_methods);
+  if (other_methods > 0) {
+    return Fail(ErrorCode::kConflict, "staff_error.report_method_mixed",
+                "the city's releases for this year use another method");
+  }
   Fraction spent;
   for (const auto& [n, d] : ReleasesSpent(sql, r.city, r.year)) spent.Add(n, d);
   spent.Add(r.eps_num, r.eps_den);
