@@ -5,7 +5,8 @@
 // value. The first input byte picks the template. Exempt are the reviewed triple-mustache
 // slots, which hold HTML the server made: "content" (the page, already rendered and
 // escaped), "qr" (the SVG the server draws), "html" and "preview" (Markdown rendered by
-// cmark with raw HTML off). A new unescaped slot stops the fuzzer until it is reviewed here.
+// cmark with raw HTML off), "language_items" (the language picker's <li> items, rendered by
+// mustache with escaping from the catalogs' language names at start). A new unescaped slot stops the fuzzer until it is reviewed here.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -32,7 +33,8 @@ struct Template {
 };
 
 const std::set<std::string>& RawSlots() {
-  static const std::set<std::string> slots = {"content", "qr", "html", "preview"};
+  static const std::set<std::string> slots = {"content", "qr", "html", "preview",
+                                               "language_items"};
   return slots;
 }
 
