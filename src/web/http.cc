@@ -24,7 +24,6 @@
 #include <limits>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -113,7 +112,6 @@ bool IsParseError(const beast::error_code& ec) {
 }
 
 using RequestParser = http::request_parser<http::string_body>;
-using WireResponse = http::response<http::string_body>;
 
 // What a parsed header is refused with, if anything. Shared by a connection and ServeBytes.
 struct Refusal {
@@ -230,13 +228,23 @@ Response RenderRefusal(const RefusalRenderer& refusal, const Request& request, u
   return response;
 }
 
-// The wire form of `response`. Framing headers are ours; a handler's "Connection: close"
-// sets `close`.
-void BuildWireResponse(Response response, unsigned version, bool head, bool& close,
-                       WireResponse& out) {
-  out.version(version == 10 ? 10 : 11);
-  out.result(response.status);
-  for (auto& [name, value] : response.headers) {
+// The wire form of `response`: status line, headers and body in one buffer, so that one
+// write (one sendmsg, no scatter list of header fields) carries it. Framing headers are ours;
+// a handler's "Connection: close" sets `close`. Byte for byte what Beast's serializer wrote
+// for the same message: fields in order, then Content-Length, then Connection.
+std::string SerializeResponse(Response response, unsigned version, bool head, bool& close) {
+  const bool bodiless_status = response.status == 204 || response.status == 304;
+  const std::string_view reason = http::obsolete_reason(http::int_to_status(response.status));
+  size_t size = 64 + reason.size() + (head || bodiless_status ? 0 : response.body.size());
+  for (const auto& [name, value] : response.headers) size += name.size() + value.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  out += reason;
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers) {
     if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
       continue;  // framing is ours
     }
@@ -244,14 +252,22 @@ void BuildWireResponse(Response response, unsigned version, bool head, bool& clo
       if (EqualsIgnoreCase(TrimOws(value), "close")) close = true;
       continue;
     }
-    out.insert(name, value);
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
   }
-  const bool bodiless_status = response.status == 204 || response.status == 304;
   if (!bodiless_status) {
-    out.set(http::field::content_length, std::to_string(response.body.size()));
-    if (!head) out.body() = std::move(response.body);
+    out += "Content-Length: ";
+    out += std::to_string(response.body.size());
+    out += "\r\n";
   }
-  out.keep_alive(!close);
+  // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
+  if (version != 10 && close) out += "Connection: close\r\n";
+  if (version == 10 && !close) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+  if (!bodiless_status && !head) out += response.body;
+  return out;
 }
 
 // A fixed set of threads draining a bounded FIFO. TrySubmit never blocks: when max_queue
@@ -531,18 +547,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(Response response, bool close) {
-    auto& out = res_.emplace();
-    const unsigned status = response.status;
-    BuildWireResponse(std::move(response), version_, head_, close, out);
-    status_ = status;
+    status_ = response.status;
+    out_ = SerializeResponse(std::move(response), version_, head_, close);
     stream_.expires_after(std::chrono::seconds(options().write_timeout_seconds));
-    http::async_write(stream_, out,
+    asio::async_write(stream_, asio::buffer(out_),
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
   }
 
   void OnWrite(bool close, beast::error_code ec, size_t /*bytes*/) {
     LogAccess();
-    res_.reset();
+    out_.clear();
     if (ec) return Close();
     if (close) return Linger();
     WaitForRequest();
@@ -595,7 +609,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::string_body>> res_;
+  std::string out_;  // the response being written
   const std::string peer_;
   Request request_;
   std::string log_path_;
@@ -886,11 +900,7 @@ std::string ServeBytes(std::string_view bytes, const HttpOptions& options, const
       }
     }
     if (statuses) statuses->push_back(response->status);
-    WireResponse wire;
-    BuildWireResponse(std::move(*response), version, head, close, wire);
-    std::ostringstream os;
-    os << wire;
-    out += os.str();
+    out += SerializeResponse(std::move(*response), version, head, close);
     if (close) break;
   }
   return out;

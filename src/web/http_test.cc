@@ -6,6 +6,9 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <boost/beast/http.hpp>
+#include <sstream>
+
 #include <algorithm>
 #include <netinet/in.h>
 #include <poll.h>
@@ -714,6 +717,72 @@ TEST_F(HttpServerTest, StopClosesConnectionsAndReleasesWait) {
   server_->Stop();  // idempotent
   RawClient late(port_);
   EXPECT_FALSE(late.connected());
+}
+
+
+// The server writes each response as one buffer of its own making; Beast's serializer, which
+// it replaced, is the reference for the bytes (status line, field order, framing).
+std::string BeastBytes(const Response& response, unsigned version, bool head, bool close) {
+  namespace http = boost::beast::http;
+  http::response<http::string_body> message;
+  message.version(version);
+  message.result(response.status);
+  for (const auto& [name, value] : response.headers) {
+    if (name == "Content-Length" || name == "Transfer-Encoding") continue;
+    if (name == "Connection") {
+      close = close || value == "close";
+      continue;
+    }
+    message.insert(name, value);
+  }
+  if (response.status != 204 && response.status != 304) {
+    message.set(http::field::content_length, std::to_string(response.body.size()));
+    if (!head) message.body() = response.body;
+  }
+  message.keep_alive(!close);
+  std::ostringstream os;
+  os << message;
+  return os.str();
+}
+
+TEST(ResponseBytes, MatchBeastsSerializer) {
+  struct Case {
+    std::string request;
+    Response response;
+    unsigned version;
+    bool head;
+    bool close;
+  };
+  Response page{200, {{"Content-Type", "text/html; charset=utf-8"}, {"Set-Cookie", "a=1"},
+                      {"Set-Cookie", "b=2"}, {"Cache-Control", "no-store"}},
+                "<p>hallo</p>"};
+  Response framed = page;
+  framed.headers.emplace_back("Content-Length", "999");
+  framed.headers.emplace_back("Transfer-Encoding", "chunked");
+  Response closing = page;
+  closing.headers.emplace_back("Connection", "close");
+  Response no_content{204, {{"X-A", "1"}}, "ignored"};
+  Response not_modified{304, {}, "ignored"};
+  Response teapot{418, {}, "short and stout"};
+  Response odd{599, {}, ""};
+  const std::vector<Case> cases = {
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", page, 11, false, false},
+      {"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", page, 11, true, false},
+      {"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", page, 11, false, true},
+      {"GET / HTTP/1.0\r\n\r\n", page, 10, false, true},
+      {"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", page, 10, false, false},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", framed, 11, false, false},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", closing, 11, false, false},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", no_content, 11, false, false},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", not_modified, 11, false, false},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", teapot, 11, false, false},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", odd, 11, false, false},
+  };
+  for (const Case& c : cases) {
+    Handler handler = [&](const Request&) { return c.response; };
+    std::string got = ServeBytes(c.request, HttpOptions{}, handler, nullptr);
+    EXPECT_EQ(got, BeastBytes(c.response, c.version, c.head, c.close)) << c.request;
+  }
 }
 
 }  // namespace
