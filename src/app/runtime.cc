@@ -64,6 +64,7 @@ Result<uint16_t> Runtime::Start() {
   options.io_threads = config_.io_threads;
   options.worker_threads = config_.worker_threads;
   WebApp* web = web_.get();
+  options.memory_handler = [web](const Request& r) { return web->HandleFromMemory(r); };
   server_ = std::make_unique<HttpServer>(
       options, [web](const Request& r) { return web->Handle(r); },
       [web](const Request& r, ErrorCode code) { return web->Refuse(r, code); });

@@ -91,12 +91,17 @@ void WebApp::Impl::Add(std::string method, std::string pattern, Access access, R
   routes.push_back(std::move(r));
 }
 
+void WebApp::Impl::Pure(std::string pattern, std::string page) {
+  Get(std::move(pattern), Access::Public(), [this, page](Ctx& c) { return RenderPure(c, page); });
+  routes.back().pure_page = std::move(page);
+}
+
 void WebApp::Impl::RegisterRoutes() {
   using R = Role;
   // Worker side: no account.
-  Get("/", Access::Public(), [this](Ctx& c) { return Home(c); });
+  Pure("/", "home");
   Get("/healthz", Access::Public(), [this](Ctx& c) { return Health(c); });
-  Get("/language", Access::Public(), [this](Ctx& c) { return Languages(c); });
+  Pure("/language", "language");
   Get("/start", Access::Public(), [this](Ctx& c) { return StartForm(c); });
   Post("/start", Access::Public(), [this](Ctx& c) { return StartPost(c); });
   Get("/open", Access::Public(), [this](Ctx& c) { return OpenForm(c); });
@@ -219,39 +224,13 @@ Response WebApp::Impl::Dispatch(Ctx& ctx, const Route*& matched) {
     return res;
   }
   if (req.path.starts_with("/static/")) {
-    auto it = static_files.find(req.path);
-    if (it == static_files.end() || method != "GET") {
-      return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "static"});
-    }
-    Response res;
-    res.Set("Content-Type", it->second.content_type);
-    res.body = it->second.body;
-    return res;
+    std::optional<Response> file = method == "GET" ? ServeStatic(req.path) : std::nullopt;
+    if (!file) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "static"});
+    return std::move(*file);
   }
 
-  // Match the path; remember whether another method would have matched.
-  const auto path_segments = Split(std::string_view(req.path).substr(1), '/');
   bool path_known = false;
-  for (const Route& r : routes) {
-    if (r.segments.size() != path_segments.size()) continue;
-    std::map<std::string, std::string> params;
-    bool ok = true;
-    for (size_t i = 0; i < r.segments.size() && ok; ++i) {
-      const std::string& seg = r.segments[i];
-      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
-        if (path_segments[i].empty()) ok = false;
-        params[seg.substr(1, seg.size() - 2)] = std::string(path_segments[i]);
-      } else if (seg != path_segments[i]) {
-        ok = false;
-      }
-    }
-    if (!ok) continue;
-    path_known = true;
-    if (r.method != method) continue;
-    matched = &r;
-    ctx.params = std::move(params);
-    break;
-  }
+  matched = Match(method, req.path, ctx.params, path_known);
   if (!matched) {
     Error e = path_known ? Error{ErrorCode::kMethodNotAllowed, "error.method", "method"}
                          : Error{ErrorCode::kNotFound, "error.not_found", "no route"};
@@ -297,6 +276,61 @@ Response WebApp::Impl::Dispatch(Ctx& ctx, const Route*& matched) {
   }
   Response res = matched->fn(ctx);
   if (matched->access.kind == Access::Kind::kStaff) AuditStaff(ctx, *matched, res.status);
+  return res;
+}
+
+const Route* WebApp::Impl::Match(std::string_view method, std::string_view path,
+                                 std::map<std::string, std::string>& params,
+                                 bool& path_known) const {
+  if (method == "HEAD") method = "GET";
+  const auto path_segments = Split(path.substr(path.empty() ? 0 : 1), '/');
+  path_known = false;
+  for (const Route& r : routes) {
+    if (r.segments.size() != path_segments.size()) continue;
+    std::map<std::string, std::string> captured;
+    bool ok = true;
+    for (size_t i = 0; i < r.segments.size() && ok; ++i) {
+      const std::string& seg = r.segments[i];
+      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+        if (path_segments[i].empty()) ok = false;
+        captured[seg.substr(1, seg.size() - 2)] = std::string(path_segments[i]);
+      } else if (seg != path_segments[i]) {
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    path_known = true;
+    if (r.method != method) continue;
+    params = std::move(captured);
+    return &r;
+  }
+  return nullptr;
+}
+
+std::optional<Response> WebApp::Impl::ServeStatic(std::string_view path) const {
+  auto it = static_files.find(std::string(path));
+  if (it == static_files.end()) return std::nullopt;
+  Response res;
+  res.Set("Content-Type", it->second.content_type);
+  res.body = it->second.body;
+  return res;
+}
+
+// What can be answered without a worker: static files and pure pages already rendered.
+// Anything else (a miss, an error page, a form) is left to Dispatch on a worker.
+std::optional<Response> WebApp::Impl::FromMemory(Ctx& ctx, const Route*& matched) {
+  const Request& req = ctx.req;
+  if (req.method != "GET" && req.method != "HEAD") return std::nullopt;
+  if (req.path.starts_with("/static/")) return ServeStatic(req.path);
+  bool path_known = false;
+  const Route* route = Match(req.method, req.path, ctx.params, path_known);
+  if (!route || route->pure_page.empty()) return std::nullopt;
+  std::optional<std::string> body = CachedPure(ctx.lang, route->pure_page);
+  if (!body) return std::nullopt;
+  matched = route;
+  Response res;
+  res.body = std::move(*body);
+  res.Set("Content-Type", "text/html; charset=utf-8");
   return res;
 }
 
@@ -458,17 +492,22 @@ Response WebApp::Impl::Health(Ctx& ctx) {
   return res;
 }
 
+std::optional<std::string> WebApp::Impl::CachedPure(std::string_view lang,
+                                                     std::string_view name) {
+  const std::string key = std::string(lang) + "/" + std::string(name);
+  std::shared_lock lock(pure_mu);
+  if (auto it = pure_pages.find(key); it != pure_pages.end()) return it->second;
+  return std::nullopt;
+}
+
 Response WebApp::Impl::RenderPure(Ctx& ctx, std::string_view name) {
-  const std::string key = ctx.lang + "/" + std::string(name);
-  {
-    std::shared_lock lock(pure_mu);
-    if (auto it = pure_pages.find(key); it != pure_pages.end()) {
-      Response res;
-      res.body = it->second;
-      res.Set("Content-Type", "text/html; charset=utf-8");
-      return res;
-    }
+  if (std::optional<std::string> cached = CachedPure(ctx.lang, name)) {
+    Response res;
+    res.body = std::move(*cached);
+    res.Set("Content-Type", "text/html; charset=utf-8");
+    return res;
   }
+  const std::string key = ctx.lang + "/" + std::string(name);
   // Rendered without the request's CSRF token and id, so nothing of this request can end
   // up in another's page (a template that needs them must not use RenderPure).
   Request blank = ctx.req;
@@ -483,9 +522,6 @@ Response WebApp::Impl::RenderPure(Ctx& ctx, std::string_view name) {
   return res;
 }
 
-Response WebApp::Impl::Home(Ctx& ctx) { return RenderPure(ctx, "home"); }
-
-Response WebApp::Impl::Languages(Ctx& ctx) { return RenderPure(ctx, "language"); }
 
 
 Response WebApp::Impl::StartForm(Ctx& ctx, const Error* error) {
@@ -942,34 +978,46 @@ Result<std::unique_ptr<WebApp>> WebApp::Create(WebDeps deps, SiteConfig config) 
   return std::unique_ptr<WebApp>(new WebApp(std::move(impl)));
 }
 
-Response WebApp::Handle(const Request& request) {
-  Impl& im = *impl_;
+Response WebApp::Handle(const Request& request) { return *impl_->Serve(request, false); }
+
+std::optional<Response> WebApp::HandleFromMemory(const Request& request) {
+  return impl_->Serve(request, true);
+}
+
+std::optional<Response> WebApp::Impl::Serve(const Request& request, bool memory_only) {
   const auto started = std::chrono::steady_clock::now();
   Ctx ctx{request, {}, {}, {}, {}, {}, {}, {}, {}};
   const Route* matched = nullptr;
   Response res;
   try {
-    ctx.lang = im.Lang(request, ctx.cookies);
+    ctx.lang = Lang(request, ctx.cookies);
     // The CSRF anchor: a random browser-session cookie; forms carry a keyed hash of it.
-    std::optional<std::string> anchor = RequestCookie(request, im.sessions.NamedCookie("vd_a"));
+    std::optional<std::string> anchor = RequestCookie(request, sessions.NamedCookie("vd_a"));
     if (!anchor || anchor->size() < 20 || anchor->size() > 64) {
       anchor = RandomToken(24);
-      ctx.cookies.push_back(im.sessions.CookieHeader("vd_a", *anchor));
+      ctx.cookies.push_back(sessions.CookieHeader("vd_a", *anchor));
     }
-    ctx.csrf = Base64Encode(KeyedHash(im.csrf_key, "vd.csrf", *anchor));
-    res = im.Dispatch(ctx, matched);
+    ctx.csrf = Base64Encode(KeyedHash(csrf_key, "vd.csrf", *anchor));
+    if (memory_only) {
+      std::optional<Response> from_memory = FromMemory(ctx, matched);
+      if (!from_memory) return std::nullopt;
+      res = std::move(*from_memory);
+    } else {
+      res = Dispatch(ctx, matched);
+    }
   } catch (const std::exception& e) {
+    if (memory_only) return std::nullopt;  // a worker tries again, and logs what it meets
     spdlog::error("req {} exception: {}", request.request_id, e.what());
-    res = Refuse(request, ErrorCode::kInternal);
+    res = RefusePage(request, ErrorCode::kInternal);
   }
   for (const std::string& cookie : ctx.cookies) res.Add("Set-Cookie", cookie);
-  im.Secure(res, request.path.starts_with("/static/"));
+  Secure(res, request.path.starts_with("/static/"));
   const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count() /
                   1000.0;
-  if (im.deps.metrics) {
-    im.deps.metrics->Observe(request.method == "GET" || request.method == "POST" || request.method == "HEAD"
+  if (deps.metrics) {
+    deps.metrics->Observe(request.method == "GET" || request.method == "POST" || request.method == "HEAD"
                                  ? request.method
                                  : "other",
                              matched ? matched->pattern
@@ -986,11 +1034,14 @@ Response WebApp::Handle(const Request& request) {
 }
 
 Response WebApp::Refuse(const Request& request, ErrorCode code) {
-  Impl& im = *impl_;
+  return impl_->RefusePage(request, code);
+}
+
+Response WebApp::Impl::RefusePage(const Request& request, ErrorCode code) {
   Ctx ctx{request, {}, {}, {}, {}, {}, {}, {}, {}};
   Response res;
   try {
-    ctx.lang = im.Lang(request, ctx.cookies);
+    ctx.lang = Lang(request, ctx.cookies);
     ctx.cookies.clear();
     std::string message = "error.internal";
     switch (code) {
@@ -1000,14 +1051,14 @@ Response WebApp::Refuse(const Request& request, ErrorCode code) {
       case ErrorCode::kTooManyRequests: message = "error.too_many"; break;
       default: break;
     }
-    res = im.ErrorPage(ctx, Error{code, message, "refused by the HTTP layer"});
+    res = ErrorPage(ctx, Error{code, message, "refused by the HTTP layer"});
   } catch (...) {
     res = Response{};
     res.status = HttpStatusFor(code);
     res.Set("Content-Type", "text/plain; charset=utf-8");
     res.body = "Error " + std::to_string(res.status) + ". Reference: " + request.request_id;
   }
-  im.Secure(res, false);
+  Secure(res, false);
   return res;
 }
 

@@ -63,6 +63,11 @@ class WebApp {
   ~WebApp();
 
   Response Handle(const Request& request);
+  // The same answer Handle would give, for what can be answered from memory without
+  // blocking (static files; the landing page and language picker once rendered), or
+  // nullopt: then the request must go to Handle on a worker. Safe on the server's I/O
+  // thread: no database, no Argon2id, no disk.
+  std::optional<Response> HandleFromMemory(const Request& request);
   // The page for the HTTP server's own refusals (bad request, too large, overloaded...).
   Response Refuse(const Request& request, ErrorCode code);
 

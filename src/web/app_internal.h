@@ -64,6 +64,9 @@ struct Route {
   std::string pattern;                // for logs
   Access access;
   RouteFn fn;
+  // Set for pages that depend on the language only (RenderPure): once rendered they are
+  // answered from memory, on the I/O thread, without a worker.
+  std::string pure_page;
 };
 
 struct WebApp::Impl {
@@ -111,8 +114,21 @@ struct WebApp::Impl {
     Add("POST", std::move(pattern), std::move(access), std::move(fn));
   }
 
+  // A public GET page that depends on the language only: RenderPure(page).
+  void Pure(std::string pattern, std::string page);
+
   // --- pipeline -----------------------------------------------------------------------
+  // Handle's whole pipeline. With `memory_only` it answers only what needs no worker (static
+  // files, pure pages already rendered) and returns nullopt for everything else.
+  std::optional<Response> Serve(const Request& request, bool memory_only);
+  Response RefusePage(const Request& request, ErrorCode code);
   Response Dispatch(Ctx& ctx, const Route*& matched);
+  std::optional<Response> FromMemory(Ctx& ctx, const Route*& matched);
+  // The route for `method` (HEAD counts as GET) and `path`, with its captured segments;
+  // `path_known` tells whether another method would have matched.
+  const Route* Match(std::string_view method, std::string_view path,
+                     std::map<std::string, std::string>& params, bool& path_known) const;
+  std::optional<Response> ServeStatic(std::string_view path) const;
   Status CheckAccess(Ctx& ctx, const Access& access);
   void Secure(Response& res, bool is_static) const;
   std::string Lang(const Request& req, std::vector<std::string>& cookies) const;
@@ -130,6 +146,7 @@ struct WebApp::Impl {
   // For pages whose HTML depends only on the language and the configuration (no form, no
   // session, no database): rendered once per language and served from memory after that.
   Response RenderPure(Ctx& ctx, std::string_view name);
+  std::optional<std::string> CachedPure(std::string_view lang, std::string_view name);
   std::shared_mutex pure_mu;
   std::map<std::string, std::string, std::less<>> pure_pages;  // "lang/name" -> HTML
   Response ErrorPage(Ctx& ctx, const Error& error);
@@ -137,8 +154,6 @@ struct WebApp::Impl {
 
   // --- handlers -----------------------------------------------------------------------
   Response Health(Ctx& ctx);
-  Response Home(Ctx& ctx);
-  Response Languages(Ctx& ctx);
   Response Help(Ctx& ctx);
   Response StartForm(Ctx& ctx, const Error* error = nullptr);
   Response StartPost(Ctx& ctx);

@@ -204,6 +204,19 @@ std::optional<Response> CallHandler(const Handler& handler, const Request& reque
   return response;
 }
 
+// The memory handler's answer, if it gave a sendable one.
+std::optional<Response> CallMemoryHandler(const MemoryHandler& handler, const Request& request) {
+  if (!handler) return std::nullopt;
+  std::optional<Response> response;
+  try {
+    response = handler(request);
+  } catch (...) {
+    response.reset();  // the worker's handler gets the request and deals with it
+  }
+  if (response && !IsValidResponse(*response)) response.reset();
+  return response;
+}
+
 // The application's page for a refusal, with the status we decide. A renderer that throws
 // or returns unsafe headers gets a plain fallback instead.
 Response RenderRefusal(const RefusalRenderer& refusal, const Request& request, unsigned status,
@@ -513,6 +526,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.body = std::move(message.body());
     parser_.reset();
 
+    if (std::optional<Response> response = CallMemoryHandler(options().memory_handler, request_)) {
+      return Write(std::move(*response), /*close=*/!keep_alive_);
+    }
     auto request = std::make_shared<Request>(std::move(request_));
     auto self = shared_from_this();
     auto executor = stream_.get_executor();
@@ -895,7 +911,8 @@ std::string ServeBytes(std::string_view bytes, const HttpOptions& options, const
         auto message = parser->release();
         close = !message.keep_alive();
         request.body = std::move(message.body());
-        response = CallHandler(handler, request);
+        response = CallMemoryHandler(options.memory_handler, request);
+        if (!response) response = CallHandler(handler, request);
         if (!response) response = RenderRefusal(refusal, request, 500, ErrorCode::kInternal);
       }
     }

@@ -49,6 +49,11 @@ struct Response {
 
 // Runs on a worker thread. Must not throw (the server catches and answers 500 if it does).
 using Handler = std::function<Response(const Request&)>;
+// Runs on an I/O thread before a request is queued, and answers what needs no blocking
+// work (pages held in memory); nullopt sends the request on to the Handler on a worker.
+// Must be cheap and must never block: it holds up every connection of its I/O thread.
+// One that throws or returns an unsendable response counts as nullopt.
+using MemoryHandler = std::function<std::optional<Response>(const Request&)>;
 // Renders the server's own refusals (400 parse error, 408, 413, 431, 503...). `request` holds
 // whatever was parsed (maybe only headers). Runs on an I/O thread; must be cheap.
 using RefusalRenderer = std::function<Response(const Request& request, ErrorCode code)>;
@@ -80,6 +85,8 @@ struct HttpOptions {
   // Optional. Runs on an I/O thread once per response; must be cheap and must not throw
   // (exceptions are swallowed). Empty = no access log.
   std::function<void(const AccessLogEntry&)> access_log;
+  // Optional: see MemoryHandler. Empty = every request goes to the worker pool.
+  MemoryHandler memory_handler;
 };
 
 class HttpServer {
@@ -106,7 +113,8 @@ class HttpServer {
 };
 
 // The server's request handling without a socket: the bytes go through the same Beast
-// parser, limits, header checks, handler call, refusal pages and response serialisation as
+// parser, limits, header checks, memory handler and handler calls, refusal pages and
+// response serialisation as
 // a connection's (timeouts and the worker pool aside), pipelined requests included. Returns
 // every byte the server would have written (and, if asked, each response's status). For
 // fuzzing and tests; the handler runs on the calling thread; the client address is

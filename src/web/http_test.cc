@@ -610,6 +610,63 @@ TEST_F(HttpServerTest, FullQueueAnswers503AtOnce) {
   EXPECT_EQ(server_->queue_depth(), 0u);
 }
 
+TEST_F(HttpServerTest, MemoryHandlerAnswersWhileEveryWorkerIsBusy) {
+  HttpOptions options = SmallOptions();
+  options.worker_threads = 1;
+  options.memory_handler = [](const Request& request) -> std::optional<Response> {
+    if (request.path == "/memory") return TextResponse(200, "from memory");
+    if (request.path == "/throws") throw std::runtime_error("memory handler bug");
+    if (request.path == "/unsendable") {
+      Response bad = TextResponse(200, "x");
+      bad.Set("X-Bad", "a\r\nInjected: 1");
+      return bad;
+    }
+    return std::nullopt;
+  };
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> entered{0};
+  StartServer(options, [&, released](const Request& request) {
+    if (request.path == "/block") {
+      ++entered;
+      released.wait();
+    }
+    return TextResponse(200, "worker " + request.path);
+  });
+
+  RawClient blocked(port_);
+  ASSERT_TRUE(blocked.Send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 200 && entered.load() == 0; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_EQ(entered.load(), 1);
+
+  // The only worker is stuck; the memory handler still answers, on the I/O thread.
+  RawClient client(port_);
+  ASSERT_TRUE(client.Send("GET /memory HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawResponse fast = client.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(fast.status, 200u);
+  EXPECT_EQ(fast.body, "from memory");
+  // Everything else waits for a worker: nullopt, a throw and an unsendable answer alike.
+  RawClient passed(port_);
+  ASSERT_TRUE(passed.Send("GET /other HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /throws HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /unsendable HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_FALSE(passed.ReadResponse(milliseconds(300)).complete);
+
+  release.set_value();
+  EXPECT_EQ(blocked.ReadResponse().body, "worker /block");
+  EXPECT_EQ(passed.ReadResponse().body, "worker /other");
+  EXPECT_EQ(passed.ReadResponse().body, "worker /throws");
+  EXPECT_EQ(passed.ReadResponse().body, "worker /unsendable");
+
+  // ServeBytes takes the same path.
+  const std::string bytes = ServeBytes(
+      "GET /memory HTTP/1.1\r\nHost: x\r\n\r\nGET /throws HTTP/1.1\r\nHost: x\r\n\r\n",
+      options, [](const Request& r) { return TextResponse(200, "worker " + r.path); }, nullptr);
+  EXPECT_NE(bytes.find("from memory"), std::string::npos);
+  EXPECT_NE(bytes.find("worker /throws"), std::string::npos);
+}
+
 TEST_F(HttpServerTest, PathAndQueryAreDecoded) {
   StartServer(SmallOptions());
   RawResponse res =

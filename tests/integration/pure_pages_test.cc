@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "integration/http_client.h"
 #include "integration/test_env.h"
@@ -57,6 +60,62 @@ TEST(PurePagesTest, CachedPagesAreTheLanguagesOwnAndCarryNothingOfTheRequest) {
   EXPECT_EQ(picker_th.Header("cache-control").rfind("no-store", 0), 0u);
   EXPECT_NE(picker_th.Header("content-security-policy").find("default-src 'none'"),
             std::string::npos);
+}
+
+
+// HandleFromMemory runs on the server's I/O thread, so it must answer only what needs no
+// worker: pure pages once rendered and static files, with exactly Handle's response.
+TEST(PurePagesTest, MemoryAnswersOnlyRenderedPurePagesAndStaticFiles) {
+  TestServer server;
+  if (!server.Start(Backend::kSqlite)) return;
+  WebApp& web = server.runtime->web();
+  auto request = [](std::string method, std::string path) {
+    Request r;
+    r.method = std::move(method);
+    r.target = path;
+    r.path = std::move(path);
+    r.headers = {{"accept-language", "nl"}};
+    r.client_address = "127.0.0.1";
+    r.request_id = "0123456789abcdef";
+    return r;
+  };
+  const Request home = request("GET", "/");
+  EXPECT_FALSE(web.HandleFromMemory(home).has_value()) << "not rendered yet";
+  const Response rendered = web.Handle(home);
+  ASSERT_EQ(rendered.status, 200u);
+
+  std::optional<Response> memory = web.HandleFromMemory(home);
+  ASSERT_TRUE(memory.has_value());
+  EXPECT_EQ(memory->status, 200u);
+  EXPECT_EQ(memory->body, rendered.body);
+  EXPECT_EQ(memory->Get("Cache-Control"), rendered.Get("Cache-Control"));
+  EXPECT_EQ(memory->Get("Content-Security-Policy"), rendered.Get("Content-Security-Policy"));
+  ASSERT_TRUE(memory->Get("Set-Cookie").has_value());  // a fresh visitor still gets an anchor
+  EXPECT_NE(memory->Get("Set-Cookie"), rendered.Get("Set-Cookie"));
+  EXPECT_TRUE(web.HandleFromMemory(request("HEAD", "/")).has_value());
+
+  // Another language, or another pure page, is not in memory until a worker renders it.
+  Request romanian = home;
+  romanian.query = {{"lang", "ro"}};
+  EXPECT_FALSE(web.HandleFromMemory(romanian).has_value());
+  EXPECT_FALSE(web.HandleFromMemory(request("GET", "/language")).has_value());
+
+  // Nothing that needs the database, a form, an account or an error page.
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/"}, {"GET", "/healthz"}, {"GET", "/open"}, {"GET", "/start"},
+           {"GET", "/c"}, {"GET", "/staff"}, {"GET", "/staff/login"}, {"GET", "/nowhere"},
+           {"DELETE", "/"}, {"GET", "/static/missing.css"}, {"POST", "/static/style.css"}}) {
+    EXPECT_FALSE(web.HandleFromMemory(request(method, path)).has_value()) << method << " " << path;
+  }
+
+  const Request css = request("GET", "/static/style.css");
+  std::optional<Response> from_memory = web.HandleFromMemory(css);
+  ASSERT_TRUE(from_memory.has_value());
+  const Response from_worker = web.Handle(css);
+  EXPECT_EQ(from_memory->status, 200u);
+  EXPECT_EQ(from_memory->body, from_worker.body);
+  EXPECT_EQ(from_memory->Get("Content-Type"), from_worker.Get("Content-Type"));
+  EXPECT_EQ(from_memory->Get("Cache-Control"), from_worker.Get("Cache-Control"));
 }
 
 }  // namespace
