@@ -96,6 +96,11 @@ anchor=$(awk '{sub(/^#HttpOnly_/, "")} !/^#/ && NF >= 7 {printf "%s%s=%s", (n++ 
 VD_COOKIE="$anchor" VD_CSRF="$csrf" wrk -t2 -c64 -d"${rsecs}s" --timeout 60s --latency -s bench/open.lua "$base" >"$work/wrk-open.txt"
 open_rps=$(wrk_rps "$work/wrk-open.txt")
 peak_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+# Stop the server and nginx before the report engine, so that hashes still running for the
+# receipt run cannot share the cores with it.
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pids=()
 
 # Report engine: every base table of a year from 1M and 4M synthetic records on SQLite
 # (seeded once into build/bench-data and reused), each build in a fresh process: best and

@@ -997,7 +997,8 @@ std::optional<Response> WebApp::Impl::Serve(const Request& request, bool memory_
       anchor = RandomToken(24);
       ctx.cookies.push_back(sessions.CookieHeader("vd_a", *anchor));
     }
-    ctx.csrf = Base64Encode(KeyedHash(csrf_key, "vd.csrf", *anchor));
+    // Pages served from memory carry no form, so they need no CSRF token.
+    if (!memory_only) ctx.csrf = Base64Encode(KeyedHash(csrf_key, "vd.csrf", *anchor));
     if (memory_only) {
       std::optional<Response> from_memory = FromMemory(ctx, matched);
       if (!from_memory) return std::nullopt;

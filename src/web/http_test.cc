@@ -667,6 +667,61 @@ TEST_F(HttpServerTest, MemoryHandlerAnswersWhileEveryWorkerIsBusy) {
   EXPECT_NE(bytes.find("worker /throws"), std::string::npos);
 }
 
+TEST_F(HttpServerTest, QueuedRequestOfAClientThatLeftIsNotHandled) {
+  HttpOptions options = SmallOptions();
+  options.worker_threads = 1;
+  std::mutex log_mu;
+  std::vector<std::pair<std::string, unsigned>> logged;
+  options.access_log = [&](const AccessLogEntry& entry) {
+    std::lock_guard lock(log_mu);
+    logged.emplace_back(std::string(entry.path), entry.status);
+  };
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::mutex seen_mu;
+  std::vector<std::string> handled;
+  StartServer(options, [&, released](const Request& request) {
+    {
+      std::lock_guard lock(seen_mu);
+      handled.push_back(request.path);
+    }
+    if (request.path == "/block") released.wait();
+    return TextResponse(200, "done " + request.path);
+  });
+
+  RawClient blocked(port_);
+  ASSERT_TRUE(blocked.Send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 200 && server_->queue_depth() < 1; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  auto gone = std::make_unique<RawClient>(port_);
+  ASSERT_TRUE(gone->Send("GET /gone HTTP/1.1\r\nHost: x\r\n\r\n"));
+  RawClient staying(port_);
+  ASSERT_TRUE(staying.Send("GET /staying HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 200 && server_->queue_depth() < 3; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_EQ(server_->queue_depth(), 3u);
+  gone.reset();  // the visitor closes the tab while the request waits
+  std::this_thread::sleep_for(milliseconds(50));
+
+  release.set_value();
+  EXPECT_EQ(blocked.ReadResponse().body, "done /block");
+  EXPECT_EQ(staying.ReadResponse().body, "done /staying");
+  {
+    std::lock_guard lock(seen_mu);
+    EXPECT_EQ(handled, (std::vector<std::string>{"/block", "/staying"}));
+  }
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(log_mu);
+      if (logged.size() == 3) break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  std::lock_guard lock(log_mu);
+  EXPECT_NE(std::find(logged.begin(), logged.end(), std::pair<std::string, unsigned>{"/gone", 499}),
+            logged.end());
+}
+
 TEST_F(HttpServerTest, PathAndQueryAreDecoded) {
   StartServer(SmallOptions());
   RawResponse res =
