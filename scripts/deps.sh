@@ -10,6 +10,8 @@ packages=(
   libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libcmark-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx openssl curl wrk
+  # tests/check_tor_config.sh checks the shipped onion-service example with tor itself.
+  tor
   clang-16 libclang-rt-16-dev
   # Real-browser tests (tests/e2e): Debian's Chromium and the fonts Thai, Chinese and
   # Cyrillic pages need; Node.js runs Playwright (npm packages pinned in tests/e2e).

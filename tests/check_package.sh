@@ -15,6 +15,10 @@ need '\./usr/share/vertrouwd/templates/layout.mustache$'
 need '\./usr/share/vertrouwd/static/style.css$'
 need '\./usr/share/vertrouwd/locale/nl/LC_MESSAGES/vertrouwd.mo$'
 need '\./usr/share/doc/vertrouwd/vertrouwd.conf$'
+need '\./usr/share/doc/vertrouwd/vertrouwd-site.conf$'
+need '\./usr/share/doc/vertrouwd/vertrouwd-proxy.conf$'
+need '\./usr/share/doc/vertrouwd/torrc.example$'
+need '\./usr/share/doc/vertrouwd/operations.md$'
 if grep -q '\./var/lib/vertrouwd/.' <<<"$contents"; then echo "package ships data"; fail=1; fi
 dpkg-deb -e "$deb" "$work/control"
 grep -qx '/etc/vertrouwd/config.toml' "$work/control/conffiles" || { echo "config is not a conffile"; fail=1; }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the worker flow through nginx with the shipped site configuration in front of a real
-# `vertrouwd serve`: TLS on loopback with a throwaway certificate, cookies, CSRF, receipt.
+# `vertrouwd serve`: TLS on loopback with a throwaway certificate, cookies, CSRF, receipt;
+# then over the onion listener as Tor reaches it (PROXY protocol, one address per circuit),
+# where the app must throttle one circuit without holding back another.
 set -euo pipefail
 bin=${1:?usage: nginx_test.sh VERTROUWD_BINARY SOURCE_DIR}
 src=${2:?}
@@ -16,7 +18,7 @@ free_port() {
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
-app_port=$(free_port); tls_port=$(free_port)
+app_port=$(free_port); tls_port=$(free_port); onion_port=$(free_port)
 
 cat >"$work/config.toml" <<TOML
 [server]
@@ -40,14 +42,19 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
   -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
 mkdir -p "$work/nginx/conf.d" "$work/nginx/logs"
 cp "$src/packaging/nginx/vertrouwd-proxy.conf" "$work/nginx/vertrouwd-proxy.conf"
-# The shipped site file, with only ports, certificate and include paths swapped for the test.
-sed -e "s#server 127.0.0.1:8080;#server 127.0.0.1:$app_port;#" \
-    -e "s#listen 443 ssl http2;#listen 127.0.0.1:$tls_port ssl http2;#" \
-    -e "/listen \[::\]:443/d" -e "/listen 80;/d" -e "/listen \[::\]:80;/d" -e "s#return 301.*#return 404;#" \
-    -e "s#/etc/ssl/vertrouwd/fullchain.pem#$work/cert.pem#" -e "s#/etc/ssl/vertrouwd/privkey.pem#$work/key.pem#" \
-    -e "s#/etc/nginx/vertrouwd-proxy.conf#$work/nginx/vertrouwd-proxy.conf#g" \
-    -e "s#/var/log/nginx/vertrouwd-error.log#$work/nginx/logs/error.log#" \
-    "$src/packaging/nginx/vertrouwd.conf" >"$work/nginx/conf.d/vertrouwd.conf"
+# The shipped site files, with only ports, certificate, log and include paths swapped.
+swap=(-e "s#server 127.0.0.1:8080;#server 127.0.0.1:$app_port;#"
+      -e "s#listen 443 ssl http2;#listen 127.0.0.1:$tls_port ssl http2;#"
+      -e "s#listen 127.0.0.1:8081 proxy_protocol;#listen 127.0.0.1:$onion_port proxy_protocol;#"
+      -e "/listen \[::\]:443/d" -e "/listen 80;/d" -e "/listen \[::\]:80;/d" -e "s#return 301.*#return 404;#"
+      -e "s#/etc/ssl/vertrouwd/fullchain.pem#$work/cert.pem#" -e "s#/etc/ssl/vertrouwd/privkey.pem#$work/key.pem#"
+      -e "s#/etc/nginx/vertrouwd-proxy.conf#$work/nginx/vertrouwd-proxy.conf#g"
+      -e "s#/etc/nginx/vertrouwd-site.conf#$work/nginx/vertrouwd-site.conf#g"
+      -e "s#/var/log/nginx/vertrouwd-error.log#$work/nginx/logs/error.log#")
+sed "${swap[@]}" "$src/packaging/nginx/vertrouwd.conf" >"$work/nginx/conf.d/vertrouwd.conf"
+sed "${swap[@]}" "$src/packaging/nginx/vertrouwd-site.conf" >"$work/nginx/vertrouwd-site.conf"
+grep -q "listen 127.0.0.1:$onion_port proxy_protocol;" "$work/nginx/conf.d/vertrouwd.conf" ||
+  { echo "the shipped site has no onion listener"; exit 1; }
 cat >"$work/nginx/nginx.conf" <<NGINX
 worker_processes 1;
 pid $work/nginx/nginx.pid;
@@ -96,6 +103,52 @@ status=$(curl_ -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$csrf" --da
 [[ "$status" == 303 ]] || { echo "open with receipt gave $status"; exit 1; }
 curl_ "$base/c" | grep -q "NGINXCANARY" || { echo "conversation did not show the message"; exit 1; }
 
-if grep -rq "127.0.0.1\|NGINXCANARY\|$receipt" "$work/nginx/logs" 2>/dev/null; then echo "nginx logged something it must not"; exit 1; fi
-if grep -q "NGINXCANARY\|$receipt" "$work/app.log"; then echo "app logged something it must not"; exit 1; fi
-echo "nginx flow ok"
+# The onion listener, as Tor's HiddenServiceExportCircuitID haproxy reaches it: every
+# connection starts with a PROXY header whose source address stands for the Tor circuit.
+onion() {  # onion CIRCUIT get_req|post_req ARGS...: prints the whole response
+  local circuit=$1; shift
+  exec 3<>"/dev/tcp/127.0.0.1/$onion_port"
+  { printf 'PROXY TCP6 fc00:dead:beef:4dad::%s ::1 41000 80\r\n' "$circuit"; "$@"; } >&3
+  timeout 10 cat <&3 || true
+  exec 3<&- 3>&-
+}
+get_req() {  # PATH COOKIE
+  printf 'GET %s HTTP/1.1\r\nHost: x.onion\r\nAccept-Language: en\r\nCookie: %s\r\nConnection: close\r\n\r\n' "$1" "$2"
+}
+post_req() {  # PATH COOKIE BODY
+  printf 'POST %s HTTP/1.1\r\nHost: x.onion\r\nAccept-Language: en\r\nCookie: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+    "$1" "$2" "${#3}" "$3"
+}
+status_of() { head -n1 <<<"$1" | awk '{print $2}'; }
+cookie_of() { grep -i "^set-cookie: $2=" <<<"$1" | head -n1 | sed 's/^[^:]*: //; s/;.*//' | tr -d '\r'; }
+csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$1" | head -n1; }
+
+res=$(onion 0:1 get_req /start "")
+[[ $(status_of "$res") == 200 ]] || { echo "onion listener: /start gave $(status_of "$res")"; exit 1; }
+grep -qi "^content-security-policy: default-src 'none'" <<<"$res" || { echo "no CSP over the onion"; exit 1; }
+anchor=$(cookie_of "$res" "__Host-vd_a"); csrf=$(csrf_of "$res")
+[[ -n "$anchor" && -n "$csrf" ]] || { echo "no anchor cookie or csrf over the onion"; exit 1; }
+# One circuit that keeps starting conversations is throttled by the app (429) ...
+codes=""
+for _ in $(seq 11); do
+  res=$(onion 0:1 post_req /start "$anchor" "csrf=$csrf&organisation=dehaven&message=")
+  codes+="$(status_of "$res") "
+done
+[[ "$codes" == *429* ]] || { echo "one circuit was never throttled: $codes"; exit 1; }
+# ... while another circuit is not held back by it.
+res=$(onion 0:2 post_req /start "$anchor" "csrf=$csrf&organisation=dehaven&message=Over+the+onion+ONIONCANARY")
+[[ $(status_of "$res") == 200 ]] || { echo "a second circuit was refused: $(status_of "$res") after $codes"; exit 1; }
+onion_receipt=$(grep -o '<span>[0-9]\{4\}</span>' <<<"$res" | tr -dc '0-9')
+[[ ${#onion_receipt} -eq 16 ]] || { echo "no receipt over the onion"; exit 1; }
+# A new circuit (a new Tor Browser identity) opens the conversation with the receipt.
+res=$(onion 0:3 get_req /open "")
+anchor=$(cookie_of "$res" "__Host-vd_a"); csrf=$(csrf_of "$res")
+res=$(onion 0:3 post_req /open "$anchor" "csrf=$csrf&receipt=$onion_receipt")
+[[ $(status_of "$res") == 303 ]] || { echo "onion open with receipt gave $(status_of "$res")"; exit 1; }
+session=$(grep -i '^set-cookie: ' <<<"$res" | sed 's/^[^:]*: //; s/;.*//' | tr -d '\r' | grep -v '^__Host-vd_a=' | head -n1)
+res=$(onion 0:4 get_req /c "$anchor; $session")
+grep -q "ONIONCANARY" <<<"$res" || { echo "the onion conversation did not show the message"; exit 1; }
+
+if grep -rq "127.0.0.1\|fc00:\|NGINXCANARY\|ONIONCANARY\|$receipt" "$work/nginx/logs" 2>/dev/null; then echo "nginx logged something it must not"; exit 1; fi
+if grep -q "fc00:\|NGINXCANARY\|ONIONCANARY\|$receipt\|$onion_receipt" "$work/app.log"; then echo "app logged something it must not"; exit 1; fi
+echo "nginx flow ok (TLS and onion listeners)"
