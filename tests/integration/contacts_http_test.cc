@@ -195,6 +195,9 @@ TEST_P(ContactsHttpTest, EveryRoleMeetsEveryStaffRouteAsTheMatrixSays) {
         if (auto at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
       }
       HttpResult r = route.first == "GET" ? c.Get(path) : c.Post(path, {{"csrf", c.csrf}});
+      // Every staff route, report and indicator pages included, carries the security headers
+      // whether it answers, refuses or fails validation.
+      ExpectSecureHeaders(r, std::string(RoleName(role)) + " " + route.first + " " + path);
       const bool allowed = roles.contains(role);
       if (allowed) {
         EXPECT_NE(r.status, 403) << RoleName(role) << " " << route.first << " " << path;

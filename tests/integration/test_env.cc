@@ -114,4 +114,23 @@ HttpResult LogIn(Client& client, const std::string& username, const std::string&
                                       {"code", TotpCode(*secret, now)}});
 }
 
+void ExpectSecureHeaders(const HttpResult& r, const std::string& what) {
+  ASSERT_NE(r.status, 0) << what;
+  const std::string csp = r.Header("content-security-policy");
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << what;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << what;
+  EXPECT_NE(csp.find("base-uri 'none'"), std::string::npos) << what;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << what;
+  EXPECT_EQ(csp.find("*"), std::string::npos) << what;
+  EXPECT_EQ(r.Header("x-content-type-options"), "nosniff") << what;
+  EXPECT_EQ(r.Header("x-frame-options"), "DENY") << what;
+  EXPECT_EQ(r.Header("referrer-policy"), "no-referrer") << what;
+  EXPECT_EQ(r.Header("cache-control").rfind("no-store", 0), 0u) << what;
+  EXPECT_FALSE(r.Header("permissions-policy").empty()) << what;
+  for (const auto& [name, value] : r.headers) {
+    EXPECT_NE(name, "server") << what;
+    EXPECT_NE(name, "x-powered-by") << what;
+  }
+}
+
 }  // namespace vd::testing

@@ -49,4 +49,9 @@ std::string AddStaff(Runtime& rt, const std::string& username, const std::string
 HttpResult LogIn(Client& client, const std::string& username, const std::string& password,
                  const std::string& totp_b32, int64_t now);
 
+// The headers every response must carry, whatever its route and status: CSP default-src
+// 'none' without wildcards or inline code, nosniff, frame DENY, no referrer, no-store, a
+// permissions policy, and no Server or X-Powered-By header. `what` names the request.
+void ExpectSecureHeaders(const HttpResult& r, const std::string& what);
+
 }  // namespace vd::testing
