@@ -148,10 +148,10 @@ std::string WebApp::Impl::Lang(const Request& req, std::vector<std::string>& coo
 std::string WebApp::Impl::ClientKey(const Request& req) const {
   if (!config.trusted_proxy.empty() && req.client_address == config.trusted_proxy) {
     if (auto real = req.Header("x-real-ip"); real && !real->empty() && real->size() <= 64) {
-      return std::string(*real);
+      return ThrottleKey(*real);
     }
   }
-  return req.client_address;
+  return ThrottleKey(req.client_address);
 }
 
 void WebApp::Impl::Secure(Response& res, bool is_static) const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/clock.h"
@@ -16,6 +17,13 @@ struct BucketSpec {
   double burst = 5;            // tries allowed at once
   double refill_per_second = 0.1;
 };
+
+// The bucket key for a client address. An IPv4 address (or IPv4-mapped IPv6) stands for
+// itself. An IPv6 client usually holds a whole /64 and can send from any address in it, so
+// its key is the /64 prefix; unique-local addresses (fc00::/7) never arrive from the
+// internet, only from our own proxies (Tor gives each circuit one, see the onion service
+// in docs/operations.md), and stand for themselves. Anything else is its own key.
+std::string ThrottleKey(std::string_view address);
 
 class Throttle {
  public:

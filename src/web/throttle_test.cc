@@ -36,4 +36,20 @@ TEST(ThrottleTest, ForgetsClientsWhoseBucketsAreFull) {
 }
 
 }  // namespace
+TEST(ThrottleKeyTest, AnIpv6ClientIsItsSlash64ButTorCircuitsStayApart) {
+  EXPECT_EQ(ThrottleKey("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(ThrottleKey("::ffff:192.0.2.7"), "192.0.2.7");
+  // Any address in one /64 is one client; the next /64 is another.
+  EXPECT_EQ(ThrottleKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(ThrottleKey("2001:db8:1:2::1"), ThrottleKey("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(ThrottleKey("2001:db8:1:2::1"), ThrottleKey("2001:db8:1:3::1"));
+  // Tor's per-circuit addresses (HiddenServiceExportCircuitID) share a /64 but are apart.
+  EXPECT_EQ(ThrottleKey("fc00:dead:beef:4dad::1:2"), "fc00:dead:beef:4dad::1:2");
+  EXPECT_NE(ThrottleKey("fc00:dead:beef:4dad::1:2"), ThrottleKey("fc00:dead:beef:4dad::1:3"));
+  EXPECT_EQ(ThrottleKey("fd12:3456::1"), "fd12:3456::1");
+  // Not an address: its own key (the proxy header was already length-checked).
+  EXPECT_EQ(ThrottleKey("not an address"), "not an address");
+  EXPECT_EQ(ThrottleKey(""), "");
+}
+
 }  // namespace vd

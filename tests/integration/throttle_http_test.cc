@@ -63,6 +63,14 @@ TEST(ThrottleHttpTest, BehindATrustedProxyEachClientHasItsOwnBucket) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt("192.0.2.1"), 404);
   EXPECT_EQ(attempt("192.0.2.1"), 429);
   EXPECT_EQ(attempt("192.0.2.2"), 404);
+  // An IPv6 client cannot buy fresh buckets with new addresses from its own /64 ...
+  for (int i = 1; i <= 5; ++i) EXPECT_EQ(attempt("2001:db8:5:6::" + std::to_string(i)), 404);
+  EXPECT_EQ(attempt("2001:db8:5:6:abcd::99"), 429);
+  EXPECT_EQ(attempt("2001:db8:5:7::1"), 404);
+  // ... while Tor circuits (one unique-local address each, all in one /64) stay apart.
+  for (int i = 1; i <= 5; ++i) EXPECT_EQ(attempt("fc00:dead:beef:4dad::1:1"), 404);
+  EXPECT_EQ(attempt("fc00:dead:beef:4dad::1:1"), 429);
+  EXPECT_EQ(attempt("fc00:dead:beef:4dad::1:2"), 404);
 }
 
 TEST(ThrottleHttpTest, StaffLoginsAreRefusedAfterABurst) {
