@@ -172,6 +172,8 @@ TEST_P(FlowTest, WorkerAndAdvisorConverseThenTheWorkerDeletesEverything) {
   HttpResult deleted = back.Post("/c/delete", {{"csrf", back.csrf}, {"confirm", "yes"}});
   EXPECT_EQ(deleted.status, 200);
   EXPECT_FALSE(deleted.Header("clear-site-data").empty());
+  // Clearing site data drops the language cookie too; the way back keeps the language.
+  EXPECT_NE(deleted.body.find("href=\"/?lang=en\""), std::string::npos) << deleted.body;
   EXPECT_EQ(haven.Get("/staff/c/" + id).status, 404);
   Client again = Worker();
   again.Get("/open");
