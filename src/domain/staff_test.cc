@@ -5,75 +5,22 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "crypto/totp.h"
 #include "domain/conversations.h"
+#include "domain/domain_test_util.h"
 #include "domain/staff.h"
 
 namespace vd {
 namespace {
 
-constexpr char kPassword[] = "a long enough password";
+using domain_test::kPassword;
 
-class StaffDisableTest : public ::testing::Test {
+class StaffDisableTest : public domain_test::StaffFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(InitCrypto());
-    ASSERT_TRUE(InitTotp());
-    dir_ = std::filesystem::temp_directory_path() / ("vd-staff-" + HexEncode(RandomBytes(6)));
-    std::filesystem::create_directories(dir_);
-    auto store = OpenStore("sqlite:" + (dir_ / "t.db").string(), 2);
-    ASSERT_TRUE(store.has_value());
-    store_ = std::move(*store);
-    ASSERT_TRUE(store_->Migrate());
-    ConversationPolicy policy;
-    policy.receipt_pwhash = PwhashParams::Minimum();
-    policy.retention_days = 90;
-    policy.max_message_chars = 100;
-    conversations_ = std::make_unique<Conversations>(*store_, clock_, gate_, NewSalt(), policy);
-    StaffPolicy sp;
-    sp.password_pwhash = PwhashParams::Minimum();
-    staff_ = std::make_unique<Staff>(*store_, clock_, gate_, sp);
-    ASSERT_TRUE(staff_->CreateOrganisation("dehaven", "De Haven"));
-    ASSERT_TRUE(staff_->CreateOrganisation("shop", "SHOP"));
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  struct Member {
-    int64_t id = 0;
-    SecretBytes totp;
-  };
-  Member Add(const std::string& name, Role role, const std::string& org) {
-    NewUser u{name, kPassword, role, org, true};
-    auto created = staff_->CreateUser(u);
-    EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().detail);
-    return {created->id, *TotpSecretFromBase32(created->totp_base32)};
-  }
-  Result<LoginOutcome> Login(const std::string& name, const Member& m) {
-    clock_.Advance(30);  // a fresh TOTP step for every login
-    return staff_->Login(name, kPassword, TotpCode(m.totp, clock_.Now()));
-  }
-  StaffContext LogIn(const std::string& name, const Member& m) {
-    auto login = Login(name, m);
-    EXPECT_TRUE(login.has_value()) << (login ? "" : login.error().detail);
-    auto ctx = staff_->Context(login->user.id, login->user_secret_key, Staff::Colleagues::kGrantWaiting);
-    EXPECT_TRUE(ctx.has_value());
-    return std::move(*ctx);
-  }
+  StaffDisableTest() : StaffFixture("staff") {}
   std::string PublicId(int64_t conversation_id) {
     return store_->FindConversationById(conversation_id)->public_id;
   }
-
-  std::filesystem::path dir_;
-  FakeClock clock_{1798761600};
-  Argon2Gate gate_{2};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Conversations> conversations_;
-  std::unique_ptr<Staff> staff_;
 };
 
 TEST_F(StaffDisableTest, DisabledAdvisorIsOutAndTheKeyIsRotatedForTheOthers) {

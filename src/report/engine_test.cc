@@ -7,11 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <random>
+
+#include "store/store_test_util.h"
 
 namespace vd::report {
 namespace {
+
+using store_test::Backend;
+using store_test::TestContact;
 
 Codebook TestCodebook(int64_t dir1, int64_t dir2) {
   Codebook cb;
@@ -36,29 +39,14 @@ Codebook TestCodebook(int64_t dir1, int64_t dir2) {
   return cb;
 }
 
-class ReportEngineTest : public ::testing::Test {
+class ReportEngineTest : public store_test::FreshStoreTest {
  protected:
   void SetUp() override {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vd-engine-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(dir_);
-    auto store = OpenStore("sqlite:" + (dir_ / "t.db").string(), 1);
-    ASSERT_TRUE(store.has_value()) << store.error().detail;
-    store_ = std::move(*store);
-    ASSERT_TRUE(store_->Migrate());
-    Organisation o;
-    o.slug = "a";
-    o.name = "A";
-    org_a_ = store_->InsertOrganisation(o).value_or(0);
-    o.slug = "b";
-    org_b_ = store_->InsertOrganisation(o).value_or(0);
-    User u;
-    u.username = "adv";
-    u.organisation_id = org_a_;
-    u.pw_salt = u.pw_verifier = u.public_key = u.wrapped_secret_key = "x";
-    u.recovery_wrapped_secret_key = "x";
-    advisor_ = store_->InsertUser(u).value_or(0);
+    OpenFreshStore(Backend::kSqlite, "engine", 1);
+    if (HasFatalFailure()) return;
+    org_a_ = AddOrganisation("a", "A");
+    org_b_ = AddOrganisation("b", "A");
+    advisor_ = AddUser("adv", org_a_);
     DirectoryEntry e;
     for (const char* slug : {"shop", "haven", "elsewhere"}) {
       e.slug = e.name = slug;
@@ -67,28 +55,11 @@ class ReportEngineTest : public ::testing::Test {
     codebook_ = TestCodebook(dirs_[0], dirs_[1]);
     Seed();
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
   ContactRecord Rec(int64_t org, const std::string& month, const std::string& channel,
                     const std::string& location, const std::string& language,
                     const std::string& gender, const std::string& age, const std::string& region) {
-    ContactRecord c;
-    c.organisation_id = org;
-    c.advisor_user_id = advisor_;
-    c.month = month;
-    c.channel = channel;
-    c.location = location;
-    c.language = language;
-    c.gender = gender;
-    c.age_band = age;
-    c.region = region;
-    c.indicator_version = 1;
-    c.assessment = "none";
-    c.escalation = "none";
-    return c;
+    return TestContact(org, advisor_, month, channel, location, language, gender, age, region);
   }
   Referral Ref(size_t dir, const std::string& service) {
     Referral r;
@@ -157,18 +128,9 @@ class ReportEngineTest : public ::testing::Test {
 
     // First replies: A 30 minutes (February), B 2 days (March).
     auto conversation = [&](int64_t org, const std::string& tag, int64_t at, int64_t reply) {
-      Conversation c;
-      c.public_id = c.receipt_lookup = tag;
-      c.organisation_id = org;
-      c.public_key = c.receipt_wrapped_secret_key = c.org_sealed_secret_key = "k";
-      c.language = "nl";
-      c.created_at = c.last_activity_at = at;
-      c.expires_at = at + 10000000;
       Message m;
+      m.conversation_id = StartConversation(org, tag, tag, at, at + 10000000);
       m.ciphertext = "x";
-      m.created_at = at;
-      const int64_t id = store_->InsertConversation(c, m).value_or(0);
-      m.conversation_id = id;
       m.author = Author::kAdvisor;
       m.author_user_id = advisor_;
       m.created_at = reply;
@@ -209,8 +171,6 @@ class ReportEngineTest : public ::testing::Test {
     return s;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
   int64_t org_a_ = 0, org_b_ = 0, advisor_ = 0;
   std::vector<int64_t> dirs_;
   Codebook codebook_;

@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
+#include "store/store_test_util.h"
 
 namespace vd::report {
 namespace {
+
+using store_test::Backend;
+using store_test::TestContact;
 
 Codebook SmallCodebook() {
   Codebook cb;
@@ -29,50 +31,25 @@ Codebook SmallCodebook() {
   return cb;
 }
 
-class ReportReleaseTest : public ::testing::Test {
+class ReportReleaseTest : public store_test::FreshStoreTest {
  protected:
   void SetUp() override {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() / ("vd-release-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(dir_);
-    auto store = OpenStore("sqlite:" + (dir_ / "t.db").string(), 1);
-    ASSERT_TRUE(store.has_value()) << store.error().detail;
-    store_ = std::move(*store);
-    ASSERT_TRUE(store_->Migrate());
-    Organisation o;
-    o.slug = "a";
-    o.name = "A";
-    const int64_t org = store_->InsertOrganisation(o).value_or(0);
-    User u;
-    u.username = "adv";
-    u.organisation_id = org;
-    u.pw_salt = u.pw_verifier = u.public_key = u.wrapped_secret_key = "x";
-    u.recovery_wrapped_secret_key = "x";
-    const int64_t advisor = store_->InsertUser(u).value_or(0);
+    OpenFreshStore(Backend::kSqlite, "release", 1);
+    if (HasFatalFailure()) return;
+    const int64_t org = AddOrganisation("a", "A");
+    const int64_t advisor = AddUser("adv", org);
     std::vector<ContactRecord> all;
     for (int i = 0; i < 60; ++i) {
-      ContactRecord c;
-      c.organisation_id = org;
-      c.advisor_user_id = advisor;
-      c.month = i % 2 ? "2026-03" : "2026-09";
-      c.channel = i % 3 ? "walk_in" : "phone";
-      c.location = i % 4 ? "window" : "club";
-      c.language = i % 5 ? "ro" : "nl";
-      c.gender = i % 7 ? "woman" : "man";
-      c.age_band = "25-34";
-      c.region = "eu_other";
-      c.indicator_version = 1;
-      c.assessment = i % 6 ? "none" : "concern";
-      c.escalation = "none";
+      ContactRecord c = TestContact(org, advisor, i % 2 ? "2026-03" : "2026-09",
+                                    i % 3 ? "walk_in" : "phone", i % 4 ? "window" : "club",
+                                    i % 5 ? "ro" : "nl", i % 7 ? "woman" : "man", "25-34",
+                                    "eu_other");
+      if (i % 6 == 0) c.assessment = "concern";
       all.push_back(c);
     }
     ASSERT_TRUE(store_->InsertContactsBulk(all));
     settings_.city = "Teststad";
     settings_.code_version = "test";
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   Result<Release> Prepare(const std::string& period, uint64_t seed, Method method = Method::kDiscreteLaplace) {
@@ -84,8 +61,6 @@ class ReportReleaseTest : public ::testing::Test {
     return PrepareRelease(*store_, SmallCodebook(), *p, s, rng, 1'800'000'000);
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
   ReleaseSettings settings_;
 };
 

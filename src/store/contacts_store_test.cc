@@ -3,54 +3,24 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <random>
-
 #include "store/store.h"
+#include "store/store_test_util.h"
 
 namespace vd {
 namespace {
 
-enum class Backend { kSqlite, kPostgres };
+using store_test::Backend;
+using store_test::BackendName;
+using store_test::TestContact;
 
-std::string Unique() {
-  std::random_device rd;
-  return std::to_string(rd()) + std::to_string(rd());
-}
-
-std::string PgConninfo() {
-  std::string url = std::getenv("VD_TEST_PG_URL");
-  return url.starts_with("pg:") ? url.substr(3) : url;
-}
-
-class ContactStoreTest : public ::testing::TestWithParam<Backend> {
+class ContactStoreTest : public store_test::FreshStoreTest,
+                         public ::testing::WithParamInterface<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::kSqlite) {
-      dir_ = std::filesystem::temp_directory_path() / ("vd-cstore-" + Unique());
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "t.db").string();
-    } else {
-      if (!std::getenv("VD_TEST_PG_URL") || !std::getenv("VD_TEST_PG_BIN")) {
-        const char* req = std::getenv("VD_REQUIRE_PG");
-        if (req && std::string(req) == "1") FAIL() << "PostgreSQL required but not configured";
-        GTEST_SKIP() << "no PostgreSQL (run through tests/pg/with_postgres.sh)";
-      }
-      db_ = "vd_cstore_" + Unique();
-      Psql("CREATE DATABASE " + db_);
-      url_ = "pg:" + PgConninfo() + " dbname=" + db_;
-    }
-    auto store = OpenStore(url_, 2);
-    ASSERT_TRUE(store.has_value()) << store.error().detail;
-    store_ = std::move(*store);
-    ASSERT_TRUE(store_->Migrate());
-    Organisation o;
-    o.slug = "dehaven";
-    o.name = "De Haven";
-    org_ = store_->InsertOrganisation(o).value_or(0);
-    o.slug = "shop";
-    other_org_ = store_->InsertOrganisation(o).value_or(0);
+    OpenFreshStore(GetParam(), "cstore", 2);
+    if (IsSkipped() || HasFatalFailure()) return;
+    org_ = AddOrganisation("dehaven", "De Haven");
+    other_org_ = AddOrganisation("shop", "De Haven");
     advisor_ = AddUser("a1", org_);
     colleague_ = AddUser("a2", org_);
     DirectoryEntry e;
@@ -65,39 +35,11 @@ class ContactStoreTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(id.has_value()) << id.error().detail;
     shop_ = *id;
   }
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    if (!db_.empty()) Psql("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-  }
-  void Psql(const std::string& sql) {
-    const std::string cmd = std::string(std::getenv("VD_TEST_PG_BIN")) + "/psql -q -X '" +
-                            PgConninfo() + "' -c '" + sql + "' >/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << sql;
-  }
-  int64_t AddUser(const std::string& name, int64_t org) {
-    User u;
-    u.username = name;
-    u.organisation_id = org;
-    u.pw_salt = u.pw_verifier = u.public_key = u.wrapped_secret_key = "x";
-    u.recovery_wrapped_secret_key = "x";
-    u.created_at = 1;
-    return store_->InsertUser(u).value_or(0);
-  }
   ContactRecord Sample(int64_t advisor, const std::string& month) {
-    ContactRecord c;
-    c.organisation_id = org_;
-    c.advisor_user_id = advisor;
-    c.month = month;
-    c.channel = "outreach_visit";
-    c.location = "window";
-    c.language = "hu";
-    c.gender = "woman";
-    c.age_band = "18-24";
-    c.region = "cee_eu";
+    ContactRecord c = TestContact(org_, advisor, month, "outreach_visit", "window", "hu", "woman",
+                                  "18-24", "cee_eu");
     c.topics = {"health", "money_debts"};
     c.advice = {"information"};
-    c.indicator_version = 1;
     c.indicators = {"ctl.debt", "doc.withheld"};
     c.assessment = "concern";
     c.escalation = "comensha";
@@ -116,9 +58,6 @@ class ContactStoreTest : public ::testing::TestWithParam<Backend> {
     return c;
   }
 
-  std::filesystem::path dir_;
-  std::string db_, url_;
-  std::unique_ptr<Store> store_;
   int64_t org_ = 0, other_org_ = 0, advisor_ = 0, colleague_ = 0, shop_ = 0;
 };
 
@@ -248,10 +187,7 @@ TEST_P(ContactStoreTest, AuditEntriesChainInOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ContactStoreTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const auto& info) {
-                           return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 }  // namespace
 }  // namespace vd

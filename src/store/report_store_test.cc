@@ -3,63 +3,28 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <algorithm>
-#include <filesystem>
 #include <mutex>
-#include <random>
 
 #include "store/store.h"
+#include "store/store_test_util.h"
 
 namespace vd {
 namespace {
 
-enum class Backend { kSqlite, kPostgres };
+using store_test::Backend;
+using store_test::BackendName;
+using store_test::TestContact;
 
-std::string Unique() {
-  std::random_device rd;
-  return std::to_string(rd()) + std::to_string(rd());
-}
-
-std::string PgConninfo() {
-  std::string url = std::getenv("VD_TEST_PG_URL");
-  return url.starts_with("pg:") ? url.substr(3) : url;
-}
-
-class ReportStoreTest : public ::testing::TestWithParam<Backend> {
+class ReportStoreTest : public store_test::FreshStoreTest,
+                        public ::testing::WithParamInterface<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::kSqlite) {
-      dir_ = std::filesystem::temp_directory_path() / ("vd-rstore-" + Unique());
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "t.db").string();
-    } else {
-      if (!std::getenv("VD_TEST_PG_URL") || !std::getenv("VD_TEST_PG_BIN")) {
-        const char* req = std::getenv("VD_REQUIRE_PG");
-        if (req && std::string(req) == "1") FAIL() << "PostgreSQL required but not configured";
-        GTEST_SKIP() << "no PostgreSQL (run through tests/pg/with_postgres.sh)";
-      }
-      db_ = "vd_rstore_" + Unique();
-      Psql("CREATE DATABASE " + db_);
-      url_ = "pg:" + PgConninfo() + " dbname=" + db_;
-    }
-    auto store = OpenStore(url_, 2);
-    ASSERT_TRUE(store.has_value()) << store.error().detail;
-    store_ = std::move(*store);
-    ASSERT_TRUE(store_->Migrate());
-    Organisation o;
-    o.slug = "dehaven";
-    o.name = "De Haven";
-    org_ = store_->InsertOrganisation(o).value_or(0);
-    o.slug = "shop";
-    other_org_ = store_->InsertOrganisation(o).value_or(0);
-    User u;
-    u.username = "a1";
-    u.organisation_id = org_;
-    u.pw_salt = u.pw_verifier = u.public_key = u.wrapped_secret_key = "x";
-    u.recovery_wrapped_secret_key = "x";
-    u.created_at = 1;
-    advisor_ = store_->InsertUser(u).value_or(0);
+    OpenFreshStore(GetParam(), "rstore", 2);
+    if (IsSkipped() || HasFatalFailure()) return;
+    org_ = AddOrganisation("dehaven", "De Haven");
+    other_org_ = AddOrganisation("shop", "De Haven");
+    advisor_ = AddUser("a1", org_);
     DirectoryEntry e;
     e.slug = "shop";
     e.name = "SHOP";
@@ -68,30 +33,9 @@ class ReportStoreTest : public ::testing::TestWithParam<Backend> {
     e.slug = "haven";
     dir2_ = store_->InsertDirectoryEntry(e).value_or(0);
   }
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    if (!db_.empty()) Psql("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-  }
-  void Psql(const std::string& sql) {
-    const std::string cmd = std::string(std::getenv("VD_TEST_PG_BIN")) + "/psql -q -X '" +
-                            PgConninfo() + "' -c '" + sql + "' >/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << sql;
-  }
   ContactRecord Record(int64_t org, const std::string& month, int i) {
-    ContactRecord c;
-    c.organisation_id = org;
-    c.advisor_user_id = advisor_;
-    c.month = month;
-    c.channel = i % 2 ? "phone" : "walk_in";
-    c.location = "window";
-    c.language = "ro";
-    c.gender = "woman";
-    c.age_band = "25-34";
-    c.region = "eu_other";
-    c.indicator_version = 1;
-    c.assessment = "none";
-    c.escalation = "none";
+    ContactRecord c = TestContact(org, advisor_, month, i % 2 ? "phone" : "walk_in", "window",
+                                  "ro", "woman", "25-34", "eu_other");
     c.case_code = i % 3 == 0 ? "K-0000-000" + std::to_string(i % 9) : "";
     c.created_at = c.updated_at = 1000 + i;
     // Record i has i % 4 topics, one advice (never scanned), i % 3 indicators, i % 2 referrals.
@@ -111,9 +55,6 @@ class ReportStoreTest : public ::testing::TestWithParam<Backend> {
     return c;
   }
 
-  std::filesystem::path dir_;
-  std::string db_, url_;
-  std::unique_ptr<Store> store_;
   int64_t org_ = 0, other_org_ = 0, advisor_ = 0, dir1_ = 0, dir2_ = 0;
 };
 
@@ -315,19 +256,7 @@ TEST_P(ReportStoreTest, PopulationEstimatesAreReplacedPerDimension) {
 
 TEST_P(ReportStoreTest, OnlyTheFirstAdvisorReplyIsCountedInItsBand) {
   auto start = [&](const std::string& tag, int64_t at) {
-    Conversation c;
-    c.public_id = "pub-" + tag;
-    c.receipt_lookup = "lookup-" + tag;
-    c.organisation_id = org_;
-    c.public_key = c.receipt_wrapped_secret_key = c.org_sealed_secret_key = "k";
-    c.language = "nl";
-    c.created_at = c.last_activity_at = at;
-    c.expires_at = at + 1000000;
-    Message m;
-    m.author = Author::kWorker;
-    m.ciphertext = "x";
-    m.created_at = at;
-    return store_->InsertConversation(c, m).value_or(0);
+    return StartConversation(org_, "pub-" + tag, "lookup-" + tag, at, at + 1000000);
   };
   auto reply = [&](int64_t conversation, Author who, int64_t at) {
     Message m;
@@ -359,10 +288,7 @@ TEST_P(ReportStoreTest, OnlyTheFirstAdvisorReplyIsCountedInItsBand) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReportStoreTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const auto& info) {
-                           return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 }  // namespace
 }  // namespace vd

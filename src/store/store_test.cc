@@ -25,21 +25,15 @@
 #include <thread>
 
 #include "store/migrations.h"
+#include "store/store_test_util.h"
 
 namespace vd {
 namespace {
 
-enum class Backend { kSqlite, kPostgres };
-
-// Lets gtest name the backend in failure messages instead of dumping bytes.
-void PrintTo(Backend b, std::ostream* os) {
-  *os << (b == Backend::kSqlite ? "SQLite" : "PostgreSQL");
-}
-
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : nullptr;
-}
+using store_test::Backend;
+using store_test::BackendName;
+using store_test::Env;
+using store_test::PgConninfo;
 
 std::string RandomHex() {
   std::random_device rd;
@@ -55,12 +49,6 @@ std::string Slurp(const std::filesystem::path& path) {
   return out.str();
 }
 
-// VD_TEST_PG_URL is a store URL; the maintenance connection wants what libpq reads.
-std::string PgAdminConninfo() {
-  const std::string url = Env("VD_TEST_PG_URL");
-  return url.starts_with("pg:") ? url.substr(3) : url;
-}
-
 // The store URL of database `db` on the test server.
 std::string PgUrlFor(const std::string& db) {
   const std::string url = Env("VD_TEST_PG_URL");
@@ -72,7 +60,7 @@ std::string PgUrlFor(const std::string& db) {
 // DROP DATABASE refuse to run inside one).
 void PgAdmin(const std::function<void(soci::session&)>& body) {
   try {
-    soci::session s(*soci::factory_postgresql(), PgAdminConninfo());
+    soci::session s(*soci::factory_postgresql(), PgConninfo());
     s << "SET client_min_messages TO WARNING";
     body(s);
   } catch (const std::exception& e) {
@@ -147,13 +135,9 @@ class StoreFixture : public ::testing::Test {
   explicit StoreFixture(Backend backend) : backend_(backend) {}
 
   void SetUp() override {
-    if (pg() && Env("VD_TEST_PG_URL") == nullptr) {
-      const char* require = Env("VD_REQUIRE_PG");
-      if (require != nullptr && std::string(require) == "1") {
-        FAIL() << "VD_REQUIRE_PG=1 but VD_TEST_PG_URL is not set: run the tests through "
-                  "tests/pg/with_postgres.sh";
-      }
-      GTEST_SKIP() << "no PostgreSQL server (run through tests/pg/with_postgres.sh)";
+    if (pg()) {
+      store_test::SkipUnlessPostgres(/*with_psql=*/false);
+      if (IsSkipped() || HasFatalFailure()) return;
     }
     url_ = NewDatabase();
     if (!pg()) sqlite_path_ = url_.substr(7);
@@ -1136,10 +1120,7 @@ TEST_P(StoreTest, ErrorsNeverCarryRowContent) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 // --- OpenStore's URL rules, no server needed -----------------------------------------------
 
