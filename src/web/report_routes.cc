@@ -110,6 +110,8 @@ Result<report::Codebook> WebApp::Impl::ReportCodebookNow() {
   if (!deps.report_codebook) {
     return std::unexpected(Error{ErrorCode::kInternal, "error.internal", "no report codebook"});
   }
+  // Versions another server added since this one last looked count in the report too.
+  RefreshIndicators();
   Result<std::vector<DirectoryEntry>> dir = deps.store.ListDirectory(false);
   if (!dir) return std::unexpected(dir.error());
   return deps.report_codebook(indicators, *dir);
