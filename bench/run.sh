@@ -67,10 +67,21 @@ nginx -c "$work/nginx.conf" -p "$work" -g "daemon off;" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$nport/" && break; sleep 0.05; done
 curl -sf -o /dev/null "http://127.0.0.1:$nport/" || { echo "nginx baseline did not start" >&2; exit 1; }
-wrk -t2 -c64 -d"${secs}s" --latency -H 'Accept-Language: nl' "$base/" >"$work/wrk-app.txt"
-wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$nport/" >"$work/wrk-nginx.txt"
+# Three rounds, app and nginx alternating, so that a burst of other load on a shared machine
+# falls on both; the table shows the round with the median ratio and lists all three.
+rounds=()
+for round in 1 2 3; do
+  wrk -t2 -c64 -d"${secs}s" --latency -H 'Accept-Language: nl' "$base/" >"$work/wrk-app-$round.txt"
+  wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$nport/" >"$work/wrk-nginx-$round.txt"
+  a=$(wrk_rps "$work/wrk-app-$round.txt"); n=$(wrk_rps "$work/wrk-nginx-$round.txt")
+  rounds+=("$(awk -v a="$a" -v n="$n" 'BEGIN { printf "%.4f", a / n }') $round")
+done
+median_round=$(printf '%s\n' "${rounds[@]}" | sort -n | sed -n 2p | cut -d' ' -f2)
+all_ratios=$(printf '%s\n' "${rounds[@]}" | sort -k2 -n | awk '{ printf "%s%.0f %%", (NR > 1 ? ", " : ""), 100 * $1 }')
+cp "$work/wrk-app-$median_round.txt" "$work/wrk-app.txt"; cp "$work/wrk-nginx-$median_round.txt" "$work/wrk-nginx.txt"
 app_rps=$(wrk_rps "$work/wrk-app.txt"); nginx_rps=$(wrk_rps "$work/wrk-nginx.txt")
 app_p99=$(to_ms "$(wrk_pct "$work/wrk-app.txt" 99%)"); nginx_p99=$(to_ms "$(wrk_pct "$work/wrk-nginx.txt" 99%)")
+worst_p99=$(for r in 1 2 3; do to_ms "$(wrk_pct "$work/wrk-app-$r.txt" 99%)"; done | sort -g | tail -n1)
 
 # Advisor inbox with 10 000 conversations (logged in, the real page).
 jar="$work/jar"
@@ -120,7 +131,7 @@ out=bench/results.md
   echo
   echo "| what | measured | baseline (same run) | ratio | target |"
   echo "|---|---|---|---|---|"
-  echo "| landing page, wrk -t2 -c64 ${secs}s | $app_rps req/s, p99 $app_p99 ms | nginx static same bytes: $nginx_rps req/s, p99 $nginx_p99 ms | $(ratio "$app_rps" "$nginx_rps") | ≥ 50 %, p99 ≤ 10 ms |"
+  echo "| landing page, wrk -t2 -c64 ${secs}s, median of 3 alternating rounds | $app_rps req/s, p99 $app_p99 ms (worst round's p99 $worst_p99 ms) | nginx static same bytes: $nginx_rps req/s, p99 $nginx_p99 ms | $(ratio "$app_rps" "$nginx_rps") (rounds: $all_ratios) | ≥ 50 %, p99 ≤ 10 ms |"
   echo "| receipt opening (production Argon2id), wrk -c64 ${rsecs}s | $open_rps req/s | bare crypto_pwhash, 2 threads: $(printf %.2f "$bare_rate") /s | $(ratio "$open_rps" "$bare_rate") | ≥ 90 % |"
   echo "| peak memory during receipt run | $((peak_kb / 1024)) MiB | bound: 2 × 256 MiB + 100 MB = 612 MiB | | ≤ bound |"
   echo "| advisor inbox, 10 000 conversations ($rows rows shown), wrk -c4 | p50 $inbox_p50 ms, $inbox_rps req/s | | | p50 ≤ 50 ms |"
