@@ -470,14 +470,7 @@ TEST_P(ContactsHttpTest, CoordinatorMakesANewIndicatorListVersionInTheBrowser) {
   EXPECT_EQ(advisor.Get("/staff/indicators").body.find("name=\"action\""), std::string::npos);
 
   // Add one: nl and en only, so the page says which languages show English instead.
-  HttpResult added = coordinator.Post("/staff/indicators",
-                                      {{"csrf", coordinator.csrf}, {"action", "add"},
-                                       {"code", "fin.advance"}, {"category", "money"},
-                                       {"ilo", "9"}, {"htcds", "debt_bondage"},
-                                       {"name_nl", "Voorschot dat afbetaald moet worden"},
-                                       {"explain_nl", "Ze kreeg geld vooraf."},
-                                       {"name_en", "Advance to be paid back"},
-                                       {"explain_en", "She was given money up front."}});
+  HttpResult added = coordinator.Post("/staff/indicators", AddAdvanceIndicatorForm(coordinator.csrf));
   ASSERT_EQ(added.status, 303) << added.body;
   page = coordinator.Get("/staff/indicators");
   EXPECT_NE(page.body.find("· version 2</h1>"), std::string::npos);

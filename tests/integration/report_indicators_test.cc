@@ -101,14 +101,7 @@ TEST_P(ReportIndicatorsTest, ReportOnServerBCountsAnIndicatorAddedThroughServerA
   // Through server A: a new indicator in the "money" category, as version 2.
   Client coord_a = LoggedIn(port_a_, Role::kCoordinator);
   ASSERT_EQ(coord_a.Get("/staff/indicators").status, 200);
-  HttpResult added = coord_a.Post("/staff/indicators",
-                                  {{"csrf", coord_a.csrf}, {"action", "add"},
-                                   {"code", "fin.advance"}, {"category", "money"},
-                                   {"ilo", "9"}, {"htcds", "debt_bondage"},
-                                   {"name_nl", "Voorschot dat afbetaald moet worden"},
-                                   {"explain_nl", "Ze kreeg geld vooraf."},
-                                   {"name_en", "Advance to be paid back"},
-                                   {"explain_en", "She was given money up front."}});
+  HttpResult added = coord_a.Post("/staff/indicators", AddAdvanceIndicatorForm(coord_a.csrf));
   ASSERT_EQ(added.status, 303) << added.body.substr(0, 500);
   ASSERT_TRUE(a_.runtime->store().GetSetting("indicator_list.v2")->has_value());
 

@@ -114,6 +114,19 @@ HttpResult LogIn(Client& client, const std::string& username, const std::string&
                                       {"code", TotpCode(*secret, now)}});
 }
 
+std::vector<std::pair<std::string, std::string>> AddAdvanceIndicatorForm(const std::string& csrf) {
+  return {{"csrf", csrf},
+          {"action", "add"},
+          {"code", "fin.advance"},
+          {"category", "money"},
+          {"ilo", "9"},
+          {"htcds", "debt_bondage"},
+          {"name_nl", "Voorschot dat afbetaald moet worden"},
+          {"explain_nl", "Ze kreeg geld vooraf."},
+          {"name_en", "Advance to be paid back"},
+          {"explain_en", "She was given money up front."}};
+}
+
 void ExpectSecureHeaders(const HttpResult& r, const std::string& what) {
   ASSERT_NE(r.status, 0) << what;
   const std::string csp = r.Header("content-security-policy");

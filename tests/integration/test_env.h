@@ -8,6 +8,8 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/runtime.h"
 #include "core/clock.h"
@@ -48,6 +50,10 @@ std::string AddStaff(Runtime& rt, const std::string& username, const std::string
 // (303 to /staff on success); the client keeps the session cookie.
 HttpResult LogIn(Client& client, const std::string& username, const std::string& password,
                  const std::string& totp_b32, int64_t now);
+
+// The indicator-list form (POST /staff/indicators) that adds "fin.advance" to the money
+// category (ILO 9, debt bondage), named and explained in nl and en only.
+std::vector<std::pair<std::string, std::string>> AddAdvanceIndicatorForm(const std::string& csrf);
 
 // The headers every response must carry, whatever its route and status: CSP default-src
 // 'none' without wildcards or inline code, nosniff, frame DENY, no referrer, no-store, a
