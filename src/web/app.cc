@@ -325,13 +325,9 @@ std::optional<Response> WebApp::Impl::FromMemory(Ctx& ctx, const Route*& matched
   bool path_known = false;
   const Route* route = Match(req.method, req.path, ctx.params, path_known);
   if (!route || route->pure_page.empty()) return std::nullopt;
-  std::optional<std::string> body = CachedPure(ctx.lang, route->pure_page);
-  if (!body) return std::nullopt;
-  matched = route;
-  Response res;
-  res.body = std::move(*body);
-  res.Set("Content-Type", "text/html; charset=utf-8");
-  return res;
+  std::optional<Response> page = CachedPure(ctx.lang, route->pure_page);
+  if (page) matched = route;
+  return page;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -492,21 +488,21 @@ Response WebApp::Impl::Health(Ctx& ctx) {
   return res;
 }
 
-std::optional<std::string> WebApp::Impl::CachedPure(std::string_view lang,
-                                                     std::string_view name) {
+std::optional<Response> WebApp::Impl::CachedPure(std::string_view lang, std::string_view name) {
   const std::string key = std::string(lang) + "/" + std::string(name);
-  std::shared_lock lock(pure_mu);
-  if (auto it = pure_pages.find(key); it != pure_pages.end()) return it->second;
-  return std::nullopt;
+  Response res;
+  {
+    std::shared_lock lock(pure_mu);
+    auto it = pure_pages.find(key);
+    if (it == pure_pages.end()) return std::nullopt;
+    res.body = it->second;
+  }
+  res.Set("Content-Type", "text/html; charset=utf-8");
+  return res;
 }
 
 Response WebApp::Impl::RenderPure(Ctx& ctx, std::string_view name) {
-  if (std::optional<std::string> cached = CachedPure(ctx.lang, name)) {
-    Response res;
-    res.body = std::move(*cached);
-    res.Set("Content-Type", "text/html; charset=utf-8");
-    return res;
-  }
+  if (std::optional<Response> cached = CachedPure(ctx.lang, name)) return std::move(*cached);
   const std::string key = ctx.lang + "/" + std::string(name);
   // Rendered without the request's CSRF token and id, so nothing of this request can end
   // up in another's page (a template that needs them must not use RenderPure).
@@ -521,8 +517,6 @@ Response WebApp::Impl::RenderPure(Ctx& ctx, std::string_view name) {
   }
   return res;
 }
-
-
 
 Response WebApp::Impl::StartForm(Ctx& ctx, const Error* error) {
   mustache::data d;
@@ -997,13 +991,13 @@ std::optional<Response> WebApp::Impl::Serve(const Request& request, bool memory_
       anchor = RandomToken(24);
       ctx.cookies.push_back(sessions.CookieHeader("vd_a", *anchor));
     }
-    // Pages served from memory carry no form, so they need no CSRF token.
-    if (!memory_only) ctx.csrf = Base64Encode(KeyedHash(csrf_key, "vd.csrf", *anchor));
     if (memory_only) {
+      // Pages served from memory carry no form, so they need no CSRF token.
       std::optional<Response> from_memory = FromMemory(ctx, matched);
       if (!from_memory) return std::nullopt;
       res = std::move(*from_memory);
     } else {
+      ctx.csrf = Base64Encode(KeyedHash(csrf_key, "vd.csrf", *anchor));
       res = Dispatch(ctx, matched);
     }
   } catch (const std::exception& e) {

@@ -146,7 +146,8 @@ struct WebApp::Impl {
   // For pages whose HTML depends only on the language and the configuration (no form, no
   // session, no database): rendered once per language and served from memory after that.
   Response RenderPure(Ctx& ctx, std::string_view name);
-  std::optional<std::string> CachedPure(std::string_view lang, std::string_view name);
+  // The page for `lang` once RenderPure has rendered it, as its response; else nullopt.
+  std::optional<Response> CachedPure(std::string_view lang, std::string_view name);
   std::shared_mutex pure_mu;
   std::map<std::string, std::string, std::less<>> pure_pages;  // "lang/name" -> HTML
   Response ErrorPage(Ctx& ctx, const Error& error);

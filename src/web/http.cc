@@ -204,29 +204,29 @@ bool WantsContinue(const RequestParser& parser) {
          EqualsIgnoreCase(TrimOws(expect->value()), "100-continue");
 }
 
-// The handler's response, or nullopt when it threw or produced something unsendable.
-std::optional<Response> CallHandler(const Handler& handler, const Request& request) {
+// What `handler` answered (a Response, or an optional one), or nullopt when it threw or
+// produced something unsendable. The exception's text must never reach the client.
+template <class Fn>
+std::optional<Response> CallSafely(const Fn& handler, const Request& request) {
   std::optional<Response> response;
   try {
     response = handler(request);
   } catch (...) {
-    response.reset();  // the exception's text must never reach the client
+    response.reset();
   }
   if (response && !IsValidResponse(*response)) response.reset();
   return response;
 }
 
-// The memory handler's answer, if it gave a sendable one.
+std::optional<Response> CallHandler(const Handler& handler, const Request& request) {
+  return CallSafely(handler, request);
+}
+
+// The memory handler's answer, if it gave a sendable one; otherwise the worker's handler
+// gets the request and deals with it.
 std::optional<Response> CallMemoryHandler(const MemoryHandler& handler, const Request& request) {
   if (!handler) return std::nullopt;
-  std::optional<Response> response;
-  try {
-    response = handler(request);
-  } catch (...) {
-    response.reset();  // the worker's handler gets the request and deals with it
-  }
-  if (response && !IsValidResponse(*response)) response.reset();
-  return response;
+  return CallSafely(handler, request);
 }
 
 // The application's page for a refusal, with the status we decide. A renderer that throws
