@@ -3,6 +3,12 @@
 namespace vd {
 namespace {
 
+// The type of an identity column: the only spelling the two dialects do not share.
+std::string IdColumn(Dialect d) {
+  return d == Dialect::kSqlite ? "INTEGER PRIMARY KEY"
+                               : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+}
+
 // The first schema, written once for both dialects: only the identity column differs.
 // There is deliberately no column for anyone's name, phone, e-mail, address, IP address,
 // user agent or device: the schema cannot hold them. Binary values are base64 TEXT (SOCI's
@@ -10,9 +16,7 @@ namespace {
 // Unix seconds, booleans are 0/1. The CHECKs use no functions, so they are legal under
 // SQLite's trusted_schema=OFF.
 std::vector<std::string> Schema1(Dialect d) {
-  const std::string id = d == Dialect::kSqlite
-                             ? "INTEGER PRIMARY KEY"
-                             : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+  const std::string id = IdColumn(d);
   return {
       "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 
@@ -100,9 +104,7 @@ std::vector<std::string> Schema1(Dialect d) {
 // is its notes, sealed to the organisation key. The audit log's ids are assigned by the
 // store (previous + 1, no identity column) so that a removed row leaves a visible gap.
 std::vector<std::string> Schema2(Dialect d) {
-  const std::string id = d == Dialect::kSqlite
-                             ? "INTEGER PRIMARY KEY"
-                             : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+  const std::string id = IdColumn(d);
   return {
       "CREATE TABLE directory_organisations ("
       " id " + id + ","
@@ -198,9 +200,7 @@ std::vector<std::string> Schema3(Dialect d) {
 // again returns the stored release instead of new noise. Response times are counters only
 // (no conversation id).
 std::vector<std::string> Schema4(Dialect d) {
-  const std::string id = d == Dialect::kSqlite
-                             ? "INTEGER PRIMARY KEY"
-                             : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+  const std::string id = IdColumn(d);
   return {
       "CREATE TABLE report_releases ("
       " id " + id + ","
