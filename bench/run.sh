@@ -14,8 +14,10 @@ work=$(mktemp -d /tmp/vd-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { local p; while :; do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
-port=$(free_port); nport=$(free_port)
+# Below the kernel's range for outgoing connections, whose ports can be taken at any moment.
+ephemeral_start=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+free_port() { local p; while :; do p=$((10000 + RANDOM % (ephemeral_start - 10000))); [[ " $* " == *" $p "* ]] && continue; (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+port=$(free_port); nport=$(free_port "$port")
 base="http://127.0.0.1:$port"
 cat >"$work/config.toml" <<TOML
 [server]

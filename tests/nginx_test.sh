@@ -11,14 +11,19 @@ work=$(mktemp -d /tmp/vd-nginx.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+# A port nothing listens on, below the kernel's range for outgoing connections (a port in
+# that range can be taken by any connection's local end between our probe and nginx's bind),
+# and not one of the ports given as arguments.
+ephemeral_start=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (ephemeral_start - 10000)))
+    [[ " $* " == *" $p "* ]] && continue
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
-app_port=$(free_port); tls_port=$(free_port); onion_port=$(free_port)
+app_port=$(free_port); tls_port=$(free_port "$app_port"); onion_port=$(free_port "$app_port" "$tls_port")
 
 cat >"$work/config.toml" <<TOML
 [server]
