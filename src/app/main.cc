@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "app/config.h"
@@ -158,6 +159,7 @@ int main(int argc, char** argv) {
   cli.add_option("-c,--config", config_file, "TOML configuration file (or VERTROUWD_CONFIG)");
 
   std::string data_flag, listen_flag, database_flag;
+  std::optional<std::string> metrics_flag;
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("--data", data_flag, "Data folder (SQLite database, demo logins)");
     sub->add_option("--database", database_flag,
@@ -167,12 +169,16 @@ int main(int argc, char** argv) {
   CLI::App* serve = cli.add_subcommand("serve", "Run the web service");
   add_common(serve);
   serve->add_option("--listen", listen_flag, "Address to listen on, HOST:PORT");
+  serve->add_option("--metrics-listen", metrics_flag,
+                    "Address of /metrics and /healthz, HOST:PORT (default 127.0.0.1:9102; \"\" off)");
 
   CLI::App* demo = cli.add_subcommand(
       "demo", "Run a demo: SQLite in ./data-demo with three organisations and demo staff; "
               "prints the URL and the logins");
   add_common(demo);
   demo->add_option("--listen", listen_flag, "Address to listen on, HOST:PORT (default 127.0.0.1:8080)");
+  demo->add_option("--metrics-listen", metrics_flag,
+                   "Address of /metrics and /healthz, HOST:PORT (default: off in the demo)");
 
   CLI::App* init = cli.add_subcommand("init", "Create a new database and its first admin");
   add_common(init);
@@ -275,6 +281,9 @@ int main(int argc, char** argv) {
     // interactive level. Production keeps the defaults in Config.
     config.pwhash.ops_limit = 2;
     config.pwhash.mem_limit = 64u << 20;
+    // No metrics listener unless asked: a second demo beside a running one (or beside a
+    // production server) would otherwise fail on the shared metrics port.
+    config.metrics_listen.clear();
   }
   if (config_file.empty()) {
     if (const char* env = std::getenv("VERTROUWD_CONFIG")) config_file = env;
@@ -286,6 +295,7 @@ int main(int argc, char** argv) {
   if (!data_flag.empty()) config.data_dir = data_flag;
   if (!database_flag.empty()) config.database = database_flag;
   if (!listen_flag.empty()) config.listen = listen_flag;
+  if (metrics_flag) config.metrics_listen = *metrics_flag;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S%z %l %v");
 

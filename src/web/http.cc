@@ -705,7 +705,11 @@ Result<uint16_t> Server::Start() {
   if (ec) {
     beast::error_code ignored;
     acceptor_.close(ignored);
-    return Fail(ErrorCode::kInternal, "error.internal", "http: cannot listen: " + ec.message());
+    // Name the address: with two servers on one machine, "Address already in use" alone does
+    // not say which of the listeners (the service, the metrics) collided.
+    return Fail(ErrorCode::kInternal, "error.internal",
+                "http: cannot listen on " + endpoint.address().to_string() + ":" +
+                    std::to_string(endpoint.port()) + ": " + ec.message());
   }
 
   work_.emplace(io_context_.get_executor());
