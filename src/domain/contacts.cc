@@ -1,5 +1,7 @@
 #include "domain/contacts.h"
 
+#include "store/contact_store.h"
+
 #include <algorithm>
 #include <ctime>
 #include <regex>
@@ -221,7 +223,9 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
     std::string code = in.case_code;
     std::ranges::transform(code, code.begin(), [](unsigned char ch) { return std::toupper(ch); });
     if (!std::regex_match(code, case_re)) return std::unexpected(Invalid("staff_error.case_unknown", "case"));
-    Result<int64_t> org = store_.FindCaseOrganisation(code);
+    Result<int64_t> org = store_.Read("find case", [&](Tx& tx) {
+      return store_.contacts().FindCaseOrganisation(tx, code);
+    });
     if (!org || *org != r.organisation_id) {
       return std::unexpected(Invalid("staff_error.case_unknown", "case"));
     }
@@ -251,22 +255,30 @@ Result<int64_t> Contacts::Record(const StaffContext& staff, const ContactInput& 
     if (!e) return std::unexpected(e.error());
     if (!e->active) return std::unexpected(Invalid("staff_error.contact_code", "inactive entry"));
   }
-  if (in.case_mode == "new") {
-    for (int attempt = 0;; ++attempt) {
-      std::string code = CaseCode();
-      Status s = store_.InsertCase(code, r->organisation_id, r->created_at);
-      if (s) {
-        r->case_code = code;
-        break;
+  // The new case and the record commit together: a failure in between leaves neither.
+  return store_.Write("record contact", [&](Tx& tx) -> Result<int64_t> {
+    ContactRecord record = *r;
+    if (in.case_mode == "new") {
+      for (int attempt = 0;; ++attempt) {
+        std::string code = CaseCode();
+        Status s = store_.contacts().InsertCase(tx, code, record.organisation_id,
+                                                record.created_at);
+        if (s) {
+          record.case_code = code;
+          break;
+        }
+        if (s.error().code != ErrorCode::kConflict || attempt > 3) {
+          return std::unexpected(s.error());
+        }
       }
-      if (s.error().code != ErrorCode::kConflict || attempt > 3) return std::unexpected(s.error());
     }
-  }
-  return store_.InsertContact(*r);
+    return store_.contacts().Insert(tx, record);
+  });
 }
 
 Status Contacts::Edit(const StaffContext& staff, int64_t id, const ContactInput& in) {
-  Result<ContactRecord> old = store_.FindContact(id);
+  Result<ContactRecord> old =
+      store_.Read("find contact", [&](Tx& tx) { return store_.contacts().Find(tx, id); });
   if (!old) return std::unexpected(old.error());
   if (old->advisor_user_id != staff.user.id) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "not the record's advisor");
@@ -281,11 +293,12 @@ Status Contacts::Edit(const StaffContext& staff, int64_t id, const ContactInput&
   r->id = id;
   r->created_at = old->created_at;
   if (in.notes.empty()) r->sealed_notes = old->sealed_notes;  // the form never shows notes back
-  return store_.UpdateContact(*r);
+  return store_.Write("edit contact", [&](Tx& tx) { return store_.contacts().Update(tx, *r); });
 }
 
 Result<ContactView> Contacts::Read(const StaffContext& staff, int64_t id) {
-  Result<ContactRecord> r = store_.FindContact(id);
+  Result<ContactRecord> r =
+      store_.Read("find contact", [&](Tx& tx) { return store_.contacts().Find(tx, id); });
   if (!r) return std::unexpected(r.error());
   const bool own_advisor = staff.user.role == Role::kAdvisor && r->advisor_user_id == staff.user.id;
   const bool coordinator = staff.user.role == Role::kCoordinator &&
@@ -304,13 +317,15 @@ Result<ContactView> Contacts::Read(const StaffContext& staff, int64_t id) {
 
 Result<std::vector<ContactRecord>> Contacts::List(const StaffContext& staff) {
   if (!staff.user.organisation_id) return std::vector<ContactRecord>{};
+  std::optional<int64_t> advisor;
   if (staff.user.role == Role::kAdvisor) {
-    return store_.ListContacts(*staff.user.organisation_id, staff.user.id, 200);
+    advisor = staff.user.id;
+  } else if (staff.user.role != Role::kCoordinator) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "role cannot list records");
   }
-  if (staff.user.role == Role::kCoordinator) {
-    return store_.ListContacts(*staff.user.organisation_id, std::nullopt, 200);
-  }
-  return Fail(ErrorCode::kForbidden, "error.forbidden", "role cannot list records");
+  return store_.Read("list contacts", [&](Tx& tx) {
+    return store_.contacts().List(tx, *staff.user.organisation_id, advisor, 200);
+  });
 }
 
 ContactInput Contacts::InputFrom(const ContactRecord& r) {
@@ -341,7 +356,8 @@ ContactInput Contacts::InputFrom(const ContactRecord& r) {
 
 Result<ContactInput> Contacts::Defaults(const StaffContext& staff) {
   ContactInput in;
-  Result<std::optional<ContactRecord>> last = store_.LastContactBy(staff.user.id);
+  Result<std::optional<ContactRecord>> last = store_.Read(
+      "last contact", [&](Tx& tx) { return store_.contacts().LastBy(tx, staff.user.id); });
   if (!last) return std::unexpected(last.error());
   if (*last) {
     // Where and how the advisor works carries over; what concerns the person does not.
@@ -359,11 +375,16 @@ Result<std::vector<FollowUp>> Contacts::DueFollowUps(const StaffContext& staff) 
   gmtime_r(&t, &tm);
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return store_.DueFollowUps(staff.user.id, buf);
+  const std::string until = buf;
+  return store_.Read("due follow-ups", [&](Tx& tx) {
+    return store_.contacts().DueFollowUps(tx, staff.user.id, until);
+  });
 }
 
 Status Contacts::FollowUpDone(const StaffContext& staff, int64_t referral_id) {
-  return store_.MarkFollowUpDone(referral_id, staff.user.id);
+  return store_.Write("follow-up done", [&](Tx& tx) {
+    return store_.contacts().MarkFollowUpDone(tx, referral_id, staff.user.id);
+  });
 }
 
 Result<std::vector<DirectoryEntry>> Contacts::Directory(bool active_only) {

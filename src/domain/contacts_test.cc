@@ -11,6 +11,7 @@
 #include <atomic>
 #include <vector>
 
+#include "store/contact_store_test_util.h"
 #include "crypto/crypto.h"
 #include "domain/audit.h"
 #include "domain/contacts.h"
@@ -97,7 +98,7 @@ TEST_F(ContactsTest, RecordsAnOutreachContactWithNotesSealed) {
   Contacts contacts(*store_, clock_, catalog_);
   auto id = contacts.Record(advisor_, Outreach());
   ASSERT_TRUE(id.has_value()) << id.error().detail;
-  auto stored = store_->FindContact(*id);
+  auto stored = ContactsInTx(*store_).Find(*id);
   EXPECT_EQ(stored->indicator_version, 1);
   EXPECT_EQ(stored->indicators, (std::vector<std::string>{"doc.withheld", "fin.debt"}));
   EXPECT_EQ(stored->sealed_notes.find("CANARY"), std::string::npos);
@@ -140,7 +141,7 @@ TEST_F(ContactsTest, BadInputIsRefusedWholeAndNothingIsStored) {
     EXPECT_EQ(id.error().code, ErrorCode::kInvalidInput) << c.msgid;
     EXPECT_EQ(id.error().user_message, c.msgid);
   }
-  EXPECT_TRUE(store_->ListContacts(*advisor_.user.organisation_id, std::nullopt, 10)->empty());
+  EXPECT_TRUE(ContactsInTx(*store_).List(*advisor_.user.organisation_id, std::nullopt, 10)->empty());
 }
 
 TEST_F(ContactsTest, SeveralReferralsInOneRecordEachRowCheckedOnItsOwn) {
@@ -156,7 +157,7 @@ TEST_F(ContactsTest, SeveralReferralsInOneRecordEachRowCheckedOnItsOwn) {
   in.referrals.push_back({std::to_string(shop_), "debt", "yes", "unknown", "2027-01-20"});
   auto id = contacts.Record(advisor_, in);
   ASSERT_TRUE(id.has_value()) << id.error().detail;
-  auto stored = store_->FindContact(*id);
+  auto stored = ContactsInTx(*store_).Find(*id);
   ASSERT_EQ(stored->referrals.size(), 3u);
   EXPECT_EQ(stored->referrals[1].directory_id, ggd_id);
   EXPECT_EQ(stored->referrals[1].kind, "cold");
@@ -165,7 +166,7 @@ TEST_F(ContactsTest, SeveralReferralsInOneRecordEachRowCheckedOnItsOwn) {
   EXPECT_EQ(Contacts::InputFrom(*stored).referrals.size(), 3u);
 
   // A bad second row refuses the whole record and names the row.
-  const size_t before = store_->ListContacts(*advisor_.user.organisation_id, std::nullopt, 10)->size();
+  const size_t before = ContactsInTx(*store_).List(*advisor_.user.organisation_id, std::nullopt, 10)->size();
   ContactInput bad = in;
   bad.referrals[1].consent = "no";
   auto refused = contacts.Record(advisor_, bad);
@@ -184,7 +185,32 @@ TEST_F(ContactsTest, SeveralReferralsInOneRecordEachRowCheckedOnItsOwn) {
   bad = in;
   bad.referrals.push_back({std::to_string(ggd_id), "other", "yes", "warm", ""});
   EXPECT_FALSE(contacts.Record(advisor_, bad).has_value());
-  EXPECT_EQ(store_->ListContacts(*advisor_.user.organisation_id, std::nullopt, 10)->size(), before);
+  EXPECT_EQ(ContactsInTx(*store_).List(*advisor_.user.organisation_id, std::nullopt, 10)->size(), before);
+}
+
+// Recording a contact with a new case is one transaction: when the record cannot be stored
+// after its case was written (here the advisor's account row is gone), neither remains.
+TEST_F(ContactsTest, AFailureWhileRecordingLeavesNeitherTheCaseNorTheContact) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "t.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, ("DELETE FROM users WHERE id = " + std::to_string(advisor_.user.id)).c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  Contacts contacts(*store_, clock_, catalog_);
+  ContactInput in = Outreach();
+  in.case_mode = "new";
+  Result<int64_t> id = contacts.Record(advisor_, in);
+  ASSERT_FALSE(id.has_value());  // kNotFound: a referenced row is missing
+  long long cases = -1, records = -1;
+  auto count = [](void* out, int, char** values, char**) {
+    *static_cast<long long*>(out) = std::stoll(values[0]);
+    return 0;
+  };
+  ASSERT_EQ(sqlite3_exec(db, "SELECT COUNT(*) FROM cases", count, &cases, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "SELECT COUNT(*) FROM contacts", count, &records, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(cases, 0);
+  EXPECT_EQ(records, 0);
 }
 
 TEST_F(ContactsTest, EveryFieldUnknownIsAValidRecord) {
@@ -199,7 +225,7 @@ TEST_F(ContactsTest, EveryFieldUnknownIsAValidRecord) {
   in.advice = {"unknown"};
   auto id = contacts.Record(advisor_, in);
   ASSERT_TRUE(id.has_value()) << id.error().user_message;
-  EXPECT_TRUE(store_->FindContact(*id)->topics.empty());
+  EXPECT_TRUE(ContactsInTx(*store_).Find(*id)->topics.empty());
 }
 
 TEST_F(ContactsTest, CaseCodesLinkRecordsOfTheSamePerson) {
@@ -208,14 +234,14 @@ TEST_F(ContactsTest, CaseCodesLinkRecordsOfTheSamePerson) {
   first.case_mode = "new";
   auto a = contacts.Record(advisor_, first);
   ASSERT_TRUE(a.has_value());
-  const std::string code = store_->FindContact(*a)->case_code;
+  const std::string code = ContactsInTx(*store_).Find(*a)->case_code;
   EXPECT_EQ(code.size(), 11u);
   ContactInput second = Outreach();
   second.case_mode = "existing";
   second.case_code = code;
   auto b = contacts.Record(advisor_, second);
   ASSERT_TRUE(b.has_value());
-  EXPECT_EQ(store_->FindContact(*b)->case_code, code);
+  EXPECT_EQ(ContactsInTx(*store_).Find(*b)->case_code, code);
 }
 
 TEST_F(ContactsTest, IndicatorListV2LeavesV1RecordsMeaningAlone) {
@@ -235,7 +261,7 @@ TEST_F(ContactsTest, IndicatorListV2LeavesV1RecordsMeaningAlone) {
   ASSERT_TRUE(both.Add(*v2));
   EXPECT_EQ(both.Current()->version, 2);
   // The old record keeps its version and codes, and reads exactly as before.
-  auto old = store_->FindContact(old_id);
+  auto old = ContactsInTx(*store_).Find(old_id);
   EXPECT_EQ(old->indicator_version, 1);
   EXPECT_EQ(old->indicators, (std::vector<std::string>{"doc.withheld", "fin.debt"}));
   EXPECT_EQ(both.Name(old->indicator_version, "fin.debt", "en"), old_name);
@@ -249,8 +275,8 @@ TEST_F(ContactsTest, IndicatorListV2LeavesV1RecordsMeaningAlone) {
   in.indicators = {"fin.debt", "onl.ads_controlled"};
   auto id = after.Record(advisor_, in);
   ASSERT_TRUE(id.has_value());
-  EXPECT_EQ(store_->FindContact(*id)->indicator_version, 2);
-  EXPECT_EQ(store_->FindContact(old_id)->indicator_version, 1);
+  EXPECT_EQ(ContactsInTx(*store_).Find(*id)->indicator_version, 2);
+  EXPECT_EQ(ContactsInTx(*store_).Find(old_id)->indicator_version, 1);
 
   // A list that would change what an old code means is refused.
   std::string bad = ReadText(std::string(VD_SOURCE_DIR) + "/tests/fixtures/indicators/v2.toml");
@@ -475,8 +501,8 @@ TEST_F(ContactsTest, NewRecordsUseTheNewestVersionOldRecordsKeepTheirs) {
   in.indicators = {"doc.withheld"};
   auto new_id = contacts.Record(advisor_, in);
   ASSERT_TRUE(new_id.has_value()) << new_id.error().detail;
-  EXPECT_EQ(store_->FindContact(*new_id)->indicator_version, 2);
-  auto old = store_->FindContact(old_id);
+  EXPECT_EQ(ContactsInTx(*store_).Find(*new_id)->indicator_version, 2);
+  auto old = ContactsInTx(*store_).Find(old_id);
   EXPECT_EQ(old->indicator_version, 1);
   EXPECT_EQ(old->indicators, (std::vector<std::string>{"doc.withheld", "fin.debt"}));
   EXPECT_FALSE(catalog_.Version(old->indicator_version)->Find("fin.debt")->retired);

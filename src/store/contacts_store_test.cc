@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/contact_store_test_util.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
 
@@ -68,9 +69,9 @@ TEST_P(ContactStoreTest, SchemaHasVersionTwo) {
 }
 
 TEST_P(ContactStoreTest, ContactRoundTripsWithCodesAndReferrals) {
-  auto id = store_->InsertContact(Sample(advisor_, "2026-12"));
+  auto id = ContactsInTx(*store_).Insert(Sample(advisor_, "2026-12"));
   ASSERT_TRUE(id.has_value()) << id.error().detail;
-  auto c = store_->FindContact(*id);
+  auto c = ContactsInTx(*store_).Find(*id);
   ASSERT_TRUE(c.has_value()) << c.error().detail;
   EXPECT_EQ(c->month, "2026-12");
   EXPECT_EQ(c->language, "hu");
@@ -93,60 +94,119 @@ TEST_P(ContactStoreTest, ContactRoundTripsWithCodesAndReferrals) {
   changed.escalation_basis = "";
   changed.escalation_anonymous = "";
   changed.updated_at = 2000;
-  ASSERT_TRUE(store_->UpdateContact(changed));
-  auto after = store_->FindContact(*id);
+  ASSERT_TRUE(ContactsInTx(*store_).Update(changed));
+  auto after = ContactsInTx(*store_).Find(*id);
   EXPECT_EQ(after->topics, (std::vector<std::string>{"housing"}));
   EXPECT_TRUE(after->indicators.empty());
   EXPECT_TRUE(after->referrals.empty());
   EXPECT_EQ(after->updated_at, 2000);
   changed.id = 999999;
-  EXPECT_EQ(store_->UpdateContact(changed).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(store_->FindContact(999999).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(ContactsInTx(*store_).Update(changed).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(ContactsInTx(*store_).Find(999999).error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(ContactStoreTest, TheSchemaRefusesAReferralWithoutConsentAndAnEscalationWithoutBasis) {
   ContactRecord no_consent = Sample(advisor_, "2026-12");
   no_consent.referrals[0].consent = "no";
-  EXPECT_FALSE(store_->InsertContact(no_consent).has_value());
+  EXPECT_FALSE(ContactsInTx(*store_).Insert(no_consent).has_value());
   ContactRecord no_basis = Sample(advisor_, "2026-12");
   no_basis.escalation_basis = "";
-  EXPECT_FALSE(store_->InsertContact(no_basis).has_value());
-  EXPECT_TRUE(store_->ListContacts(org_, std::nullopt, 10)->empty());  // nothing half-written
+  EXPECT_FALSE(ContactsInTx(*store_).Insert(no_basis).has_value());
+  EXPECT_TRUE(ContactsInTx(*store_).List(org_, std::nullopt, 10)->empty());  // nothing half-written
+}
+
+// One domain operation is one transaction: a statement failing after others leaves nothing
+// of them, and the error reaches the caller whatever the body does with it.
+TEST_P(ContactStoreTest, AFailureInsideATransactionLeavesNothingOfIt) {
+  ContactRecord no_basis = Sample(advisor_, "2026-12");
+  no_basis.escalation_basis = "";  // refused by the schema's CHECK
+  no_basis.case_code = "K-AAAA-BBBB";
+  Result<int64_t> r = store_->Write("test", [&](Tx& tx) -> Result<int64_t> {
+    if (Status s = store_->contacts().InsertCase(tx, "K-AAAA-BBBB", org_, 10); !s) {
+      return std::unexpected(s.error());
+    }
+    return store_->contacts().Insert(tx, no_basis);
+  });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kStorage);
+  EXPECT_EQ(ContactsInTx(*store_).FindCaseOrganisation("K-AAAA-BBBB").error().code,
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(ContactsInTx(*store_).List(org_, std::nullopt, 10)->empty());
+
+  // A body that swallows the failure and claims success is still rolled back.
+  Status swallowed = store_->Write("test", [&](Tx& tx) -> Status {
+    EXPECT_TRUE(store_->contacts().InsertCase(tx, "K-CCCC-DDDD", org_, 10));
+    EXPECT_FALSE(store_->contacts().Insert(tx, no_basis).has_value());
+    // The transaction is spoilt: later statements fail too.
+    EXPECT_FALSE(store_->contacts().FindCaseOrganisation(tx, "K-CCCC-DDDD").has_value());
+    return {};
+  });
+  EXPECT_FALSE(swallowed.has_value());
+  EXPECT_EQ(ContactsInTx(*store_).FindCaseOrganisation("K-CCCC-DDDD").error().code,
+            ErrorCode::kNotFound);
+
+  // A body that returns an error after writing rolls back what it wrote.
+  Status refused = store_->Write("test", [&](Tx& tx) -> Status {
+    EXPECT_TRUE(store_->contacts().InsertCase(tx, "K-EEEE-FFFF", org_, 10));
+    return Fail(ErrorCode::kInvalidInput, "error.invalid", "changed its mind");
+  });
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(ContactsInTx(*store_).FindCaseOrganisation("K-EEEE-FFFF").error().code,
+            ErrorCode::kNotFound);
+}
+
+// A taken case code is a conflict the caller can recover from inside the same transaction
+// (PostgreSQL would abort the transaction on a raw unique violation).
+TEST_P(ContactStoreTest, ACaseCodeClashKeepsTheTransactionUsable) {
+  ASSERT_TRUE(ContactsInTx(*store_).InsertCase("K-ABCD-EFGH", org_, 10));
+  Result<int64_t> id = store_->Write("test", [&](Tx& tx) -> Result<int64_t> {
+    Status clash = store_->contacts().InsertCase(tx, "K-ABCD-EFGH", org_, 11);
+    EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+    if (Status s = store_->contacts().InsertCase(tx, "K-WXYZ-2345", org_, 11); !s) {
+      return std::unexpected(s.error());
+    }
+    ContactRecord c = Sample(advisor_, "2026-12");
+    c.case_code = "K-WXYZ-2345";
+    return store_->contacts().Insert(tx, c);
+  });
+  ASSERT_TRUE(id.has_value()) << id.error().detail;
+  EXPECT_EQ(ContactsInTx(*store_).Find(*id)->case_code, "K-WXYZ-2345");
+  EXPECT_EQ(*ContactsInTx(*store_).FindCaseOrganisation("K-WXYZ-2345"), org_);
 }
 
 TEST_P(ContactStoreTest, ListsAreScopedAndNewestFirst) {
-  const int64_t a = *store_->InsertContact(Sample(advisor_, "2026-11"));
-  const int64_t b = *store_->InsertContact(Sample(colleague_, "2026-12"));
-  auto all = store_->ListContacts(org_, std::nullopt, 10);
+  const int64_t a = *ContactsInTx(*store_).Insert(Sample(advisor_, "2026-11"));
+  const int64_t b = *ContactsInTx(*store_).Insert(Sample(colleague_, "2026-12"));
+  auto all = ContactsInTx(*store_).List(org_, std::nullopt, 10);
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].id, b);
-  auto mine = store_->ListContacts(org_, advisor_, 10);
+  auto mine = ContactsInTx(*store_).List(org_, advisor_, 10);
   ASSERT_EQ(mine->size(), 1u);
   EXPECT_EQ((*mine)[0].id, a);
-  EXPECT_TRUE(store_->ListContacts(other_org_, std::nullopt, 10)->empty());
-  EXPECT_EQ((*store_->LastContactBy(advisor_))->id, a);
-  EXPECT_FALSE(store_->LastContactBy(999999)->has_value());
+  EXPECT_TRUE(ContactsInTx(*store_).List(other_org_, std::nullopt, 10)->empty());
+  EXPECT_EQ((*ContactsInTx(*store_).LastBy(advisor_))->id, a);
+  EXPECT_FALSE(ContactsInTx(*store_).LastBy(999999)->has_value());
 }
 
 TEST_P(ContactStoreTest, FollowUpsAreDueUntilDone) {
-  const int64_t id = *store_->InsertContact(Sample(advisor_, "2026-12"));
-  EXPECT_TRUE(store_->DueFollowUps(advisor_, "2027-01-09")->empty());
-  auto due = store_->DueFollowUps(advisor_, "2027-01-10");
+  const int64_t id = *ContactsInTx(*store_).Insert(Sample(advisor_, "2026-12"));
+  EXPECT_TRUE(ContactsInTx(*store_).DueFollowUps(advisor_, "2027-01-09")->empty());
+  auto due = ContactsInTx(*store_).DueFollowUps(advisor_, "2027-01-10");
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].contact_id, id);
   EXPECT_EQ((*due)[0].organisation_name, "SHOP");
-  EXPECT_TRUE(store_->DueFollowUps(colleague_, "2099-01-01")->empty());
-  EXPECT_EQ(store_->MarkFollowUpDone((*due)[0].referral_id, colleague_).error().code,
+  EXPECT_TRUE(ContactsInTx(*store_).DueFollowUps(colleague_, "2099-01-01")->empty());
+  EXPECT_EQ(ContactsInTx(*store_).MarkFollowUpDone((*due)[0].referral_id, colleague_).error().code,
             ErrorCode::kNotFound);
-  ASSERT_TRUE(store_->MarkFollowUpDone((*due)[0].referral_id, advisor_));
-  EXPECT_TRUE(store_->DueFollowUps(advisor_, "2099-01-01")->empty());
+  ASSERT_TRUE(ContactsInTx(*store_).MarkFollowUpDone((*due)[0].referral_id, advisor_));
+  EXPECT_TRUE(ContactsInTx(*store_).DueFollowUps(advisor_, "2099-01-01")->empty());
 }
 
 TEST_P(ContactStoreTest, CasesAndDirectory) {
-  ASSERT_TRUE(store_->InsertCase("K-ABCD-EFGH", org_, 10));
-  EXPECT_EQ(store_->InsertCase("K-ABCD-EFGH", org_, 11).error().code, ErrorCode::kConflict);
-  EXPECT_EQ(*store_->FindCaseOrganisation("K-ABCD-EFGH"), org_);
-  EXPECT_EQ(store_->FindCaseOrganisation("K-XXXX-XXXX").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(ContactsInTx(*store_).InsertCase("K-ABCD-EFGH", org_, 10));
+  EXPECT_EQ(ContactsInTx(*store_).InsertCase("K-ABCD-EFGH", org_, 11).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(*ContactsInTx(*store_).FindCaseOrganisation("K-ABCD-EFGH"), org_);
+  EXPECT_EQ(ContactsInTx(*store_).FindCaseOrganisation("K-XXXX-XXXX").error().code, ErrorCode::kNotFound);
 
   DirectoryEntry dup;
   dup.slug = "shop";

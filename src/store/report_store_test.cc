@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "store/contact_store_test_util.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
 
@@ -68,7 +69,7 @@ TEST_P(ReportStoreTest, ScanReturnsThePeriodsRecordsWithTheirChildrenInIdOrder) 
   batch.push_back(Record(org_, "unknown", 7));
   ASSERT_TRUE(store_->InsertContactsBulk(batch));
   // A record inserted singly between: same shape of rows.
-  ASSERT_TRUE(store_->InsertContact(Record(org_, "2026-01", 4)).has_value());
+  ASSERT_TRUE(ContactsInTx(*store_).Insert(Record(org_, "2026-01", 4)).has_value());
 
   auto check = [&](std::optional<int64_t> org) {
     // Expected: records with month in 2026-01..2026-02 (and the org), by insertion order.
@@ -148,13 +149,13 @@ TEST_P(ReportStoreTest, ScanReturnsThePeriodsRecordsWithTheirChildrenInIdOrder) 
 
 TEST_P(ReportStoreTest, BulkInsertRecordsCasesAndReadsBackLikeSingleInserts) {
   ASSERT_TRUE(store_->InsertContactsBulk({Record(org_, "2026-03", 3), Record(org_, "2026-03", 5)}));
-  auto list = store_->ListContacts(org_, std::nullopt, 10);
+  auto list = ContactsInTx(*store_).List(org_, std::nullopt, 10);
   ASSERT_TRUE(list.has_value());
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[1].topics, (std::vector<std::string>{"health", "housing", "safety"}));
   EXPECT_EQ((*list)[1].advice, (std::vector<std::string>{"information"}));
   EXPECT_EQ((*list)[0].referrals.size(), 1u);
-  EXPECT_EQ(*store_->FindCaseOrganisation("K-0000-0003"), org_);
+  EXPECT_EQ(*ContactsInTx(*store_).FindCaseOrganisation("K-0000-0003"), org_);
 }
 
 ReleaseRecord Release(const std::string& label, int64_t num, int64_t den) {

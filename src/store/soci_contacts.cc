@@ -285,10 +285,13 @@ bool MarkFollowUpDone(soci::session& sql, long long referral_id, long long advis
   return st.get_affected_rows() > 0;
 }
 
-void InsertCase(soci::session& sql, const std::string& code, long long organisation_id,
+bool InsertCase(soci::session& sql, const std::string& code, long long organisation_id,
                 long long at) {
-  sql << "INSERT INTO cases (code, organisation_id, created_at) VALUES (:c, :o, :t)", use(code),
-      use(organisation_id), use(at);
+  soci::statement st = (sql.prepare << "INSERT INTO cases (code, organisation_id, created_at) "
+                                       "VALUES (:c, :o, :t) ON CONFLICT (code) DO NOTHING",
+                        use(code), use(organisation_id), use(at));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
 }
 
 std::optional<long long> FindCaseOrganisation(soci::session& sql, const std::string& code) {

@@ -7,9 +7,11 @@
 #include <soci/soci.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
+#include "store/contact_store.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -25,7 +27,8 @@ std::vector<FollowUp> DueFollowUps(soci::session& sql, long long advisor_user_id
                                    const std::string& until);
 bool MarkFollowUpDone(soci::session& sql, long long referral_id, long long advisor_user_id);
 
-void InsertCase(soci::session& sql, const std::string& code, long long organisation_id,
+// False (and nothing written) if the code exists.
+bool InsertCase(soci::session& sql, const std::string& code, long long organisation_id,
                 long long at);
 std::optional<long long> FindCaseOrganisation(soci::session& sql, const std::string& code);
 
@@ -39,3 +42,8 @@ AuditEntry AppendAudit(soci::session& sql, Dialect dialect, const AuditEntry& e,
 std::vector<AuditEntry> ListAudit(soci::session& sql, long long after_id, int limit);
 
 }  // namespace vd::sql2
+
+namespace vd {
+// The ContactStore over the functions above (soci_contact_store.cc).
+std::unique_ptr<ContactStore> NewSociContactStore();
+}  // namespace vd

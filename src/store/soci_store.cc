@@ -1,6 +1,7 @@
 #include "store/soci_store.h"
 #include "store/soci_contacts.h"
 #include "store/soci_report.h"
+#include "store/soci_tx.h"
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -23,9 +24,6 @@ namespace {
 using soci::indicator;
 using soci::into;
 using soci::use;
-
-// Reads never take SQLite's write lock, so readers are not queued behind writers.
-enum class TxKind { kRead, kWrite };
 
 // How often a transaction is tried when the database is busy or the connection was lost
 // before COMMIT. SQLite already waits busy_timeout inside each try.
@@ -240,7 +238,12 @@ Error NotFoundError(const char* what) {
 class SociStore final : public Store {
  public:
   SociStore(Dialect dialect, int pool_size)
-      : dialect_(dialect), pool_size_(pool_size), pool_(static_cast<size_t>(pool_size)) {}
+      : dialect_(dialect),
+        pool_size_(pool_size),
+        pool_(static_cast<size_t>(pool_size)),
+        contacts_(NewSociContactStore()) {}
+
+  ContactStore& contacts() override { return *contacts_; }
 
   Status Open(const std::string& connect) {
     try {
@@ -268,7 +271,7 @@ class SociStore final : public Store {
   Status Migrate() override {
     const std::vector<Migration>& migrations = Migrations(dialect_);
     for (const Migration& m : migrations) {
-      Status s = Tx(TxKind::kWrite, "migrate", [&](soci::session& sql) -> Status {
+      Status s = InTx(TxKind::kWrite, "migrate", [&](soci::session& sql) -> Status {
         // Two servers starting at once: the lock queues the second behind the first, and the
         // version check below (after the lock) makes it skip what the first applied. SQLite's
         // BEGIN IMMEDIATE already serialises writers.
@@ -300,7 +303,7 @@ class SociStore final : public Store {
   }
 
   Result<int> SchemaVersion() override {
-    return Tx(TxKind::kRead, "schema version", [&](soci::session& sql) -> Result<int> {
+    return InTx(TxKind::kRead, "schema version", [&](soci::session& sql) -> Result<int> {
       // A database never migrated has no table yet: that is version 0, not an error.
       long long tables = 0;
       if (dialect_ == Dialect::kSqlite) {
@@ -322,7 +325,7 @@ class SociStore final : public Store {
 
   // --- settings --------------------------------------------------------------------------
   Result<std::optional<std::string>> GetSetting(const std::string& key) override {
-    return Tx(TxKind::kRead, "get setting",
+    return InTx(TxKind::kRead, "get setting",
               [&](soci::session& sql) -> Result<std::optional<std::string>> {
                 std::string value;
                 sql << "SELECT value FROM settings WHERE key = :k", use(key), into(value);
@@ -333,7 +336,7 @@ class SociStore final : public Store {
 
   Result<std::string> GetOrCreateSetting(const std::string& key,
                                          const std::string& fresh) override {
-    return Tx(TxKind::kWrite, "get or create setting",
+    return InTx(TxKind::kWrite, "get or create setting",
               [&](soci::session& sql) -> Result<std::string> {
                 // Several servers may race here; DO NOTHING makes the loser read the
                 // winner's value instead of failing.
@@ -349,7 +352,7 @@ class SociStore final : public Store {
 
   // --- organisations ---------------------------------------------------------------------
   Result<int64_t> InsertOrganisation(const Organisation& org) override {
-    return Tx(TxKind::kWrite, "insert organisation", [&](soci::session& sql) -> Result<int64_t> {
+    return InTx(TxKind::kWrite, "insert organisation", [&](soci::session& sql) -> Result<int64_t> {
       long long id = 0;
       sql << "INSERT INTO organisations (slug, name, public_key) VALUES (:s, :n, :k) "
              "RETURNING id",
@@ -359,7 +362,7 @@ class SociStore final : public Store {
   }
 
   Result<std::vector<Organisation>> ListOrganisations() override {
-    return Tx(TxKind::kRead, "list organisations",
+    return InTx(TxKind::kRead, "list organisations",
               [&](soci::session& sql) -> Result<std::vector<Organisation>> {
                 std::vector<Organisation> out;
                 Organisation o;
@@ -392,7 +395,7 @@ class SociStore final : public Store {
 
   // --- users -----------------------------------------------------------------------------
   Result<int64_t> InsertUser(const User& u) override {
-    return Tx(TxKind::kWrite, "insert user", [&](soci::session& sql) -> Result<int64_t> {
+    return InTx(TxKind::kWrite, "insert user", [&](soci::session& sql) -> Result<int64_t> {
       long long id = 0;
       const long long org = u.organisation_id.value_or(0);
       indicator org_ind = u.organisation_id ? soci::i_ok : soci::i_null;
@@ -421,7 +424,7 @@ class SociStore final : public Store {
   }
 
   Result<std::vector<User>> ListUsers() override {
-    return Tx(TxKind::kRead, "list users", [&](soci::session& sql) -> Result<std::vector<User>> {
+    return InTx(TxKind::kRead, "list users", [&](soci::session& sql) -> Result<std::vector<User>> {
       std::vector<User> out;
       UserRow row;
       soci::statement st(sql);
@@ -448,7 +451,7 @@ class SociStore final : public Store {
   }
 
   Status AdvanceTotpStep(int64_t user_id, int64_t step) override {
-    return Tx(TxKind::kWrite, "advance totp step", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "advance totp step", [&](soci::session& sql) -> Status {
       // Compare and set in one statement: two logins racing with the same code cannot both
       // see the old step.
       const long long s = step, s_again = step, id = user_id;
@@ -473,7 +476,7 @@ class SociStore final : public Store {
 
   // --- organisation key grants -----------------------------------------------------------
   Status UpsertOrgKeyGrant(const OrgKeyGrant& grant) override {
-    return Tx(TxKind::kWrite, "upsert grant", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "upsert grant", [&](soci::session& sql) -> Status {
       const long long org = grant.organisation_id, user = grant.user_id;
       sql << "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key) "
              "VALUES (:o, :u, :k) ON CONFLICT (organisation_id, user_id) "
@@ -484,7 +487,7 @@ class SociStore final : public Store {
   }
 
   Result<OrgKeyGrant> FindOrgKeyGrant(int64_t organisation_id, int64_t user_id) override {
-    return Tx(TxKind::kRead, "find grant", [&](soci::session& sql) -> Result<OrgKeyGrant> {
+    return InTx(TxKind::kRead, "find grant", [&](soci::session& sql) -> Result<OrgKeyGrant> {
       OrgKeyGrant g{organisation_id, user_id, {}};
       const long long org = organisation_id, user = user_id;
       sql << "SELECT sealed_org_secret_key FROM org_key_grants "
@@ -496,7 +499,7 @@ class SociStore final : public Store {
   }
 
   Result<std::vector<User>> UsersWithoutGrant(int64_t organisation_id) override {
-    return Tx(TxKind::kRead, "users without grant",
+    return InTx(TxKind::kRead, "users without grant",
               [&](soci::session& sql) -> Result<std::vector<User>> {
                 std::vector<User> out;
                 UserRow row;
@@ -516,7 +519,7 @@ class SociStore final : public Store {
   }
 
   Status DisableUser(int64_t user_id, const std::optional<OrgKeyRotation>& rotation) override {
-    return Tx(TxKind::kWrite, "disable user", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "disable user", [&](soci::session& sql) -> Status {
       const long long id = user_id;
       soci::statement st = (sql.prepare << "UPDATE users SET disabled = 1 WHERE id = :id", use(id));
       st.execute(true);
@@ -566,7 +569,7 @@ class SociStore final : public Store {
 
   // --- conversations and messages --------------------------------------------------------
   Result<int64_t> InsertConversation(const Conversation& c, const Message& first) override {
-    return Tx(TxKind::kWrite, "insert conversation", [&](soci::session& sql) -> Result<int64_t> {
+    return InTx(TxKind::kWrite, "insert conversation", [&](soci::session& sql) -> Result<int64_t> {
       long long id = 0;
       const std::string status(ConversationStatusName(c.status));
       const long long org = c.organisation_id, created = c.created_at,
@@ -598,7 +601,7 @@ class SociStore final : public Store {
   }
 
   Result<std::vector<Message>> ListMessages(int64_t conversation_id) override {
-    return Tx(TxKind::kRead, "list messages",
+    return InTx(TxKind::kRead, "list messages",
               [&](soci::session& sql) -> Result<std::vector<Message>> {
                 std::vector<Message> out;
                 long long id = 0, user = 0, created = 0;
@@ -627,7 +630,7 @@ class SociStore final : public Store {
 
   Status AppendMessage(const Message& m, ConversationStatus new_status,
                        int64_t expires_at) override {
-    return Tx(TxKind::kWrite, "append message", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "append message", [&](soci::session& sql) -> Status {
       const std::string status(ConversationStatusName(new_status));
       const long long now = m.created_at, expires = expires_at, id = m.conversation_id;
       // A worker's message leaves first_reply_at at 0.
@@ -656,7 +659,7 @@ class SociStore final : public Store {
   }
 
   Result<int64_t> DeleteExpiredConversations(int64_t now) override {
-    return Tx(TxKind::kWrite, "delete expired", [&](soci::session& sql) -> Result<int64_t> {
+    return InTx(TxKind::kWrite, "delete expired", [&](soci::session& sql) -> Result<int64_t> {
       const long long t = now;
       soci::statement st =
           (sql.prepare << "DELETE FROM conversations WHERE expires_at <= :t", use(t));
@@ -668,7 +671,7 @@ class SociStore final : public Store {
   Result<std::vector<InboxEntry>> Inbox(int64_t organisation_id,
                                         std::optional<ConversationStatus> status,
                                         int limit) override {
-    return Tx(TxKind::kRead, "inbox", [&](soci::session& sql) -> Result<std::vector<InboxEntry>> {
+    return InTx(TxKind::kRead, "inbox", [&](soci::session& sql) -> Result<std::vector<InboxEntry>> {
       std::vector<InboxEntry> out;
       const long long org = organisation_id, lim = limit < 0 ? 0 : limit;
       const std::string wanted(status ? ConversationStatusName(*status) : "");
@@ -709,7 +712,7 @@ class SociStore final : public Store {
   Status ReplaceCredentials(int64_t user_id, const std::string& pw_salt,
                             const std::string& pw_verifier, const std::string& wrapped_secret_key,
                             const std::string& recovery_wrapped_secret_key) override {
-    return Tx(TxKind::kWrite, "replace credentials", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "replace credentials", [&](soci::session& sql) -> Status {
       const long long id = user_id;
       soci::statement st =
           (sql.prepare << "UPDATE users SET pw_salt = :s, pw_verifier = :v, wrapped_secret_key = :w, "
@@ -749,7 +752,7 @@ class SociStore final : public Store {
   Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountConversationsByStatus()
       override {
     using Counts = std::vector<std::pair<ConversationStatus, int64_t>>;
-    return Tx(TxKind::kRead, "count conversations", [&](soci::session& sql) -> Result<Counts> {
+    return InTx(TxKind::kRead, "count conversations", [&](soci::session& sql) -> Result<Counts> {
       // Every state, zeros included and in enum order, so a metrics gauge never disappears.
       Counts out = {{ConversationStatus::kNew, 0},
                     {ConversationStatus::kWaiting, 0},
@@ -772,7 +775,7 @@ class SociStore final : public Store {
 
   // --- sessions --------------------------------------------------------------------------
   Status InsertSession(const Session& s) override {
-    return Tx(TxKind::kWrite, "insert session", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "insert session", [&](soci::session& sql) -> Status {
       const long long user = s.user_id.value_or(0), conv = s.conversation_id.value_or(0);
       indicator user_ind = s.user_id ? soci::i_ok : soci::i_null;
       indicator conv_ind = s.conversation_id ? soci::i_ok : soci::i_null;
@@ -788,7 +791,7 @@ class SociStore final : public Store {
   }
 
   Result<Session> FindSession(const std::string& id_hash) override {
-    return Tx(TxKind::kRead, "find session", [&](soci::session& sql) -> Result<Session> {
+    return InTx(TxKind::kRead, "find session", [&](soci::session& sql) -> Result<Session> {
       Session s;
       std::string kind;
       long long user = 0, conv = 0, stage = 0, created = 0, seen = 0;
@@ -829,7 +832,7 @@ class SociStore final : public Store {
   }
 
   Result<int64_t> DeleteStaleSessions(int64_t idle_before, int64_t created_before) override {
-    return Tx(TxKind::kWrite, "delete stale sessions", [&](soci::session& sql) -> Result<int64_t> {
+    return InTx(TxKind::kWrite, "delete stale sessions", [&](soci::session& sql) -> Result<int64_t> {
       const long long idle = idle_before, created = created_before;
       soci::statement st =
           (sql.prepare << "DELETE FROM sessions WHERE last_seen_at < :i OR created_at < :c",
@@ -840,87 +843,26 @@ class SociStore final : public Store {
   }
 
   // --- contact records, cases, directory, audit (schema 2; SQL in soci_contacts.cc) ---
-  Result<int64_t> InsertContact(const ContactRecord& c) override {
-    return Tx(TxKind::kWrite, "insert contact", [&](soci::session& sql) -> Result<int64_t> {
-      return sql2::InsertContact(sql, c);
-    });
-  }
-  Status UpdateContact(const ContactRecord& c) override {
-    return Tx(TxKind::kWrite, "update contact", [&](soci::session& sql) -> Status {
-      if (!sql2::UpdateContact(sql, c)) return std::unexpected(NotFoundError("contact"));
-      return {};
-    });
-  }
-  Result<ContactRecord> FindContact(int64_t id) override {
-    return Tx(TxKind::kRead, "find contact", [&](soci::session& sql) -> Result<ContactRecord> {
-      auto c = sql2::FindContact(sql, id);
-      if (!c) return std::unexpected(NotFoundError("contact"));
-      return std::move(*c);
-    });
-  }
-  Result<std::vector<ContactRecord>> ListContacts(int64_t organisation_id,
-                                                  std::optional<int64_t> advisor_user_id,
-                                                  int limit) override {
-    return Tx(TxKind::kRead, "list contacts",
-              [&](soci::session& sql) -> Result<std::vector<ContactRecord>> {
-                std::optional<long long> advisor;
-                if (advisor_user_id) advisor = *advisor_user_id;
-                return sql2::ListContacts(sql, organisation_id, advisor, limit);
-              });
-  }
-  Result<std::optional<ContactRecord>> LastContactBy(int64_t advisor_user_id) override {
-    return Tx(TxKind::kRead, "last contact",
-              [&](soci::session& sql) -> Result<std::optional<ContactRecord>> {
-                return sql2::LastContactBy(sql, advisor_user_id);
-              });
-  }
-  Result<std::vector<FollowUp>> DueFollowUps(int64_t advisor_user_id,
-                                             const std::string& until) override {
-    return Tx(TxKind::kRead, "due follow-ups",
-              [&](soci::session& sql) -> Result<std::vector<FollowUp>> {
-                return sql2::DueFollowUps(sql, advisor_user_id, until);
-              });
-  }
-  Status MarkFollowUpDone(int64_t referral_id, int64_t advisor_user_id) override {
-    return Tx(TxKind::kWrite, "follow-up done", [&](soci::session& sql) -> Status {
-      if (!sql2::MarkFollowUpDone(sql, referral_id, advisor_user_id)) {
-        return std::unexpected(NotFoundError("referral"));
-      }
-      return {};
-    });
-  }
-  Status InsertCase(const std::string& code, int64_t organisation_id, int64_t at) override {
-    return Tx(TxKind::kWrite, "insert case", [&](soci::session& sql) -> Status {
-      sql2::InsertCase(sql, code, organisation_id, at);
-      return {};
-    });
-  }
-  Result<int64_t> FindCaseOrganisation(const std::string& code) override {
-    return Tx(TxKind::kRead, "find case", [&](soci::session& sql) -> Result<int64_t> {
-      auto org = sql2::FindCaseOrganisation(sql, code);
-      if (!org) return std::unexpected(NotFoundError("case"));
-      return static_cast<int64_t>(*org);
-    });
-  }
+
   Result<int64_t> InsertDirectoryEntry(const DirectoryEntry& e) override {
-    return Tx(TxKind::kWrite, "insert directory entry", [&](soci::session& sql) -> Result<int64_t> {
+    return InTx(TxKind::kWrite, "insert directory entry", [&](soci::session& sql) -> Result<int64_t> {
       return sql2::InsertDirectoryEntry(sql, e);
     });
   }
   Status UpdateDirectoryEntry(const DirectoryEntry& e) override {
-    return Tx(TxKind::kWrite, "update directory entry", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "update directory entry", [&](soci::session& sql) -> Status {
       if (!sql2::UpdateDirectoryEntry(sql, e)) return std::unexpected(NotFoundError("directory"));
       return {};
     });
   }
   Result<std::vector<DirectoryEntry>> ListDirectory(bool active_only) override {
-    return Tx(TxKind::kRead, "list directory",
+    return InTx(TxKind::kRead, "list directory",
               [&](soci::session& sql) -> Result<std::vector<DirectoryEntry>> {
                 return sql2::ListDirectory(sql, active_only);
               });
   }
   Result<DirectoryEntry> FindDirectoryEntry(int64_t id) override {
-    return Tx(TxKind::kRead, "find directory entry", [&](soci::session& sql) -> Result<DirectoryEntry> {
+    return InTx(TxKind::kRead, "find directory entry", [&](soci::session& sql) -> Result<DirectoryEntry> {
       auto e = sql2::FindDirectoryEntry(sql, id);
       if (!e) return std::unexpected(NotFoundError("directory"));
       return std::move(*e);
@@ -928,19 +870,19 @@ class SociStore final : public Store {
   }
   Result<AuditEntry> AppendAudit(
       const AuditEntry& e, const std::function<std::string(const AuditEntry&)>& hash_of) override {
-    return Tx(TxKind::kWrite, "append audit", [&](soci::session& sql) -> Result<AuditEntry> {
+    return InTx(TxKind::kWrite, "append audit", [&](soci::session& sql) -> Result<AuditEntry> {
       return sql2::AppendAudit(sql, dialect_, e, hash_of);
     });
   }
   Result<std::vector<AuditEntry>> ListAudit(int64_t after_id, int limit) override {
-    return Tx(TxKind::kRead, "list audit", [&](soci::session& sql) -> Result<std::vector<AuditEntry>> {
+    return InTx(TxKind::kRead, "list audit", [&](soci::session& sql) -> Result<std::vector<AuditEntry>> {
       return sql2::ListAudit(sql, after_id, limit);
     });
   }
 
   // --- help pages ------------------------------------------------------------------------
   Result<HelpPage> FindHelpPage(const std::string& language, const std::string& slug) override {
-    return Tx(TxKind::kRead, "find help page", [&](soci::session& sql) -> Result<HelpPage> {
+    return InTx(TxKind::kRead, "find help page", [&](soci::session& sql) -> Result<HelpPage> {
       HelpPage p;
       long long updated = 0, by = 0;
       indicator by_ind = soci::i_null;
@@ -956,7 +898,7 @@ class SociStore final : public Store {
   }
 
   Result<std::vector<HelpPage>> ListHelpPages(const std::string& language) override {
-    return Tx(TxKind::kRead, "list help pages",
+    return InTx(TxKind::kRead, "list help pages",
               [&](soci::session& sql) -> Result<std::vector<HelpPage>> {
                 std::vector<HelpPage> out;
                 HelpPage p;
@@ -980,7 +922,7 @@ class SociStore final : public Store {
   }
 
   Result<bool> InsertHelpPageIfAbsent(const HelpPage& page) override {
-    return Tx(TxKind::kWrite, "insert help page", [&](soci::session& sql) -> Result<bool> {
+    return InTx(TxKind::kWrite, "insert help page", [&](soci::session& sql) -> Result<bool> {
       const long long updated = page.updated_at;
       const long long by = page.updated_by.value_or(0);
       indicator by_ind = page.updated_by ? soci::i_ok : soci::i_null;
@@ -995,7 +937,7 @@ class SociStore final : public Store {
   }
 
   Status SaveHelpPage(const HelpPage& page) override {
-    return Tx(TxKind::kWrite, "save help page", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "save help page", [&](soci::session& sql) -> Status {
       const long long updated = page.updated_at;
       const long long by = page.updated_by.value_or(0);
       indicator by_ind = page.updated_by ? soci::i_ok : soci::i_null;
@@ -1013,7 +955,7 @@ class SociStore final : public Store {
                       std::optional<int64_t> organisation_id, int parts,
                       const std::function<void(int, const ContactChunk&)>& chunk) override {
     using Range = std::optional<std::pair<long long, long long>>;
-    Result<Range> range = Tx(TxKind::kRead, "scan contacts", [&](soci::session& sql) -> Result<Range> {
+    Result<Range> range = InTx(TxKind::kRead, "scan contacts", [&](soci::session& sql) -> Result<Range> {
       return sql4::PeriodIdRange(sql, first_month, last_month);
     });
     if (!range) return std::unexpected(range.error());
@@ -1030,7 +972,7 @@ class SociStore final : public Store {
     auto scan = [&, lo = lo, hi = hi](int k) -> Status {
       const long long span = hi - lo + 1;
       const long long a = lo + span * k / n, b = lo + span * (k + 1) / n - 1;
-      return Tx(TxKind::kRead, "scan contacts", [&](soci::session& sql) -> Status {
+      return InTx(TxKind::kRead, "scan contacts", [&](soci::session& sql) -> Status {
         sql4::ScanRange(sql, dialect_, a, b, first_month, last_month, org,
                         [&](const ContactChunk& c) { chunk(k, c); });
         return {};
@@ -1050,14 +992,14 @@ class SociStore final : public Store {
     return {};
   }
   Status InsertContactsBulk(const std::vector<ContactRecord>& contacts) override {
-    return Tx(TxKind::kWrite, "insert contacts", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "insert contacts", [&](soci::session& sql) -> Status {
       sql4::InsertContactsBulk(sql, contacts);
       return {};
     });
   }
   Result<ReleaseRecord> FindRelease(const std::string& city, const std::string& label,
                                     const std::string& method) override {
-    return Tx(TxKind::kRead, "find release", [&](soci::session& sql) -> Result<ReleaseRecord> {
+    return InTx(TxKind::kRead, "find release", [&](soci::session& sql) -> Result<ReleaseRecord> {
       auto r = sql4::FindRelease(sql, city, label, method);
       if (!r) return std::unexpected(NotFoundError("release"));
       return std::move(*r);
@@ -1065,7 +1007,7 @@ class SociStore final : public Store {
   }
   Result<std::vector<ReleaseRecord>> ListReleases(const std::string& city,
                                                   const std::string& status) override {
-    return Tx(TxKind::kRead, "list releases",
+    return InTx(TxKind::kRead, "list releases",
               [&](soci::session& sql) -> Result<std::vector<ReleaseRecord>> {
                 return sql4::ListReleases(sql, city, status);
               });
@@ -1073,13 +1015,13 @@ class SociStore final : public Store {
   Result<std::vector<std::pair<int64_t, int64_t>>> ReleasesSpent(const std::string& city,
                                                                  int64_t year) override {
     using Spent = std::vector<std::pair<int64_t, int64_t>>;
-    return Tx(TxKind::kRead, "releases spent", [&](soci::session& sql) -> Result<Spent> {
+    return InTx(TxKind::kRead, "releases spent", [&](soci::session& sql) -> Result<Spent> {
       return sql4::ReleasesSpent(sql, city, year);
     });
   }
   Result<int64_t> InsertRelease(const ReleaseRecord& r, int64_t cap_num,
                                 int64_t cap_den) override {
-    return Tx(TxKind::kWrite, "insert release", [&](soci::session& sql) -> Result<int64_t> {
+    return InTx(TxKind::kWrite, "insert release", [&](soci::session& sql) -> Result<int64_t> {
       return sql4::InsertRelease(sql, dialect_, r, cap_num, cap_den);
     });
   }
@@ -1091,7 +1033,7 @@ class SociStore final : public Store {
   }
   Result<std::vector<PopulationEstimate>> ListPopulationEstimates(const std::string& city,
                                                                   int64_t year) override {
-    return Tx(TxKind::kRead, "list estimates",
+    return InTx(TxKind::kRead, "list estimates",
               [&](soci::session& sql) -> Result<std::vector<PopulationEstimate>> {
                 return sql4::ListPopulationEstimates(sql, city, year);
               });
@@ -1099,7 +1041,7 @@ class SociStore final : public Store {
   Status ReplacePopulationEstimates(const std::string& city, int64_t year,
                                     const std::string& dimension,
                                     const std::vector<PopulationEstimate>& estimates) override {
-    return Tx(TxKind::kWrite, "replace estimates", [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, "replace estimates", [&](soci::session& sql) -> Status {
       sql4::ReplacePopulationEstimates(sql, city, year, dimension, estimates);
       return {};
     });
@@ -1107,12 +1049,24 @@ class SociStore final : public Store {
   Result<std::vector<ResponseTimeCount>> ResponseTimes(
       const std::string& first_month, const std::string& last_month,
       std::optional<int64_t> organisation_id) override {
-    return Tx(TxKind::kRead, "response times",
+    return InTx(TxKind::kRead, "response times",
               [&](soci::session& sql) -> Result<std::vector<ResponseTimeCount>> {
                 std::optional<long long> org;
                 if (organisation_id) org = *organisation_id;
                 return sql4::ResponseTimes(sql, first_month, last_month, org);
               });
+  }
+
+ protected:
+  Status Run(TxKind kind, const char* what, const std::function<Status(Tx&)>& body) override {
+    return InTx(kind, what, [&](soci::session& sql) -> Status {
+      SociTx tx(sql);
+      Status s = body(tx);
+      // A statement failed inside: diagnose and retry as if the body had thrown it, whatever
+      // the body made of the error.
+      if (tx.failure()) std::rethrow_exception(tx.failure());
+      return s;
+    });
   }
 
  private:
@@ -1167,7 +1121,7 @@ class SociStore final : public Store {
   // rolls back if it returns an error or throws. Busy databases and (PostgreSQL) lost
   // connections are retried; every exception becomes an Error here.
   template <typename F>
-  auto Tx(TxKind kind, const char* what, F&& body)
+  auto InTx(TxKind kind, const char* what, F&& body)
       -> std::invoke_result_t<F&, soci::session&> {
     using R = std::invoke_result_t<F&, soci::session&>;
     try {
@@ -1242,7 +1196,7 @@ class SociStore final : public Store {
   template <typename... Args>
   Status Update(const char* what, const char* noun, const std::string& query,
                 const Args&... args) {
-    return Tx(TxKind::kWrite, what, [&](soci::session& sql) -> Status {
+    return InTx(TxKind::kWrite, what, [&](soci::session& sql) -> Status {
       soci::statement st(sql);
       (st.exchange(use(args)), ...);
       Prepare(st, query);
@@ -1254,7 +1208,7 @@ class SociStore final : public Store {
 
   template <typename V>
   Result<Organisation> FindOrganisation(const char* where, const V& value) {
-    return Tx(TxKind::kRead, "find organisation", [&](soci::session& sql) -> Result<Organisation> {
+    return InTx(TxKind::kRead, "find organisation", [&](soci::session& sql) -> Result<Organisation> {
       Organisation o;
       long long id = 0;
       sql << std::string("SELECT id, slug, name, public_key FROM organisations WHERE ") + where,
@@ -1267,7 +1221,7 @@ class SociStore final : public Store {
 
   template <typename V>
   Result<User> FindUser(const char* where, const V& value) {
-    return Tx(TxKind::kRead, "find user", [&](soci::session& sql) -> Result<User> {
+    return InTx(TxKind::kRead, "find user", [&](soci::session& sql) -> Result<User> {
       UserRow row;
       soci::statement st(sql);
       st.exchange(use(value));
@@ -1281,7 +1235,7 @@ class SociStore final : public Store {
 
   template <typename V>
   Result<Conversation> FindConversation(const char* where, const V& value) {
-    return Tx(TxKind::kRead, "find conversation", [&](soci::session& sql) -> Result<Conversation> {
+    return InTx(TxKind::kRead, "find conversation", [&](soci::session& sql) -> Result<Conversation> {
       ConversationRow row;
       soci::statement st(sql);
       st.exchange(use(value));
@@ -1309,6 +1263,7 @@ class SociStore final : public Store {
   const int pool_size_;
   soci::connection_pool pool_;
   std::mutex exclusive_mu_;
+  std::unique_ptr<ContactStore> contacts_;
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 // Store: the only door to the database. One implementation (SociStore, store/soci_store.h)
 // serves both SQLite and PostgreSQL through SOCI; the same conformance tests run on both.
 // Thread-safe: every call borrows a pooled connection. Binary values are base64 TEXT.
-// Every method is one transaction: it either happens whole or not at all. Failures return
+// Every method here is one transaction: it either happens whole or not at all; stores
+// reached through Database (store/database.h) work inside the caller's transaction. Failures return
 // kStorage (with a detail for the operator's log, never row content) or kNotFound/kConflict.
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "store/database.h"
 #include "store/records.h"
 #include "store/report_rows.h"
 
@@ -124,9 +126,12 @@ struct Session {
   int64_t last_seen_at = 0;
 };
 
-class Store {
+// The legacy face of the database: one transaction per call. Aggregates move from here to
+// stores that take a Tx& (Database::contacts(), ...), so that one domain operation is one
+// transaction; what is left here still commits at each call.
+class Store : public Database {
  public:
-  virtual ~Store() = default;
+  ~Store() override = default;
 
   // Runs pending migrations (numbered, each in its own transaction). Idempotent.
   virtual Status Migrate() = 0;
@@ -221,26 +226,6 @@ class Store {
   virtual Status DeleteSession(const std::string& id_hash) = 0;
   // Deletes sessions idle since before `idle_before` or created before `created_before`.
   virtual Result<int64_t> DeleteStaleSessions(int64_t idle_before, int64_t created_before) = 0;
-
-  // Contact records (schema 2). Insert/Update write the record, its codes and referrals in
-  // one transaction; Update replaces codes and referrals. kNotFound for unknown ids.
-  virtual Result<int64_t> InsertContact(const ContactRecord& c) = 0;
-  virtual Status UpdateContact(const ContactRecord& c) = 0;
-  virtual Result<ContactRecord> FindContact(int64_t id) = 0;
-  // Newest first; only one advisor's records when `advisor_user_id` is set.
-  virtual Result<std::vector<ContactRecord>> ListContacts(int64_t organisation_id,
-                                                          std::optional<int64_t> advisor_user_id,
-                                                          int limit) = 0;
-  // The advisor's most recently created record, if any (defaults for the next one).
-  virtual Result<std::optional<ContactRecord>> LastContactBy(int64_t advisor_user_id) = 0;
-  // Open referral follow-ups of the advisor's records dated on or before `until` (YYYY-MM-DD).
-  virtual Result<std::vector<FollowUp>> DueFollowUps(int64_t advisor_user_id,
-                                                     const std::string& until) = 0;
-  virtual Status MarkFollowUpDone(int64_t referral_id, int64_t advisor_user_id) = 0;
-
-  // Case codes link records about the same person without identifying her or him.
-  virtual Status InsertCase(const std::string& code, int64_t organisation_id, int64_t at) = 0;
-  virtual Result<int64_t> FindCaseOrganisation(const std::string& code) = 0;  // kNotFound
 
   // Referral directory. Insert: kConflict on slug.
   virtual Result<int64_t> InsertDirectoryEntry(const DirectoryEntry& e) = 0;
