@@ -3,6 +3,7 @@
 #include "store/contact_store.h"
 
 #include <algorithm>
+#include <cassert>
 #include <ctime>
 #include <regex>
 #include <set>
@@ -60,26 +61,35 @@ std::string CaseCode() {
 
 }  // namespace
 
+// The coded fields' lists come from their definition (store/contact_fields.h).
+const Codes& ContactCodes::Of(std::string_view field) {
+  static const std::vector<Codes> lists = [] {
+    std::vector<Codes> out;
+    for (const ContactField& f : kContactFields) out.emplace_back(f.codes.begin(), f.codes.end());
+    return out;
+  }();
+  for (size_t i = 0; i < kContactFields.size(); ++i) {
+    if (kContactFields[i].name == field) return lists[i];
+  }
+  assert(false && "no contact field of that name");
+  static const Codes none;
+  return none;
+}
+const Codes& ContactCodes::Channels() { return Of("channel"); }
+const Codes& ContactCodes::Locations() { return Of("location"); }
+const Codes& ContactCodes::Languages() { return Of("language"); }
+const Codes& ContactCodes::Genders() { return Of("gender"); }
+const Codes& ContactCodes::AgeBands() { return Of("age_band"); }
+const Codes& ContactCodes::Regions() { return Of("region"); }
+const Codes& ContactCodes::Topics() { return Of("topic"); }
+const Codes& ContactCodes::Advice() { return Of("advice"); }
+const Codes& ContactCodes::Assessments() { return Of("assessment"); }
+
 #define VD_CODES(fn, ...)                                  \
   const Codes& ContactCodes::fn() {                        \
     static const Codes codes = {__VA_ARGS__};              \
     return codes;                                          \
   }
-VD_CODES(Channels, "outreach_visit", "walk_in", "platform", "phone", "online_outreach", "other",
-         "unknown")
-VD_CODES(Locations, "window", "club", "private_house", "escort", "home", "online", "street",
-         "other", "unknown")
-VD_CODES(Languages, "nl", "en", "ro", "hu", "bg", "es", "pt", "pl", "th", "zh", "ru", "uk",
-         "other", "unknown")
-VD_CODES(Genders, "woman", "man", "trans_woman", "trans_man", "non_binary", "unknown")
-VD_CODES(AgeBands, "18-24", "25-34", "35-44", "45+", "under_18", "unknown")
-VD_CODES(Regions, "nl", "eu_other", "cee_non_eu", "latin_america", "africa", "asia", "other",
-         "unknown")
-VD_CODES(Topics, "health", "safety", "money_debts", "housing", "legal_status", "work_conditions",
-         "leaving", "violence", "other", "unknown")
-VD_CODES(Advice, "information", "support", "health", "safety", "money_debts", "legal", "housing",
-         "work_rights", "leaving", "other", "unknown")
-VD_CODES(Assessments, "none", "concern", "strong", "unknown")
 VD_CODES(Escalations, "none", "comensha", "police", "veilig_thuis", "ggd", "care_org", "other",
          "unknown")
 VD_CODES(Bases, "consent", "acute_danger", "unknown")

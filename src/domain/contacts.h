@@ -15,12 +15,15 @@
 #include "core/error.h"
 #include "domain/conversations.h"
 #include "domain/indicators.h"
+#include "store/contact_fields.h"
 #include "store/store.h"
 
 namespace vd {
 
-// Allowed codes per field, most common first; "unknown" is always allowed.
+// Allowed codes per field, most common first; "unknown" is always allowed. The coded fields'
+// lists are those of their definition (store/contact_fields.h).
 struct ContactCodes {
+  static const std::vector<std::string>& Of(std::string_view field);  // a kContactFields name
   static const std::vector<std::string>& Channels();
   static const std::vector<std::string>& Locations();
   static const std::vector<std::string>& Languages();

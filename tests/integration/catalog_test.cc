@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/contact_fields.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -111,6 +113,14 @@ std::set<std::string> UsedMessageIds(Scope scope) {
       for (auto it = std::sregex_iterator(text.begin(), text.end(), literal); it != std::sregex_iterator(); ++it) {
         ids.insert((*it)[1]);
       }
+    }
+  }
+  // The contact record's fields name their label and codes in their definition; staff see
+  // them (the form, the record page, the reports).
+  if (scope == Scope::kAll) {
+    for (const vd::ContactField& f : vd::kContactFields) {
+      ids.emplace(f.label);
+      for (std::string_view code : f.codes) ids.insert(std::string(f.prefix) + std::string(code));
     }
   }
   return ids;

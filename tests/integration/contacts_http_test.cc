@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "store/contact_store_test_util.h"
 #include "crypto/totp.h"
 #include "domain/contacts.h"
 #include "integration/http_client.h"
@@ -275,7 +276,7 @@ TEST_P(ContactsHttpTest, AdvisorRecordsCoordinatorSeesAnalystCannotOpen) {
 
   // Refused whole, with a clear message: referral without consent, escalation without basis,
   // a month in the future.
-  const size_t before = server_.runtime->store().ListContacts(3, std::nullopt, 100)->size();
+  const size_t before = ContactsInTx(server_.runtime->store()).List(3, std::nullopt, 100)->size();
   for (auto [field, value, message] :
        std::array<std::array<std::string, 3>, 3>{{{"referral1_consent", "no", "consent"},
                                                   {"escalation_basis", "unknown", "basis"},
@@ -288,9 +289,9 @@ TEST_P(ContactsHttpTest, AdvisorRecordsCoordinatorSeesAnalystCannotOpen) {
     EXPECT_EQ(r.status, 400) << field;
     EXPECT_NE(r.body.find("class=\"error\""), std::string::npos) << field;
   }
-  EXPECT_EQ(server_.runtime->store().ListContacts(3, std::nullopt, 100)->size(), before);
+  EXPECT_EQ(ContactsInTx(server_.runtime->store()).List(3, std::nullopt, 100)->size(), before);
   // The note exists only sealed.
-  auto stored = server_.runtime->store().ListContacts(3, std::nullopt, 100);
+  auto stored = ContactsInTx(server_.runtime->store()).List(3, std::nullopt, 100);
   ASSERT_TRUE(stored.has_value());
   for (const ContactRecord& c : *stored) {
     EXPECT_EQ(c.sealed_notes.find("CANARY"), std::string::npos);
@@ -310,13 +311,13 @@ TEST_P(ContactsHttpTest, PhoneFormPostedAllUnknownAndAllFilled) {
   ASSERT_EQ(unknown.status, 303) << unknown.body;
   HttpResult filled = advisor.Post("/staff/contacts/new", Outreach(advisor.csrf, shop));
   ASSERT_EQ(filled.status, 303) << filled.body;
-  auto u = server_.runtime->store().FindContact(std::stoll(IdFrom(unknown)));
+  auto u = ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(unknown)));
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(u->channel, "unknown");
   EXPECT_EQ(u->month, "unknown");
   EXPECT_TRUE(u->topics.empty());
   EXPECT_TRUE(u->referrals.empty());
-  auto f = server_.runtime->store().FindContact(std::stoll(IdFrom(filled)));
+  auto f = ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(filled)));
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->channel, "outreach_visit");
   EXPECT_EQ(f->indicators.size(), 2u);
@@ -336,7 +337,7 @@ TEST_P(ContactsHttpTest, PhoneFormPostedAllUnknownAndAllFilled) {
     if (k == "notes") v = "";
   }
   ASSERT_EQ(advisor.Post("/staff/contacts/" + fid + "/edit", changed).status, 303);
-  auto after = server_.runtime->store().FindContact(std::stoll(fid));
+  auto after = ContactsInTx(server_.runtime->store()).Find(std::stoll(fid));
   EXPECT_EQ(after->channel, "phone");
   EXPECT_EQ(after->case_code, f->case_code);
   EXPECT_EQ(after->sealed_notes, f->sealed_notes);  // an empty notes field keeps the notes
@@ -367,7 +368,7 @@ TEST_P(ContactsHttpTest, PhoneFormTakesThreeReferralsAndChecksEachRow) {
   }
   HttpResult saved = advisor.Post("/staff/contacts/new", three);
   ASSERT_EQ(saved.status, 303) << saved.body;
-  auto stored = server_.runtime->store().FindContact(std::stoll(IdFrom(saved)));
+  auto stored = ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(saved)));
   ASSERT_TRUE(stored.has_value());
   ASSERT_EQ(stored->referrals.size(), 3u);
   EXPECT_EQ(stored->referrals[1].service, "social_work");
@@ -377,7 +378,7 @@ TEST_P(ContactsHttpTest, PhoneFormTakesThreeReferralsAndChecksEachRow) {
   EXPECT_NE(edit.body.find("name=\"referral3_follow_up\" value=\"2027-01-09\""), std::string::npos);
 
   // Row 2 without consent: refused whole, the message names row 2, nothing stored.
-  const size_t before = server_.runtime->store().ListContacts(3, std::nullopt, 100)->size();
+  const size_t before = ContactsInTx(server_.runtime->store()).List(3, std::nullopt, 100)->size();
   Form bad = three;
   for (auto& [k, v] : bad) {
     if (k == "referral2_consent") v = "unknown";
@@ -388,7 +389,7 @@ TEST_P(ContactsHttpTest, PhoneFormTakesThreeReferralsAndChecksEachRow) {
   EXPECT_NE(refused.body.find("referral has-error\" open"), std::string::npos);
   // The rows come back as posted, so nothing has to be typed again.
   EXPECT_NE(refused.body.find("name=\"referral3_follow_up\" value=\"2027-01-09\""), std::string::npos);
-  EXPECT_EQ(server_.runtime->store().ListContacts(3, std::nullopt, 100)->size(), before);
+  EXPECT_EQ(ContactsInTx(server_.runtime->store()).List(3, std::nullopt, 100)->size(), before);
 }
 
 TEST_P(ContactsHttpTest, AuditVerifyCommandCatchesAnEditedAndADeletedRow) {
@@ -507,8 +508,8 @@ TEST_P(ContactsHttpTest, CoordinatorMakesANewIndicatorListVersionInTheBrowser) {
   }
   HttpResult made = advisor.Post("/staff/contacts/new", next);
   ASSERT_EQ(made.status, 303) << made.body;
-  EXPECT_EQ(server_.runtime->store().FindContact(std::stoll(IdFrom(made)))->indicator_version, 3);
-  auto old = server_.runtime->store().FindContact(std::stoll(IdFrom(old_record)));
+  EXPECT_EQ(ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(made)))->indicator_version, 3);
+  auto old = ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(old_record)));
   EXPECT_EQ(old->indicator_version, 1);
   EXPECT_NE(advisor.Get("/staff/contacts/" + IdFrom(old_record)).body.find("Debts to others"), std::string::npos);
 

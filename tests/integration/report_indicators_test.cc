@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "store/contact_store_test_util.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
 #include "report/engine.h"
@@ -121,7 +122,7 @@ TEST_P(ReportIndicatorsTest, ReportOnServerBCountsAnIndicatorAddedThroughServerA
   ASSERT_EQ(made.status, 303) << made.body.substr(0, 500);
   const std::string contact_id = Extract(made.Header("location"), "/staff/contacts/([0-9]+)");
   ASSERT_FALSE(contact_id.empty());
-  auto stored = a_.runtime->store().FindContact(std::stoll(contact_id));
+  auto stored = ContactsInTx(a_.runtime->store()).Find(std::stoll(contact_id));
   ASSERT_TRUE(stored.has_value());
   ASSERT_EQ(stored->indicator_version, 2);
   ASSERT_EQ(stored->indicators, std::vector<std::string>{"fin.advance"});
