@@ -271,33 +271,31 @@ report::Codebook ReportCodebook(const IndicatorCatalog& indicators,
                                 const std::vector<DirectoryEntry>& directory) {
   using C = ContactCodes;
   report::Codebook cb;
-  cb.channels = C::Channels();
-  cb.locations = C::Locations();
-  cb.languages = C::Languages();
-  cb.genders = C::Genders();
-  cb.age_bands = C::AgeBands();
-  cb.regions = C::Regions();
-  cb.topics = C::Topics();
-  cb.assessments = C::Assessments();
-  cb.escalations = C::Escalations();
-  cb.bases = {"none"};
-  for (const std::string& b : C::Bases()) cb.bases.push_back(b);
+  cb.codes["channel"] = C::Channels();
+  cb.codes["location"] = C::Locations();
+  cb.codes["language"] = C::Languages();
+  cb.codes["gender"] = C::Genders();
+  cb.codes["age_band"] = C::AgeBands();
+  cb.codes["region"] = C::Regions();
+  cb.codes["topic"] = C::Topics();
+  cb.codes["assessment"] = C::Assessments();
+  cb.codes["escalation"] = C::Escalations();
+  std::vector<std::string>& bases = cb.codes["escalation_basis"];
+  bases = {"none"};
+  for (const std::string& b : C::Bases()) bases.push_back(b);
+  std::vector<std::string>& categories = cb.codes["indicator_category"];
   if (const IndicatorList* current = indicators.Current()) {
     for (int64_t v = 1; v <= current->version; ++v) {
       const IndicatorList* list = indicators.Version(v);
       if (!list) continue;
       for (const IndicatorCategory& cat : list->categories) {
-        if (std::ranges::find(cb.indicator_categories, cat.code) == cb.indicator_categories.end()) {
-          cb.indicator_categories.push_back(cat.code);
-        }
+        if (std::ranges::find(categories, cat.code) == categories.end()) categories.push_back(cat.code);
       }
-      for (const Indicator& i : list->indicators) {
-        cb.indicator_category[{v, i.code}] = i.category;
-      }
+      for (const Indicator& i : list->indicators) cb.indicator_category[{v, i.code}] = i.category;
     }
   }
   for (const DirectoryEntry& d : directory) cb.directory.emplace_back(d.id, d.slug);
-  cb.services = C::Services();
+  cb.codes["referral_service"] = C::Services();
   return cb;
 }
 

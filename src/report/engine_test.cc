@@ -18,24 +18,24 @@ using store_test::TestContact;
 
 Codebook TestCodebook(int64_t dir1, int64_t dir2) {
   Codebook cb;
-  cb.channels = {"walk_in", "phone", "online_outreach", "unknown"};
-  cb.locations = {"window", "club", "online", "unknown"};
-  cb.languages = {"nl", "en", "ro", "unknown"};
-  cb.genders = {"woman", "man", "trans_woman", "unknown"};
-  cb.age_bands = {"18-24", "25-34", "35-44", "unknown"};
-  cb.regions = {"nl", "eu_other", "cee_non_eu", "asia", "unknown"};
-  cb.topics = {"health", "safety", "money_debts", "housing", "leaving", "violence", "unknown"};
-  cb.assessments = {"none", "concern", "strong", "unknown"};
-  cb.escalations = {"none", "comensha", "police", "unknown"};
-  cb.bases = {"none", "consent", "acute_danger", "unknown"};
-  cb.indicator_categories = {"movement", "living", "money", "control", "violence"};
+  cb.codes["channel"] = {"walk_in", "phone", "online_outreach", "unknown"};
+  cb.codes["location"] = {"window", "club", "online", "unknown"};
+  cb.codes["language"] = {"nl", "en", "ro", "unknown"};
+  cb.codes["gender"] = {"woman", "man", "trans_woman", "unknown"};
+  cb.codes["age_band"] = {"18-24", "25-34", "35-44", "unknown"};
+  cb.codes["region"] = {"nl", "eu_other", "cee_non_eu", "asia", "unknown"};
+  cb.codes["topic"] = {"health", "safety", "money_debts", "housing", "leaving", "violence", "unknown"};
+  cb.codes["assessment"] = {"none", "concern", "strong", "unknown"};
+  cb.codes["escalation"] = {"none", "comensha", "police", "unknown"};
+  cb.codes["escalation_basis"] = {"none", "consent", "acute_danger", "unknown"};
+  cb.codes["indicator_category"] = {"movement", "living", "money", "control", "violence"};
   cb.indicator_category = {{{1, "ctl.debt"}, "money"},
                            {{1, "doc.withheld"}, "control"},
                            {{1, "mov.restricted"}, "movement"},
                            {{1, "liv.employer_housing"}, "living"},
                            {{2, "new.code"}, "violence"}};
   cb.directory = {{dir1, "shop"}, {dir2, "haven"}};
-  cb.services = {"health", "legal", "debt", "other"};
+  cb.codes["referral_service"] = {"health", "legal", "debt", "other"};
   return cb;
 }
 

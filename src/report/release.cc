@@ -10,18 +10,12 @@
 namespace vd::report {
 namespace {
 
-// Weights of the base tables within a release, out of 20: the tables that answer the
-// council's questions directly get more budget (less noise).
-const std::vector<std::pair<std::string, int64_t>>& Weights() {
-  static const std::vector<std::pair<std::string, int64_t>> w = {
-      {kTableChannelLocation, 3}, {kTableLanguage, 2},   {kTableGender, 2},
-      {kTableAgeBand, 1},         {kTableRegion, 2},     {kTableTopics, 1},
-      {kTableSignals, 3},         {kTableIndicatorCategories, 2},
-      {kTableEscalations, 1},     {kTableReferrals, 1},  {kTableResponseTimes, 1},
-      {kTableRepeatContacts, 1}};
-  return w;
+// The sum of the tables' stated shares (tables.h): a table gets share / total of a release's ε.
+int64_t ShareTotal() {
+  int64_t total = 0;
+  for (const TableDef& t : ReportTables()) total += t.share;
+  return total;
 }
-constexpr int64_t kWeightTotal = 20;
 
 Fraction Reduce(int64_t num, int64_t den) {
   const int64_t g = std::gcd(num, den);
@@ -33,15 +27,6 @@ int Months(const Period& p) {
   const int y2 = std::stoi(p.last_month.substr(0, 4)), m2 = std::stoi(p.last_month.substr(5, 2));
   return (y2 - y1) * 12 + (m2 - m1) + 1;
 }
-
-// Tables derived from a base table by summing, spending no budget.
-struct DerivedDef {
-  const char* id;
-  const char* base;
-  const char* dim;
-};
-constexpr DerivedDef kDerived[] = {{"contacts_by_channel", kTableChannelLocation, "channel"},
-                                   {"contacts_by_location", kTableChannelLocation, "location"}};
 
 Error Corrupt(std::string detail) {
   return Error{ErrorCode::kInternal, "error.internal", "release payload: " + std::move(detail)};
@@ -140,7 +125,10 @@ Allocation ReleaseAllocation(const Fraction& cap, const Period& period) {
   Allocation a;
   a.cap = cap;
   const Fraction eps = ReleaseEpsilon(cap, period);
-  for (const auto& [id, w] : Weights()) a.shares.emplace_back(id, Reduce(eps.num * w, eps.den * kWeightTotal));
+  const int64_t total = ShareTotal();
+  for (const TableDef& t : ReportTables()) {
+    if (t.share > 0) a.shares.emplace_back(std::string(t.id), Reduce(eps.num * t.share, eps.den * total));
+  }
   return a;
 }
 
@@ -273,18 +261,21 @@ Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Per
     if (!t) return std::unexpected(t.error());
     r.tables.push_back(std::move(*t));
   }
-  for (const DerivedDef& d : kDerived) {
+  for (const TableDef& d : ReportTables()) {
+    if (d.source != Source::kDerived) continue;
     const PublishedTable* base = nullptr;
     for (const PublishedTable& t : r.tables) {
-      if (t.spec.id == d.base) base = &t;
+      if (t.spec.id == d.derived_from) base = &t;
     }
     if (!base) continue;
     TableSpec spec;
     spec.id = d.id;
     spec.sensitivity = base->spec.sensitivity;
-    spec.derived_from = d.base;
+    spec.derived_from = d.derived_from;
     for (const Dimension& dim : base->spec.dims) {
-      if (dim.id == d.dim) spec.dims.push_back(dim);
+      if (std::ranges::any_of(d.dims, [&](const DimensionDef& kept) { return kept.id == dim.id; })) {
+        spec.dims.push_back(dim);
+      }
     }
     Result<PublishedTable> derived = Derive(*base, spec);
     if (!derived) return std::unexpected(derived.error());

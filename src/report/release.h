@@ -29,7 +29,8 @@ struct ReleaseSettings {
 
 // The stated allocation. A release of a whole year spends the yearly cap; a shorter period
 // spends cap × months / 12 (so four quarters, or one year, use up a year). Within a release
-// the base tables get fixed weights out of 20 (see release.cc); derived tables spend nothing.
+// each base table gets its stated share of that ε (tables.h: share / the sum of all shares);
+// derived tables spend nothing.
 Fraction ReleaseEpsilon(const Fraction& cap, const Period& period);
 Allocation ReleaseAllocation(const Fraction& cap, const Period& period);
 

@@ -16,18 +16,18 @@ using store_test::TestContact;
 
 Codebook SmallCodebook() {
   Codebook cb;
-  cb.channels = {"walk_in", "phone", "unknown"};
-  cb.locations = {"window", "club", "unknown"};
-  cb.languages = {"nl", "ro", "unknown"};
-  cb.genders = {"woman", "man", "unknown"};
-  cb.age_bands = {"18-24", "25-34", "unknown"};
-  cb.regions = {"nl", "eu_other", "unknown"};
-  cb.topics = {"health", "safety", "unknown"};
-  cb.assessments = {"none", "concern", "strong", "unknown"};
-  cb.escalations = {"none", "police", "unknown"};
-  cb.bases = {"none", "consent", "acute_danger", "unknown"};
-  cb.indicator_categories = {"money", "control"};
-  cb.services = {"health", "other"};
+  cb.codes["channel"] = {"walk_in", "phone", "unknown"};
+  cb.codes["location"] = {"window", "club", "unknown"};
+  cb.codes["language"] = {"nl", "ro", "unknown"};
+  cb.codes["gender"] = {"woman", "man", "unknown"};
+  cb.codes["age_band"] = {"18-24", "25-34", "unknown"};
+  cb.codes["region"] = {"nl", "eu_other", "unknown"};
+  cb.codes["topic"] = {"health", "safety", "unknown"};
+  cb.codes["assessment"] = {"none", "concern", "strong", "unknown"};
+  cb.codes["escalation"] = {"none", "police", "unknown"};
+  cb.codes["escalation_basis"] = {"none", "consent", "acute_danger", "unknown"};
+  cb.codes["indicator_category"] = {"money", "control"};
+  cb.codes["referral_service"] = {"health", "other"};
   return cb;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "report/charts.h"
+#include "report/tables.h"
 
 namespace vd::report {
 namespace {
@@ -81,7 +82,8 @@ std::string Cap(std::string s) {
 }
 
 std::string TableTitle(const Labels& l, const TableSpec& spec) {
-  const std::string id = "report.table." + spec.id;
+  const TableDef* def = FindTableDef(spec.id);
+  const std::string id = def ? def->title : "report.table." + spec.id;
   std::string t = l.text(id);
   if (t != id) return t;
   std::string out = l.text("report.contacts_by");
@@ -102,33 +104,6 @@ std::string Share(const Labels& l, const PublishedCell& part, const PublishedCel
   auto w = Value(whole);
   if (!p || !w || *w <= 0) return "—";
   return Percent(l, *p / *w);
-}
-
-// ---------------------------------------------------------------------------------------
-// Sections: which tables answer which question. The codebook's ids are stable.
-
-enum class Topic { kSignals, kReach, kOther };
-
-bool Has(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
-
-Topic TopicOf(const TableSpec& spec) {
-  auto any = [&](std::initializer_list<std::string_view> keys) {
-    for (std::string_view k : keys) {
-      if (Has(spec.id, k)) return true;
-      for (const Dimension& d : spec.dims) {
-        if (Has(d.id, k)) return true;
-      }
-    }
-    return false;
-  };
-  if (any({"signal", "indicator", "assessment", "escalat", "basis", "referral", "organisation",
-           "service", "consent"})) {
-    return Topic::kSignals;
-  }
-  if (any({"channel", "location", "setting", "language", "gender", "age", "region"})) {
-    return Topic::kReach;
-  }
-  return Topic::kOther;
 }
 
 std::string ShortMethod(const Labels& l, const PublishedTable& t, bool internal,
@@ -292,7 +267,7 @@ class HtmlWriter {
     }
     // Free choice: how many different organisations received referrals.
     for (const PublishedTable& t : r_.tables) {
-      if (t.spec.dims.empty() || !Has(t.spec.dims[0].id, "organisation")) continue;
+      if (t.spec.dims.empty() || t.spec.dims[0].id != "referral_organisation") continue;
       const std::vector<PublishedCell>& per_org = t.spec.dims.size() == 1 ? t.cells : t.row_margins;
       int orgs = 0;  // organisations of the directory ("other" is not one organisation)
       for (size_t i = 0; i < per_org.size() && i < t.spec.dims[0].codes.size(); ++i) {
@@ -308,7 +283,7 @@ class HtmlWriter {
     out_ += "<li>" + E(T("report.q1.free_choice")) + "</li></ul>";
     SignalShares();
     for (const PublishedTable& t : r_.tables) {
-      if (TopicOf(t.spec) == Topic::kSignals) Table(t);
+      if (SectionOf(t.spec) == Section::kSignals) Table(t);
     }
     out_ += "</section>\n";
   }
@@ -374,7 +349,7 @@ class HtmlWriter {
     }
     if (!any) out_ += "<p class=\"note\">" + E(T("report.q2.no_population")) + "</p>";
     for (const PublishedTable& t : r_.tables) {
-      if (TopicOf(t.spec) == Topic::kReach) Table(t);
+      if (SectionOf(t.spec) == Section::kReach) Table(t);
     }
     out_ += "</section>\n";
   }
@@ -482,7 +457,7 @@ class HtmlWriter {
   void Others() {
     out_ += "<section id=\"other\"><h2>" + E(T("report.other.title")) + "</h2>";
     for (const PublishedTable& t : r_.tables) {
-      if (TopicOf(t.spec) == Topic::kOther) Table(t);
+      if (SectionOf(t.spec) == Section::kOther) Table(t);
     }
     out_ += "</section>\n";
   }
