@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "app/report_domain.h"
 #include "app/seed.h"
 #include "report/engine.h"
 #include "store/store.h"

@@ -14,14 +14,12 @@
 #include <thread>
 
 #include "app/config.h"
+#include "app/report_domain.h"
 #include "app/runtime.h"
 #include "app/seed.h"
 #include "domain/audit.h"
 #include "crypto/totp.h"
 #include "store/backup.h"
-#include "report/release.h"
-#include "report/render.h"
-#include "web/report_pages.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.0.0"
@@ -90,7 +88,6 @@ int RunReport(Runtime& rt, const Config& config, const Clock& clock, const Repor
   auto period = report::ParsePeriod(rc.period);
   if (!period) return fail(period.error());
   report::ReleaseSettings settings = config.site.report;
-  settings.code_version = VD_VERSION;
   if (!rc.method.empty()) {
     auto m = report::ParseMethod(rc.method);
     if (!m) return fail(m.error());
@@ -99,32 +96,20 @@ int RunReport(Runtime& rt, const Config& config, const Clock& clock, const Repor
   if (settings.city.empty()) {
     return fail(Error{ErrorCode::kInvalidInput, "staff_error.report_city", "set [report] city in the config"});
   }
-  auto catalog = LoadIndicatorCatalog(rt.store(), config.site.templates_dir);
-  if (!catalog) return fail(catalog.error());
-  auto directory = rt.store().ListDirectory(false);
-  if (!directory) return fail(directory.error());
-  const report::Codebook codebook = ReportCodebook(*catalog, *directory);
-  report::SodiumRandom rng;
-  auto release = report::PrepareRelease(rt.store(), codebook, *period, settings, rng, clock.Now());
+  auto reports = OpenReports(rt.store(), clock, rt.catalogs(), config.site.templates_dir, settings);
+  if (!reports) return fail(reports.error());
+  auto release = (*reports)->Prepare(*period);
   if (!release) return fail(release.error());
-  if (rc.publish && release->status != "published") {
-    if (auto s = rt.store().PublishRelease(release->id, clock.Now()); !s) return fail(s.error());
-    release->status = "published";
-    release->published_at = clock.Now();
+  if (rc.publish) {
+    release = (*reports)->Publish(release->id);
+    if (!release) return fail(release.error());
   }
-  auto population = rt.store().ListPopulationEstimates(settings.city, period->year());
-  if (!population) return fail(population.error());
-  const report::Labels labels = ReportLabels(rt.catalogs(), *catalog, *directory, rc.lang);
-  std::string out;
-  if (rc.format == "csv") {
-    out = report::RenderCsv(*release, labels);
-  } else if (rc.format == "json") {
-    out = report::RenderJson(*release, *population);
-  } else {
-    report::HtmlOptions options;
-    options.population = std::move(*population);
-    out = report::RenderHtml(*release, labels, options);
-  }
+  const report::Format format = rc.format == "csv"    ? report::Format::kCsv
+                                : rc.format == "json" ? report::Format::kJson
+                                                      : report::Format::kHtml;
+  auto doc = (*reports)->Render(*release, format, rc.lang, {});
+  if (!doc) return fail(doc.error());
+  const std::string& out = doc->body;
   if (rc.out.empty()) {
     std::fwrite(out.data(), 1, out.size(), stdout);
   } else {

@@ -1,4 +1,5 @@
 #include "app/runtime.h"
+#include "app/report_domain.h"
 #include "app/seed.h"
 
 #include <ctime>
@@ -50,8 +51,13 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   staff_policy.password_pwhash = config.pwhash;
   rt->staff_ = std::make_unique<Staff>(*rt->store_, clock, *rt->gate_, staff_policy);
 
+  auto reports = OpenReports(*rt->store_, clock, *rt->catalogs_, config.site.templates_dir,
+                             config.site.report);
+  if (!reports) return std::unexpected(reports.error());
+  rt->reports_ = std::move(*reports);
+
   WebDeps deps{*rt->store_,        clock,         *rt->catalogs_, *rt->conversations_,
-               *rt->staff_,        &rt->metrics_, ReportCodebook};
+               *rt->staff_,        &rt->metrics_, *rt->reports_};
   auto web = WebApp::Create(deps, config.site);
   if (!web) return std::unexpected(web.error());
   rt->web_ = std::move(*web);

@@ -54,6 +54,7 @@ class Runtime {
   std::unique_ptr<Argon2Gate> gate_;
   std::unique_ptr<Conversations> conversations_;
   std::unique_ptr<Staff> staff_;
+  std::unique_ptr<report::Reports> reports_;  // before web_, which refers to it
   std::unique_ptr<WebApp> web_;
   std::unique_ptr<HttpServer> server_;
   Metrics metrics_;

@@ -267,36 +267,4 @@ Result<IndicatorCatalog> LoadIndicatorCatalog(Store& store, const std::string& t
   return catalog;
 }
 
-report::Codebook ReportCodebook(const IndicatorCatalog& indicators,
-                                const std::vector<DirectoryEntry>& directory) {
-  using C = ContactCodes;
-  report::Codebook cb;
-  cb.codes["channel"] = C::Channels();
-  cb.codes["location"] = C::Locations();
-  cb.codes["language"] = C::Languages();
-  cb.codes["gender"] = C::Genders();
-  cb.codes["age_band"] = C::AgeBands();
-  cb.codes["region"] = C::Regions();
-  cb.codes["topic"] = C::Topics();
-  cb.codes["assessment"] = C::Assessments();
-  cb.codes["escalation"] = C::Escalations();
-  std::vector<std::string>& bases = cb.codes["escalation_basis"];
-  bases = {"none"};
-  for (const std::string& b : C::Bases()) bases.push_back(b);
-  std::vector<std::string>& categories = cb.codes["indicator_category"];
-  if (const IndicatorList* current = indicators.Current()) {
-    for (int64_t v = 1; v <= current->version; ++v) {
-      const IndicatorList* list = indicators.Version(v);
-      if (!list) continue;
-      for (const IndicatorCategory& cat : list->categories) {
-        if (std::ranges::find(categories, cat.code) == categories.end()) categories.push_back(cat.code);
-      }
-      for (const Indicator& i : list->indicators) cb.indicator_category[{v, i.code}] = i.category;
-    }
-  }
-  for (const DirectoryEntry& d : directory) cb.directory.emplace_back(d.id, d.slug);
-  cb.codes["referral_service"] = C::Services();
-  return cb;
-}
-
 }  // namespace vd

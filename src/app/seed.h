@@ -1,9 +1,8 @@
 #pragma once
 // Synthetic, realistic contact records for demos, tests and benchmarks (`vertrouwd seed`),
 // drawn from the stated distributions in docs/seed.md with a fixed seed, so the same
-// options always give the same records; and the report codebook built from the domain's
-// fixed code lists (report/ may not include domain/, so it is wired here). Not for
-// production data: seeded records are indistinguishable from real ones in reports.
+// options always give the same records. Not for production data: seeded records are
+// indistinguishable from real ones in reports.
 
 #include <cstdint>
 #include <string>
@@ -11,7 +10,6 @@
 
 #include "core/error.h"
 #include "domain/indicators.h"
-#include "report/engine.h"
 #include "store/store.h"
 
 namespace vd {
@@ -33,10 +31,5 @@ Result<int64_t> SeedContacts(Store& store, const IndicatorList& indicators,
 // The indicator catalog as the web app loads it: the shipped lists beside `templates_dir`
 // (its parent's data/indicators) and the versions coordinators saved in the database.
 Result<IndicatorCatalog> LoadIndicatorCatalog(Store& store, const std::string& templates_dir);
-
-// Every dimension's codes from ContactCodes, every indicator list version's categories, and
-// the referral directory (all entries, active or not).
-report::Codebook ReportCodebook(const IndicatorCatalog& indicators,
-                                const std::vector<DirectoryEntry>& directory);
 
 }  // namespace vd

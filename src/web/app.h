@@ -15,8 +15,8 @@
 #include "domain/indicators.h"
 #include "domain/staff.h"
 #include "i18n/i18n.h"
-#include "report/engine.h"
 #include "report/release.h"
+#include "report/reports.h"
 #include "store/store.h"
 #include "web/http.h"
 #include "web/metrics.h"
@@ -52,9 +52,7 @@ struct WebDeps {
   Conversations& conversations;
   Staff& staff;
   Metrics* metrics = nullptr;  // optional; request counts and latencies go here
-  // The report codebook from the domain's code lists (wired by the app; see app/seed.h).
-  std::function<report::Codebook(const IndicatorCatalog&, const std::vector<DirectoryEntry>&)>
-      report_codebook;
+  report::Reports& reports;    // the report service, wired by the app (app/report_domain.h)
 };
 
 class WebApp {

@@ -210,16 +210,13 @@ struct WebApp::Impl {
   // Reports: releases, preview, publish, downloads, internal view, population estimates
   // (report_routes.cc).
   void RegisterReportRoutes();
-  Result<report::Codebook> ReportCodebookNow();
-  report::Labels ReportLabelsFor(const Ctx& ctx);
   Response ReportList(Ctx& ctx);
   Response ReportPrepare(Ctx& ctx);
-  Response ReportShow(Ctx& ctx, std::string_view format);
+  Response ReportShow(Ctx& ctx, report::Format format);
   Response ReportPublish(Ctx& ctx);
   Response ReportInternal(Ctx& ctx);
   Response PopulationPage(Ctx& ctx);
   Response PopulationPost(Ctx& ctx);
-  std::mutex report_mu;  // one release preparation at a time in this server
 };
 
 
