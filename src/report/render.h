@@ -1,12 +1,14 @@
 #pragma once
 // Renderers for a release (report.h): one CSV with a table column (RFC 4180, safe against
-// formula injection), JSON of every table with its method, parameters and margins, and the
-// annual report as one self-contained HTML page with inline SVG charts that answers the
-// council's two questions. Pure functions of their inputs; thread-safe.
+// formula injection) and JSON of every table with its method, parameters and margins
+// (render.cc), and the annual report as one self-contained HTML page with inline SVG charts
+// that answers the council's two questions, each table in the section its definition names
+// (tables.h; render_html.cc). Pure functions of their inputs; thread-safe.
 //
 // Text comes from the caller: report/ may not depend on i18n/ or domain/, so the caller
 // passes a translation function (msgids "report.*", in locales/nl.po and en.po) and a
-// function that names a category code of a dimension. Everything is escaped here.
+// function that names a category code of a dimension (labels.h builds both). Everything
+// is escaped here.
 //
 // Only published (`shown`) strings are displayed. Shares and coverage ratios are computed
 // from the shown numbers (post-processing of the protected release); a cell shown as
