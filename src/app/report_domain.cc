@@ -85,14 +85,9 @@ report::Codebook ReportCodebook(const IndicatorCatalog& indicators,
                                 const std::vector<DirectoryEntry>& directory) {
   using C = ContactCodes;
   report::Codebook cb;
-  cb.codes["channel"] = C::Channels();
-  cb.codes["location"] = C::Locations();
-  cb.codes["language"] = C::Languages();
-  cb.codes["gender"] = C::Genders();
-  cb.codes["age_band"] = C::AgeBands();
-  cb.codes["region"] = C::Regions();
-  cb.codes["topic"] = C::Topics();
-  cb.codes["assessment"] = C::Assessments();
+  for (const ContactField& f : kContactFields) {
+    if (f.reported == Reported::kYes) cb.codes[std::string(f.name)] = C::Of(f.name);
+  }
   cb.codes["escalation"] = C::Escalations();
   std::vector<std::string>& bases = cb.codes["escalation_basis"];
   bases = {"none"};

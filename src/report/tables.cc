@@ -6,25 +6,34 @@
 
 #include "report/engine.h"
 #include "report/tally.h"
+#include "store/contact_fields.h"
 
 namespace vd::report {
 namespace {
 
 using C = ContactChunk;
 
+// A dimension over a contact field: its id and code prefix are the field's
+// (store/contact_fields.h); `column` is its column in the scan when it takes one code.
+consteval DimensionDef FieldDim(std::string_view name,
+                                const std::vector<std::string> ContactChunk::*column = nullptr) {
+  const ContactField& f = FieldNamed(name);
+  return DimensionDef{f.name, f.prefix, column};
+}
+
 // Dimensions, each defined once and shared by the tables that use it.
-constexpr DimensionDef kChannel{"channel", "c.channel.", &C::channel};
-constexpr DimensionDef kLocation{"location", "c.location.", &C::location};
-constexpr DimensionDef kLanguage{"language", "c.language.", &C::language};
-constexpr DimensionDef kGender{"gender", "c.gender.", &C::gender};
-constexpr DimensionDef kAgeBand{"age_band", "c.age.", &C::age_band};
-constexpr DimensionDef kRegion{"region", "c.region.", &C::region};
-constexpr DimensionDef kAssessment{"assessment", "c.assessment.", &C::assessment};
+constexpr DimensionDef kChannel = FieldDim("channel", &C::channel);
+constexpr DimensionDef kLocation = FieldDim("location", &C::location);
+constexpr DimensionDef kLanguage = FieldDim("language", &C::language);
+constexpr DimensionDef kGender = FieldDim("gender", &C::gender);
+constexpr DimensionDef kAgeBand = FieldDim("age_band", &C::age_band);
+constexpr DimensionDef kRegion = FieldDim("region", &C::region);
+constexpr DimensionDef kAssessment = FieldDim("assessment", &C::assessment);
+constexpr DimensionDef kTopic = FieldDim("topic");
 constexpr DimensionDef kEscalation{"escalation", "c.escalation.", &C::escalation};
 // A record without escalation has no basis: it counts as "none".
 constexpr DimensionDef kEscalationBasis{"escalation_basis", "c.basis.", &C::escalation_basis,
                                         "none"};
-constexpr DimensionDef kTopic{"topic", "c.topic."};
 constexpr DimensionDef kIndicatorCategory{"indicator_category", ""};
 constexpr DimensionDef kReferralService{"referral_service", "c.service."};
 
