@@ -6,6 +6,8 @@
 #include <ctime>
 #include <filesystem>
 #include <random>
+#include <span>
+#include <string_view>
 #include <utility>
 
 #include "domain/contacts.h"
@@ -90,6 +92,36 @@ class Draw {
   std::mt19937_64 rng_;
 };
 
+// The fields whose distributions are stated above (docs/seed.md).
+constexpr size_t kChannel = FieldIndex("channel"), kLocation = FieldIndex("location"),
+                 kLanguage = FieldIndex("language"), kGender = FieldIndex("gender"),
+                 kAgeBand = FieldIndex("age_band"), kRegion = FieldIndex("region"),
+                 kTopic = FieldIndex("topic"), kAdviceField = FieldIndex("advice"),
+                 kAssessment = FieldIndex("assessment");
+constexpr std::array kStated = {kChannel, kLocation, kLanguage, kGender, kAgeBand,
+                                kRegion,  kTopic,    kAdviceField, kAssessment};
+
+// Every other field of the table (store/contact_fields.h) gets a code drawn uniformly from its
+// list (kMany: none, one or two codes, never "unknown"). Its own stream, so that a new field
+// leaves the synthetic values of the others as they were.
+void DrawUnstated(Draw& draw, FieldValues& fields) {
+  for (size_t f = 0; f < kContactFields.size(); ++f) {
+    if (std::ranges::find(kStated, f) != kStated.end()) continue;
+    const std::span<const std::string_view> codes = kContactFields[f].codes;
+    if (kContactFields[f].choice == Choice::kOne) {
+      fields.one[f] = std::string(codes[draw.Below(codes.size())]);
+      continue;
+    }
+    std::vector<std::string>& many = fields.many[f];
+    for (uint64_t n = draw.Below(3); n > 0; --n) {
+      const std::string_view code = codes[draw.Below(codes.size())];
+      if (code != "unknown") many.emplace_back(code);
+    }
+    std::ranges::sort(many);
+    many.erase(std::unique(many.begin(), many.end()), many.end());
+  }
+}
+
 const Weighted& LanguagesOf(const std::string& region) {
   for (const auto& [r, w] : kLanguageByRegion) {
     if (region == r) return w;
@@ -163,6 +195,7 @@ Result<int64_t> SeedContacts(Store& store, const IndicatorList& indicators,
     if (!i.retired) codes.push_back(&i);
   }
   Draw draw(o.seed);
+  Draw unstated(o.seed ^ 0x756e737461746564);  // "unstated": a stream of its own
   std::vector<int> month_weights(kMonthWeight.begin(), kMonthWeight.begin() + o.last_month);
 
   std::vector<ContactRecord> batch;
@@ -176,10 +209,10 @@ Result<int64_t> SeedContacts(Store& store, const IndicatorList& indicators,
     ContactRecord person;
     person.organisation_id = who.organisation_id;
     person.advisor_user_id = who.user_id;
-    person.gender = draw.Pick(kGenders);
-    person.age_band = draw.Pick(kAgeBands);
-    person.region = draw.Pick(kRegions);
-    person.language = draw.Pick(LanguagesOf(person.region));
+    person.fields.one[kGender] = draw.Pick(kGenders);
+    person.fields.one[kAgeBand] = draw.Pick(kAgeBands);
+    person.fields.one[kRegion] = draw.Pick(kRegions);
+    person.fields.one[kLanguage] = draw.Pick(LanguagesOf(person.fields.one[kRegion]));
     int64_t records = 1;
     switch (draw.Index(kCaseSize)) {
       case 1: records = 2; break;
@@ -198,33 +231,37 @@ Result<int64_t> SeedContacts(Store& store, const IndicatorList& indicators,
       tm.tm_mday = 1 + static_cast<int>(draw.Below(28));
       c.created_at = c.updated_at =
           static_cast<int64_t>(timegm(&tm)) + static_cast<int64_t>(draw.Below(86400));
-      c.channel = draw.Pick(kChannels);
-      c.location = draw.Pick(kLocations);
+      c.fields.one[kChannel] = draw.Pick(kChannels);
+      c.fields.one[kLocation] = draw.Pick(kLocations);
       const size_t ntopics = draw.Index(kTopicCount);
       Weighted pool = kTopics;
+      std::vector<std::string>& topics = c.fields.many[kTopic];
       for (size_t t = 0; t < ntopics && !pool.empty(); ++t) {
         const size_t i = draw.Index(pool);
-        c.topics.emplace_back(pool[i].first);
+        topics.emplace_back(pool[i].first);
         pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(i));
       }
-      std::ranges::sort(c.topics);
-      c.advice.push_back(draw.Pick(kAdvice));
-      if (draw.Chance(300)) c.advice.push_back(draw.Pick(kAdvice));
-      std::ranges::sort(c.advice);
-      c.advice.erase(std::unique(c.advice.begin(), c.advice.end()), c.advice.end());
+      std::ranges::sort(topics);
+      std::vector<std::string>& advice = c.fields.many[kAdviceField];
+      advice.push_back(draw.Pick(kAdvice));
+      if (draw.Chance(300)) advice.push_back(draw.Pick(kAdvice));
+      std::ranges::sort(advice);
+      advice.erase(std::unique(advice.begin(), advice.end()), advice.end());
+      DrawUnstated(unstated, c.fields);
       c.indicator_version = indicators.version;
-      if (!codes.empty() && draw.Chance(IndicatorRate(c.location))) {
+      std::string& assessment = c.fields.one[kAssessment];
+      if (!codes.empty() && draw.Chance(IndicatorRate(c.fields.one[kLocation]))) {
         const size_t n = draw.Index(kIndicatorCount);
         for (size_t t = 0; t < n; ++t) c.indicators.push_back(codes[draw.Below(codes.size())]->code);
         std::ranges::sort(c.indicators);
         c.indicators.erase(std::unique(c.indicators.begin(), c.indicators.end()),
                            c.indicators.end());
-        c.assessment = draw.Chance(300) ? "strong" : "concern";
+        assessment = draw.Chance(300) ? "strong" : "concern";
       } else {
-        c.assessment = draw.Chance(50) ? "concern" : (draw.Chance(100) ? "unknown" : "none");
+        assessment = draw.Chance(50) ? "concern" : (draw.Chance(100) ? "unknown" : "none");
       }
       c.escalation = "none";
-      const int escalate = c.assessment == "strong" ? 400 : c.assessment == "concern" ? 50 : 0;
+      const int escalate = assessment == "strong" ? 400 : assessment == "concern" ? 50 : 0;
       if (draw.Chance(escalate)) {
         c.escalation = draw.Pick(kDestinations);
         c.escalation_basis = draw.Chance(750) ? "consent" : "acute_danger";

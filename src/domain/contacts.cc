@@ -123,30 +123,26 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
     if (r.month > CurrentMonth()) return std::unexpected(Invalid("staff_error.contact_future", "future"));
   }
   using C = ContactCodes;
-  struct Single {
-    const Codes& codes;
-    const std::string& value;
-    std::string* out;
-    const char* field;
-  };
-  for (const Single& s : {Single{C::Channels(), in.channel, &r.channel, "channel"},
-                          Single{C::Locations(), in.location, &r.location, "location"},
-                          Single{C::Languages(), in.language, &r.language, "language"},
-                          Single{C::Genders(), in.gender, &r.gender, "gender"},
-                          Single{C::AgeBands(), in.age_band, &r.age_band, "age"},
-                          Single{C::Regions(), in.region, &r.region, "region"},
-                          Single{C::Assessments(), in.assessment, &r.assessment, "assessment"},
-                          Single{C::Escalations(), in.escalation, &r.escalation, "escalation"}}) {
-    Result<std::string> v = One(s.codes, s.value, s.field);
-    if (!v) return std::unexpected(v.error());
-    *s.out = *v;
+  // The coded fields, each checked against its own codes; the detail names the field.
+  for (size_t f = 0; f < kContactFields.size(); ++f) {
+    const ContactField& field = kContactFields[f];
+    const Codes& codes = C::Of(field.name);
+    const std::string name(field.name);
+    if (field.choice == Choice::kOne) {
+      Result<std::string> v = One(codes, in.fields.one[f], name.c_str());
+      if (!v) return std::unexpected(v.error());
+      r.fields.one[f] = *v;
+    } else {
+      Result<Codes> v = Many(codes, in.fields.many[f], name.c_str());
+      if (!v) return std::unexpected(v.error());
+      r.fields.many[f] = *v;
+    }
   }
-  Result<Codes> topics = Many(C::Topics(), in.topics, "topics");
-  if (!topics) return std::unexpected(topics.error());
-  r.topics = *topics;
-  Result<Codes> advice = Many(C::Advice(), in.advice, "advice");
-  if (!advice) return std::unexpected(advice.error());
-  r.advice = *advice;
+  if (Result<std::string> v = One(C::Escalations(), in.escalation, "escalation"); !v) {
+    return std::unexpected(v.error());
+  } else {
+    r.escalation = *v;
+  }
 
   const IndicatorList* list = indicators_.Current();
   if (!list) return Fail(ErrorCode::kInternal, "error.internal", "no indicator list");
@@ -341,16 +337,8 @@ Result<std::vector<ContactRecord>> Contacts::List(const StaffContext& staff) {
 ContactInput Contacts::InputFrom(const ContactRecord& r) {
   ContactInput in;
   in.month = r.month;
-  in.channel = r.channel;
-  in.location = r.location;
-  in.language = r.language;
-  in.gender = r.gender;
-  in.age_band = r.age_band;
-  in.region = r.region;
-  in.topics = r.topics;
-  in.advice = r.advice;
+  in.fields = r.fields;
   in.indicators = r.indicators;
-  in.assessment = r.assessment;
   in.escalation = r.escalation;
   in.escalation_basis = r.escalation_basis;
   in.escalation_anonymous = r.escalation_anonymous;
@@ -371,9 +359,9 @@ Result<ContactInput> Contacts::Defaults(const StaffContext& staff) {
   if (!last) return std::unexpected(last.error());
   if (*last) {
     // Where and how the advisor works carries over; what concerns the person does not.
-    in.channel = (*last)->channel;
-    in.location = (*last)->location;
-    in.language = (*last)->language;
+    for (size_t f : {FieldIndex("channel"), FieldIndex("location"), FieldIndex("language")}) {
+      in.fields.one[f] = (*last)->fields.one[f];
+    }
   }
   in.month = CurrentMonth();
   return in;

@@ -51,9 +51,8 @@ struct ContactInput {
   // The phone form offers this many referral rows (no JavaScript to add more).
   static constexpr size_t kReferralRows = 3;
   std::string month;  // "YYYY-MM" or "unknown"
-  std::string channel, location, language, gender, age_band, region;
-  std::vector<std::string> topics, advice, indicators;
-  std::string assessment;
+  FieldValues fields;  // the coded fields (store/contact_fields.h), as sent
+  std::vector<std::string> indicators;
   std::string escalation, escalation_basis, escalation_anonymous;
   // Referral rows, at most kReferralRows; unused rows are skipped. Each used row is
   // checked on its own; an error's detail names the row ("referral 2: consent").

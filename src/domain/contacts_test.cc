@@ -68,16 +68,16 @@ class ContactsTest : public ::testing::Test {
   ContactInput Outreach() {
     ContactInput in;
     in.month = "2026-12";
-    in.channel = "outreach_visit";
-    in.location = "window";
-    in.language = "hu";
-    in.gender = "woman";
-    in.age_band = "18-24";
-    in.region = "eu_other";
-    in.topics = {"health", "money_debts"};
-    in.advice = {"information"};
+    in.fields.one[FieldIndex("channel")] = "outreach_visit";
+    in.fields.one[FieldIndex("location")] = "window";
+    in.fields.one[FieldIndex("language")] = "hu";
+    in.fields.one[FieldIndex("gender")] = "woman";
+    in.fields.one[FieldIndex("age_band")] = "18-24";
+    in.fields.one[FieldIndex("region")] = "eu_other";
+    in.fields.many[FieldIndex("topic")] = {"health", "money_debts"};
+    in.fields.many[FieldIndex("advice")] = {"information"};
     in.indicators = {"fin.debt", "doc.withheld"};
-    in.assessment = "concern";
+    in.fields.one[FieldIndex("assessment")] = "concern";
     in.escalation = "comensha";
     in.escalation_basis = "consent";
     in.escalation_anonymous = "yes";
@@ -107,9 +107,9 @@ TEST_F(ContactsTest, RecordsAnOutreachContactWithNotesSealed) {
   EXPECT_EQ(view->notes.value_or(""), "CANARY-note-4471");
   // Defaults for the next record: where and how, not who.
   auto next = contacts.Defaults(advisor_);
-  EXPECT_EQ(next->channel, "outreach_visit");
+  EXPECT_EQ(next->fields.one[FieldIndex("channel")], "outreach_visit");
   EXPECT_EQ(next->month, "2027-01");
-  EXPECT_TRUE(next->topics.empty());
+  EXPECT_TRUE(next->fields.many[FieldIndex("topic")].empty());
 }
 
 TEST_F(ContactsTest, BadInputIsRefusedWholeAndNothingIsStored) {
@@ -121,9 +121,9 @@ TEST_F(ContactsTest, BadInputIsRefusedWholeAndNothingIsStored) {
   const Case cases[] = {
       {[](ContactInput& in) { in.month = "2027-02"; }, "staff_error.contact_future"},
       {[](ContactInput& in) { in.month = "2027-1"; }, "staff_error.contact_month"},
-      {[](ContactInput& in) { in.channel = "carrier-pigeon"; }, "staff_error.contact_code"},
-      {[](ContactInput& in) { in.topics = {"health", "nonsense"}; }, "staff_error.contact_code"},
-      {[](ContactInput& in) { in.topics = {"health", "unknown"}; }, "staff_error.contact_unknown_mixed"},
+      {[](ContactInput& in) { in.fields.one[FieldIndex("channel")] = "carrier-pigeon"; }, "staff_error.contact_code"},
+      {[](ContactInput& in) { in.fields.many[FieldIndex("topic")] = {"health", "nonsense"}; }, "staff_error.contact_code"},
+      {[](ContactInput& in) { in.fields.many[FieldIndex("topic")] = {"health", "unknown"}; }, "staff_error.contact_unknown_mixed"},
       {[](ContactInput& in) { in.indicators = {"zzz.nope"}; }, "staff_error.contact_indicator"},
       {[](ContactInput& in) { in.referrals[0].consent = "no"; }, "staff_error.referral_consent"},
       {[](ContactInput& in) { in.referrals[0].consent = ""; }, "staff_error.referral_consent"},
@@ -217,15 +217,15 @@ TEST_F(ContactsTest, EveryFieldUnknownIsAValidRecord) {
   Contacts contacts(*store_, clock_, catalog_);
   ContactInput in;
   in.month = "unknown";
-  for (std::string* f : {&in.channel, &in.location, &in.language, &in.gender, &in.age_band,
-                         &in.region, &in.assessment, &in.escalation}) {
+  for (std::string* f : {&in.fields.one[FieldIndex("channel")], &in.fields.one[FieldIndex("location")], &in.fields.one[FieldIndex("language")], &in.fields.one[FieldIndex("gender")], &in.fields.one[FieldIndex("age_band")],
+                         &in.fields.one[FieldIndex("region")], &in.fields.one[FieldIndex("assessment")], &in.escalation}) {
     *f = "unknown";
   }
-  in.topics = {"unknown"};
-  in.advice = {"unknown"};
+  in.fields.many[FieldIndex("topic")] = {"unknown"};
+  in.fields.many[FieldIndex("advice")] = {"unknown"};
   auto id = contacts.Record(advisor_, in);
   ASSERT_TRUE(id.has_value()) << id.error().user_message;
-  EXPECT_TRUE(ContactsInTx(*store_).Find(*id)->topics.empty());
+  EXPECT_TRUE(ContactsInTx(*store_).Find(*id)->fields.many[FieldIndex("topic")].empty());
 }
 
 TEST_F(ContactsTest, CaseCodesLinkRecordsOfTheSamePerson) {

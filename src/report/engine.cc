@@ -59,6 +59,7 @@ std::string MonthText(int year, int month) {
 
 // A single-valued field as the engine codes it once per record, for every table using it.
 struct FieldSlot {
+  size_t field;  // kContactFields index, or kNoField: then `column`
   const std::vector<std::string> ContactChunk::*column;
   CodeIndex index;
   int empty = -1;  // the code of an empty value, when the dimension names one
@@ -164,10 +165,10 @@ Result<ExactReport> BuildExact(Store& store, const Codebook& cb, const Period& p
       const std::vector<std::string>& codes = table.spec.dims[d].codes;
       t.dims.push_back(DimLookup{CodeIndex(codes, Fallback(codes)), codes.size(), IndexOf(codes, "unknown")});
       int slot = -1;
-      if (dim.column) {
+      if (dim.field != kNoField || dim.column) {
         auto it = std::ranges::find(slot_dims, dim.id);
         if (it == slot_dims.end()) {
-          FieldSlot f{dim.column, CodeIndex(codes, Fallback(codes))};
+          FieldSlot f{dim.field, dim.column, CodeIndex(codes, Fallback(codes))};
           if (!dim.empty_code.empty()) {
             f.has_empty = true;
             f.empty = IndexOf(codes, dim.empty_code);
@@ -213,10 +214,14 @@ Result<ExactReport> BuildExact(Store& store, const Codebook& cb, const Period& p
         Part& part = parts[static_cast<size_t>(part_index)];
         std::vector<int> coded(slots.size());
         std::array<int, 2> dims_coded{};
+        std::vector<const std::vector<std::string>*> columns(slots.size());
+        for (size_t s = 0; s < slots.size(); ++s) {
+          columns[s] = slots[s].field != kNoField ? &c.one[slots[s].field] : &(c.*slots[s].column);
+        }
         for (size_t i = 0; i < c.size; ++i) {
           ++part.records;
           for (size_t s = 0; s < slots.size(); ++s) {
-            const std::string& value = (c.*slots[s].column)[i];
+            const std::string& value = (*columns[s])[i];
             coded[s] = slots[s].has_empty && value.empty() ? slots[s].empty : slots[s].index.Find(value);
           }
           for (size_t t = 0; t < tables.size(); ++t) {

@@ -75,9 +75,9 @@ class ReportEngineTest : public store_test::FreshStoreTest {
     std::vector<ContactRecord> all;
     ContactRecord r1 = Rec(org_a_, "2026-01", "phone", "window", "ro", "woman", "25-34",
                            "eu_other");
-    r1.topics = {"health", "housing", "money_debts", "safety"};  // 4: housing is dropped
+    r1.fields.many[FieldIndex("topic")] = {"health", "housing", "money_debts", "safety"};  // 4: housing is dropped
     r1.indicators = {"ctl.debt", "doc.withheld", "liv.employer_housing", "mov.restricted"};
-    r1.assessment = "strong";
+    r1.fields.one[FieldIndex("assessment")] = "strong";
     r1.escalation = "police";
     r1.escalation_basis = "acute_danger";
     r1.escalation_anonymous = "no";
@@ -89,9 +89,9 @@ class ReportEngineTest : public store_test::FreshStoreTest {
     all.push_back(r2);
     ContactRecord r3 = Rec(org_a_, "2026-12", "phone", "window", "ro", "trans_woman",
                            "unknown", "cee_non_eu");
-    r3.topics = {"leaving"};
+    r3.fields.many[FieldIndex("topic")] = {"leaving"};
     r3.indicators = {"ctl.debt", "xx.unlisted"};
-    r3.assessment = "concern";
+    r3.fields.one[FieldIndex("assessment")] = "concern";
     r3.escalation = "comensha";
     r3.escalation_basis = "consent";
     r3.escalation_anonymous = "yes";
@@ -100,8 +100,8 @@ class ReportEngineTest : public store_test::FreshStoreTest {
     all.push_back(r3);
     ContactRecord r4 = Rec(org_b_, "2026-03", "online_outreach", "online", "en", "woman",
                            "35-44", "asia");
-    r4.topics = {"violence"};
-    r4.assessment = "unknown";
+    r4.fields.many[FieldIndex("topic")] = {"violence"};
+    r4.fields.one[FieldIndex("assessment")] = "unknown";
     r4.escalation = "unknown";
     all.push_back(r4);
     for (const char* month : {"2025-12", "2027-01", "unknown"}) {
@@ -113,16 +113,16 @@ class ReportEngineTest : public store_test::FreshStoreTest {
     r8.month = "2026-02";
     r8.indicator_version = 2;
     r8.indicators = {"new.code"};
-    r8.assessment = "concern";
+    r8.fields.one[FieldIndex("assessment")] = "concern";
     all.push_back(r8);
     ContactRecord r9 = Rec(org_b_, "2026-03", "unknown", "unknown", "xx", "unknown", "unknown",
                            "unknown");
-    r9.assessment = "unknown";
+    r9.fields.one[FieldIndex("assessment")] = "unknown";
     r9.case_code = "K-C";
     all.push_back(r9);
     ContactRecord r10 = r9;
     r10.month = "2026-04";
-    r10.language = "unknown";
+    r10.fields.one[FieldIndex("language")] = "unknown";
     all.push_back(r10);
     ASSERT_TRUE(store_->InsertContactsBulk(all));
 

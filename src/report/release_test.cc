@@ -44,7 +44,7 @@ class ReportReleaseTest : public store_test::FreshStoreTest {
                                     i % 3 ? "walk_in" : "phone", i % 4 ? "window" : "club",
                                     i % 5 ? "ro" : "nl", i % 7 ? "woman" : "man", "25-34",
                                     "eu_other");
-      if (i % 6 == 0) c.assessment = "concern";
+      if (i % 6 == 0) c.fields.one[FieldIndex("assessment")] = "concern";
       all.push_back(c);
     }
     ASSERT_TRUE(store_->InsertContactsBulk(all));

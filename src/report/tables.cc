@@ -14,26 +14,28 @@ namespace {
 using C = ContactChunk;
 
 // A dimension over a contact field: its id and code prefix are the field's
-// (store/contact_fields.h); `column` is its column in the scan when it takes one code.
-consteval DimensionDef FieldDim(std::string_view name,
-                                const std::vector<std::string> ContactChunk::*column = nullptr) {
+// (store/contact_fields.h); a single-valued field is coded from its scan column.
+consteval DimensionDef FieldDim(std::string_view name) {
   const ContactField& f = FieldNamed(name);
-  return DimensionDef{f.name, f.prefix, column};
+  return DimensionDef{.id = f.name,
+                      .code_prefix = f.prefix,
+                      .field = f.choice == Choice::kOne ? FieldIndex(name) : kNoField};
 }
 
 // Dimensions, each defined once and shared by the tables that use it.
-constexpr DimensionDef kChannel = FieldDim("channel", &C::channel);
-constexpr DimensionDef kLocation = FieldDim("location", &C::location);
-constexpr DimensionDef kLanguage = FieldDim("language", &C::language);
-constexpr DimensionDef kGender = FieldDim("gender", &C::gender);
-constexpr DimensionDef kAgeBand = FieldDim("age_band", &C::age_band);
-constexpr DimensionDef kRegion = FieldDim("region", &C::region);
-constexpr DimensionDef kAssessment = FieldDim("assessment", &C::assessment);
+constexpr DimensionDef kChannel = FieldDim("channel");
+constexpr DimensionDef kLocation = FieldDim("location");
+constexpr DimensionDef kLanguage = FieldDim("language");
+constexpr DimensionDef kGender = FieldDim("gender");
+constexpr DimensionDef kAgeBand = FieldDim("age_band");
+constexpr DimensionDef kRegion = FieldDim("region");
+constexpr DimensionDef kAssessment = FieldDim("assessment");
 constexpr DimensionDef kTopic = FieldDim("topic");
-constexpr DimensionDef kEscalation{"escalation", "c.escalation.", &C::escalation};
+constexpr DimensionDef kEscalation{.id = "escalation", .code_prefix = "c.escalation.",
+                                   .column = &C::escalation};
 // A record without escalation has no basis: it counts as "none".
-constexpr DimensionDef kEscalationBasis{"escalation_basis", "c.basis.", &C::escalation_basis,
-                                        "none"};
+constexpr DimensionDef kEscalationBasis{.id = "escalation_basis", .code_prefix = "c.basis.",
+                                        .column = &C::escalation_basis, .empty_code = "none"};
 constexpr DimensionDef kIndicatorCategory{"indicator_category", ""};
 constexpr DimensionDef kReferralService{"referral_service", "c.service."};
 
@@ -43,16 +45,16 @@ std::vector<std::string> DirectoryCodes(const Codebook& cb) {
   codes.push_back("other");
   return codes;
 }
-constexpr DimensionDef kReferralOrganisation{"referral_organisation", "", nullptr, "",
-                                             DirectoryCodes};
+constexpr DimensionDef kReferralOrganisation{.id = "referral_organisation",
+                                             .codes = DirectoryCodes};
 
 std::vector<std::string> ResponseBands(const Codebook&) { return ResponseTimeBands(); }
-constexpr DimensionDef kResponseBand{"response_band", "report.band.", nullptr, "",
-                                     ResponseBands};
+constexpr DimensionDef kResponseBand{.id = "response_band", .code_prefix = "report.band.",
+                                     .codes = ResponseBands};
 
 std::vector<std::string> CaseBuckets(const Codebook&) { return {"1", "2", "3-5", "6+"}; }
-constexpr DimensionDef kCaseRecords{"case_records", "report.case_records.", nullptr, "",
-                                    CaseBuckets};
+constexpr DimensionDef kCaseRecords{.id = "case_records", .code_prefix = "report.case_records.",
+                                    .codes = CaseBuckets};
 size_t CaseBucket(int64_t records) {
   if (records <= 1) return 0;
   if (records == 2) return 1;
@@ -63,11 +65,13 @@ size_t CaseBucket(int64_t records) {
 // A record counts once under each of its topics, at most `cap` of them: when it has more,
 // the ones that come first in the codebook's order are kept. No topic recorded: "unknown".
 void TallyTopics(const TallyArgs& a) {
-  const ContactChunk& c = a.chunk;
+  constexpr size_t kTopic = FieldIndex("topic");
+  const std::vector<uint32_t>& begin = a.chunk.many_begin[kTopic];
+  const std::vector<std::string>& topics = a.chunk.many[kTopic];
   std::array<int, 16> picked{};
   size_t n = 0;
-  for (uint32_t k = c.topic_begin[a.i]; k < c.topic_begin[a.i + 1]; ++k) {
-    const int t = a.dims[0].index.Find(c.topics[k]);
+  for (uint32_t k = begin[a.i]; k < begin[a.i + 1]; ++k) {
+    const int t = a.dims[0].index.Find(topics[k]);
     if (t < 0) continue;
     if (std::find(picked.begin(), picked.begin() + n, t) != picked.begin() + n) continue;
     if (n < picked.size()) picked[n++] = t;

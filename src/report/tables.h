@@ -35,15 +35,20 @@ enum class Source {
   kDerived,        // sums of a published base table's noisy cells; spends no budget
 };
 
+inline constexpr size_t kNoField = static_cast<size_t>(-1);
+
 // One axis of a table.
 struct DimensionDef {
   std::string_view id{};  // stable: "channel", ...; also the key of its codes in the Codebook
   // Msgid prefix naming a code ("c.channel." + code). Empty: the names come from the
   // report's domain (indicator categories, directory organisations) or "report.code.*".
   std::string_view code_prefix{};
-  // A single-valued contact field: its column in the store's scan. The engine codes the
-  // value once per record: a value outside the codes counts under "unknown", else "other",
-  // else not at all; an empty value counts under `empty_code` when that is set.
+  // A single-valued value of the record: the index of its field in kContactFields
+  // (store/contact_fields.h; its column is ContactChunk::one[field]), or a column of the
+  // store's scan outside the field table. The engine codes the value once per record: a
+  // value outside the codes counts under "unknown", else "other", else not at all; an empty
+  // value counts under `empty_code` when that is set.
+  size_t field = kNoField;
   const std::vector<std::string> ContactChunk::*column = nullptr;
   std::string_view empty_code{};
   // Codes the report fixes itself (or builds from the codebook); nullptr: codebook.codes[id].

@@ -22,6 +22,13 @@ enum class Choice {
   kMany,  // any number of codes; none means unknown
 };
 
+// Where the form and the record page show a field.
+enum class Group {
+  kContact,  // the contact and the person: channel, setting, language, gender, ...
+  kSubject,  // what it was about and what was advised
+  kOutcome,  // the advisor's assessment
+};
+
 enum class Reported {
   kNo,   // recorded for the advisor's own work only
   kYes,  // counted in the reports' tables
@@ -36,6 +43,7 @@ struct ContactField {
   std::span<const std::string_view> codes;
   std::string_view label;   // msgid of the field's name: "Region of origin"
   std::string_view prefix;  // msgid prefix of its codes: "c.region." + code
+  Group group;
   Reported reported;
   // kMany: the most codes one record counts with in a report table (its sensitivity); the
   // first ones in `codes` order are kept. 1 for kOne.
@@ -66,23 +74,23 @@ inline constexpr std::string_view kAssessment[] = {"none", "concern", "strong", 
 
 inline constexpr std::array kContactFields = {
     ContactField{"channel", Choice::kOne, contact_codes::kChannel, "Channel", "c.channel.",
-                 Reported::kYes, 1},
+                 Group::kContact, Reported::kYes, 1},
     ContactField{"location", Choice::kOne, contact_codes::kLocation, "Where", "c.location.",
-                 Reported::kYes, 1},
+                 Group::kContact, Reported::kYes, 1},
     ContactField{"language", Choice::kOne, contact_codes::kLanguage, "Language of the contact",
-                 "c.language.", Reported::kYes, 1},
+                 "c.language.", Group::kContact, Reported::kYes, 1},
     ContactField{"gender", Choice::kOne, contact_codes::kGender, "Gender", "c.gender.",
-                 Reported::kYes, 1},
+                 Group::kContact, Reported::kYes, 1},
     ContactField{"age_band", Choice::kOne, contact_codes::kAgeBand, "Age", "c.age.",
-                 Reported::kYes, 1},
+                 Group::kContact, Reported::kYes, 1},
     ContactField{"region", Choice::kOne, contact_codes::kRegion, "Region of origin", "c.region.",
-                 Reported::kYes, 1},
+                 Group::kContact, Reported::kYes, 1},
     ContactField{"topic", Choice::kMany, contact_codes::kTopic, "Topics", "c.topic.",
-                 Reported::kYes, 3},
+                 Group::kSubject, Reported::kYes, 3},
     ContactField{"advice", Choice::kMany, contact_codes::kAdvice, "Advice given", "c.advice.",
-                 Reported::kNo, 1},
+                 Group::kSubject, Reported::kNo, 1},
     ContactField{"assessment", Choice::kOne, contact_codes::kAssessment, "Assessment",
-                 "c.assessment.", Reported::kYes, 1},
+                 "c.assessment.", Group::kOutcome, Reported::kYes, 1},
 };
 
 // The field named `name`; a name not in the table does not compile where this is evaluated

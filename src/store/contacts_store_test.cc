@@ -39,10 +39,10 @@ class ContactStoreTest : public store_test::FreshStoreTest,
   ContactRecord Sample(int64_t advisor, const std::string& month) {
     ContactRecord c = TestContact(org_, advisor, month, "outreach_visit", "window", "hu", "woman",
                                   "18-24", "cee_eu");
-    c.topics = {"health", "money_debts"};
-    c.advice = {"information"};
+    c.fields.many[FieldIndex("topic")] = {"health", "money_debts"};
+    c.fields.many[FieldIndex("advice")] = {"information"};
     c.indicators = {"ctl.debt", "doc.withheld"};
-    c.assessment = "concern";
+    c.fields.one[FieldIndex("assessment")] = "concern";
     c.escalation = "comensha";
     c.escalation_basis = "consent";
     c.escalation_anonymous = "yes";
@@ -74,8 +74,8 @@ TEST_P(ContactStoreTest, ContactRoundTripsWithCodesAndReferrals) {
   auto c = ContactsInTx(*store_).Find(*id);
   ASSERT_TRUE(c.has_value()) << c.error().detail;
   EXPECT_EQ(c->month, "2026-12");
-  EXPECT_EQ(c->language, "hu");
-  EXPECT_EQ(c->topics, (std::vector<std::string>{"health", "money_debts"}));
+  EXPECT_EQ(c->fields.one[FieldIndex("language")], "hu");
+  EXPECT_EQ(c->fields.many[FieldIndex("topic")], (std::vector<std::string>{"health", "money_debts"}));
   EXPECT_EQ(c->indicators, (std::vector<std::string>{"ctl.debt", "doc.withheld"}));
   EXPECT_EQ(c->indicator_version, 1);
   EXPECT_EQ(c->escalation, "comensha");
@@ -87,7 +87,7 @@ TEST_P(ContactStoreTest, ContactRoundTripsWithCodesAndReferrals) {
 
   // Update replaces the codes and the referrals.
   ContactRecord changed = *c;
-  changed.topics = {"housing"};
+  changed.fields.many[FieldIndex("topic")] = {"housing"};
   changed.indicators = {};
   changed.referrals = {};
   changed.escalation = "none";
@@ -96,7 +96,7 @@ TEST_P(ContactStoreTest, ContactRoundTripsWithCodesAndReferrals) {
   changed.updated_at = 2000;
   ASSERT_TRUE(ContactsInTx(*store_).Update(changed));
   auto after = ContactsInTx(*store_).Find(*id);
-  EXPECT_EQ(after->topics, (std::vector<std::string>{"housing"}));
+  EXPECT_EQ(after->fields.many[FieldIndex("topic")], (std::vector<std::string>{"housing"}));
   EXPECT_TRUE(after->indicators.empty());
   EXPECT_TRUE(after->referrals.empty());
   EXPECT_EQ(after->updated_at, 2000);

@@ -4,10 +4,13 @@
 // log. Plain values; every descriptive field is a fixed code validated in domain/contacts
 // before it gets here. Nothing here can hold a worker's name, phone, e-mail or message.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "store/contact_fields.h"
 
 namespace vd {
 
@@ -21,22 +24,24 @@ struct Referral {
   bool follow_up_done = false;
 };
 
+// The values of the coded fields (store/contact_fields.h), one slot per field, indexed by
+// FieldIndex("region"): `one` holds a Choice::kOne field's code, `many` a Choice::kMany
+// field's codes (in a stored record sorted and unique; none = unknown). The slot of the other
+// kind stays empty.
+struct FieldValues {
+  std::array<std::string, kContactFields.size()> one;
+  std::array<std::vector<std::string>, kContactFields.size()> many;
+  bool operator==(const FieldValues&) const = default;
+};
+
 struct ContactRecord {
   int64_t id = 0;
   int64_t organisation_id = 0;
   int64_t advisor_user_id = 0;
   std::string month;             // "YYYY-MM" or "unknown"; never a day
-  std::string channel;
-  std::string location;
-  std::string language;
-  std::string gender;
-  std::string age_band;
-  std::string region;
-  std::vector<std::string> topics;      // sorted, unique; empty = unknown
-  std::vector<std::string> advice;      // sorted, unique; empty = unknown
+  FieldValues fields;            // channel, location, language, ... (store/contact_fields.h)
   int64_t indicator_version = 0;        // version of the indicator list the codes belong to
   std::vector<std::string> indicators;  // sorted, unique codes of that version
-  std::string assessment;               // "none", "concern", "strong", "unknown"
   std::string escalation;               // "none", "unknown", or a destination code
   std::string escalation_basis;         // "consent", "acute_danger" or "" when none
   std::string escalation_anonymous;     // "yes", "no", "unknown" or "" when none

@@ -4,9 +4,12 @@
 // column-wise chunks in which the report engine scans contact records. Plain values; none of
 // them can hold a worker's identity (response times are counts, never conversation ids).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "store/contact_fields.h"
 
 namespace vd {
 
@@ -52,16 +55,21 @@ const std::vector<std::string>& ResponseTimeBands();
 const std::string& ResponseTimeBand(int64_t seconds);
 
 // A chunk of contact records in id order, column-wise so that the store's bulk fetch fills
-// the vectors directly. Contact i's topics are topics[topic_begin[i] .. topic_begin[i + 1]),
-// likewise indicators and referrals; the *_begin vectors have size + 1 entries. Only the
+// the vectors directly. Contact i's codes of a kMany field f are many[f][many_begin[f][i] ..
+// many_begin[f][i + 1]), likewise indicators and referrals; the *_begin vectors have size + 1 entries. Only the
 // fields reports use are filled (no notes, no advice, no conversation id).
+// `one[FieldIndex(name)]` is the column of a reported Choice::kOne field (empty for fields
+// reports do not count), `many[...]` the codes of a reported kMany field with their
+// `many_begin[...]` offsets.
 struct ContactChunk {
   size_t size = 0;
   std::vector<long long> id, organisation_id, indicator_version;
-  std::vector<std::string> month, channel, location, language, gender, age_band, region,
-      assessment, escalation, escalation_basis, case_code;
-  std::vector<uint32_t> topic_begin, indicator_begin, referral_begin;
-  std::vector<std::string> topics, indicators;
+  std::vector<std::string> month, escalation, escalation_basis, case_code;
+  std::array<std::vector<std::string>, kContactFields.size()> one;
+  std::array<std::vector<uint32_t>, kContactFields.size()> many_begin;
+  std::array<std::vector<std::string>, kContactFields.size()> many;
+  std::vector<uint32_t> indicator_begin, referral_begin;
+  std::vector<std::string> indicators;
   std::vector<long long> referral_directory;
   std::vector<std::string> referral_service;
 };

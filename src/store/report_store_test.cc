@@ -41,8 +41,8 @@ class ReportStoreTest : public store_test::FreshStoreTest,
     c.created_at = c.updated_at = 1000 + i;
     // Record i has i % 4 topics, one advice (never scanned), i % 3 indicators, i % 2 referrals.
     const std::vector<std::string> topics = {"health", "housing", "safety"};
-    for (int t = 0; t < i % 4; ++t) c.topics.push_back(topics[static_cast<size_t>(t)]);
-    c.advice = {"information"};
+    for (int t = 0; t < i % 4; ++t) c.fields.many[FieldIndex("topic")].push_back(topics[static_cast<size_t>(t)]);
+    c.fields.many[FieldIndex("advice")] = {"information"};
     const std::vector<std::string> ind = {"ctl.debt", "doc.withheld"};
     for (int t = 0; t < i % 3; ++t) c.indicators.push_back(ind[static_cast<size_t>(t)]);
     if (i % 2) {
@@ -89,16 +89,18 @@ TEST_P(ReportStoreTest, ScanReturnsThePeriodsRecordsWithTheirChildrenInIdOrder) 
     Status s = store_->ScanContacts("2026-01", "2026-02", org, 2, [&](int part, const ContactChunk& c) {
       ASSERT_GE(part, 0);
       ASSERT_LT(part, 2);
-      ASSERT_EQ(c.topic_begin.size(), c.size + 1);
+      constexpr size_t kChannel = FieldIndex("channel"), kTopic = FieldIndex("topic");
+      ASSERT_EQ(c.many_begin[kTopic].size(), c.size + 1);
       std::lock_guard lock(mu);
       ++chunks;
       for (size_t i = 0; i < c.size; ++i) {
         ContactRecord r;
         r.organisation_id = c.organisation_id[i];
         r.month = c.month[i];
-        r.channel = c.channel[i];
+        r.fields.one[kChannel] = c.one[kChannel][i];
         r.case_code = c.case_code[i];
-        r.topics.assign(c.topics.begin() + c.topic_begin[i], c.topics.begin() + c.topic_begin[i + 1]);
+        r.fields.many[kTopic].assign(c.many[kTopic].begin() + c.many_begin[kTopic][i],
+                                     c.many[kTopic].begin() + c.many_begin[kTopic][i + 1]);
         r.indicators.assign(c.indicators.begin() + c.indicator_begin[i],
                             c.indicators.begin() + c.indicator_begin[i + 1]);
         for (uint32_t k = c.referral_begin[i]; k < c.referral_begin[i + 1]; ++k) {
@@ -123,9 +125,9 @@ TEST_P(ReportStoreTest, ScanReturnsThePeriodsRecordsWithTheirChildrenInIdOrder) 
       const ContactRecord& w = want[i];
       EXPECT_EQ(got[i].organisation_id, w.organisation_id);
       EXPECT_EQ(got[i].month, w.month);
-      EXPECT_EQ(got[i].channel, w.channel);
+      EXPECT_EQ(got[i].fields.one[FieldIndex("channel")], w.fields.one[FieldIndex("channel")]);
       EXPECT_EQ(got[i].case_code, w.case_code);
-      EXPECT_EQ(got[i].topics, w.topics);
+      EXPECT_EQ(got[i].fields.many[FieldIndex("topic")], w.fields.many[FieldIndex("topic")]);
       EXPECT_EQ(got[i].indicators, w.indicators);
       ASSERT_EQ(got[i].referrals.size(), w.referrals.size());
       if (!w.referrals.empty()) {
@@ -152,8 +154,8 @@ TEST_P(ReportStoreTest, BulkInsertRecordsCasesAndReadsBackLikeSingleInserts) {
   auto list = ContactsInTx(*store_).List(org_, std::nullopt, 10);
   ASSERT_TRUE(list.has_value());
   ASSERT_EQ(list->size(), 2u);
-  EXPECT_EQ((*list)[1].topics, (std::vector<std::string>{"health", "housing", "safety"}));
-  EXPECT_EQ((*list)[1].advice, (std::vector<std::string>{"information"}));
+  EXPECT_EQ((*list)[1].fields.many[FieldIndex("topic")], (std::vector<std::string>{"health", "housing", "safety"}));
+  EXPECT_EQ((*list)[1].fields.many[FieldIndex("advice")], (std::vector<std::string>{"information"}));
   EXPECT_EQ((*list)[0].referrals.size(), 1u);
   EXPECT_EQ(*ContactsInTx(*store_).FindCaseOrganisation("K-0000-0003"), org_);
 }

@@ -1,6 +1,8 @@
 #include "store/soci_contacts.h"
 
+#include <array>
 #include <sstream>
+#include <string_view>
 #include <stdexcept>
 
 namespace vd::sql2 {
@@ -9,12 +11,6 @@ namespace {
 using soci::indicator;
 using soci::into;
 using soci::use;
-
-constexpr const char* kContactColumns =
-    "id, organisation_id, advisor_user_id, month, channel, location, language, gender, "
-    "age_band, region, indicator_version, assessment, escalation, escalation_basis, "
-    "escalation_anonymous, case_code, conversation_public_id, sealed_notes, created_at, "
-    "updated_at";
 
 // Any constant works as long as every vertrouwd process uses the same one.
 constexpr long long kAuditLockKey = 0x7664617564;  // "vdaud"
@@ -35,72 +31,127 @@ std::vector<std::string> SplitCodes(const std::string& s) {
   return out;
 }
 
-struct ContactRow {
-  long long id = 0, org = 0, advisor = 0, version = 0, created = 0, updated = 0;
-  std::string month, channel, location, language, gender, age, region, assessment, escalation,
-      basis, anonymous, case_code, conversation, notes;
+// The contacts table's columns, each named once: the integer and text columns of
+// ContactRecord, then one text column per Choice::kOne field of the field table (named as the
+// field). The column lists of SELECT, INSERT and UPDATE and the exchange with SOCI are made
+// from these lists. Update leaves the columns marked kKeep as they were.
+enum class OnUpdate { kSet, kKeep };
+struct IntColumn {
+  const char* name;
+  int64_t ContactRecord::*member;
+  OnUpdate update;
+};
+struct TextColumn {
+  const char* name;
+  std::string ContactRecord::*member;
+};
+constexpr IntColumn kIntColumns[] = {
+    {"organisation_id", &ContactRecord::organisation_id, OnUpdate::kKeep},
+    {"advisor_user_id", &ContactRecord::advisor_user_id, OnUpdate::kKeep},
+    {"indicator_version", &ContactRecord::indicator_version, OnUpdate::kSet},
+    {"created_at", &ContactRecord::created_at, OnUpdate::kKeep},
+    {"updated_at", &ContactRecord::updated_at, OnUpdate::kSet},
+};
+constexpr TextColumn kTextColumns[] = {
+    {"month", &ContactRecord::month},
+    {"escalation", &ContactRecord::escalation},
+    {"escalation_basis", &ContactRecord::escalation_basis},
+    {"escalation_anonymous", &ContactRecord::escalation_anonymous},
+    {"case_code", &ContactRecord::case_code},
+    {"conversation_public_id", &ContactRecord::conversation_public_id},
+    {"sealed_notes", &ContactRecord::sealed_notes},
+};
 
-  void Exchange(soci::statement& st) {
-    st.exchange(into(id));
-    st.exchange(into(org));
-    st.exchange(into(advisor));
-    st.exchange(into(month));
-    st.exchange(into(channel));
-    st.exchange(into(location));
-    st.exchange(into(language));
-    st.exchange(into(gender));
-    st.exchange(into(age));
-    st.exchange(into(region));
-    st.exchange(into(version));
-    st.exchange(into(assessment));
-    st.exchange(into(escalation));
-    st.exchange(into(basis));
-    st.exchange(into(anonymous));
-    st.exchange(into(case_code));
-    st.exchange(into(conversation));
-    st.exchange(into(notes));
-    st.exchange(into(created));
-    st.exchange(into(updated));
+// Every column name in exchange order, for `what`: kSelect (with the id first), kInsert
+// ("a, b, c") or kUpdate ("a = ?, ..." of the kSet columns, placeholders :p0, :p1, ...).
+enum class Clause { kSelect, kInsert, kInsertValues, kUpdate };
+std::string ContactColumns(Clause clause) {
+  std::vector<std::string> names;
+  for (const IntColumn& c : kIntColumns) {
+    if (clause != Clause::kUpdate || c.update == OnUpdate::kSet) names.emplace_back(c.name);
+  }
+  for (const TextColumn& c : kTextColumns) names.emplace_back(c.name);
+  for (const ContactField& f : kContactFields) {
+    if (f.choice == Choice::kOne) names.emplace_back(f.name);
+  }
+  std::string out = clause == Clause::kSelect ? "id" : "";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!out.empty()) out += ", ";
+    const std::string p = ":p" + std::to_string(i);
+    out += clause == Clause::kInsertValues ? p : clause == Clause::kUpdate ? names[i] + " = " + p
+                                                                          : names[i];
+  }
+  return out;
+}
+
+// One contacts row as SOCI exchanges it (SOCI speaks long long).
+struct ContactRow {
+  long long id = 0;
+  std::array<long long, std::size(kIntColumns)> ints{};
+  std::array<std::string, std::size(kTextColumns)> texts;
+  FieldValues fields;
+
+  static ContactRow Of(const ContactRecord& c) {
+    ContactRow row;
+    row.id = c.id;
+    for (size_t i = 0; i < std::size(kIntColumns); ++i) row.ints[i] = c.*kIntColumns[i].member;
+    for (size_t i = 0; i < std::size(kTextColumns); ++i) row.texts[i] = c.*kTextColumns[i].member;
+    row.fields.one = c.fields.one;
+    return row;
+  }
+  // into() for a SELECT of ContactColumns(kSelect), use() for an INSERT (kInsert) or an
+  // UPDATE (kUpdate) of them.
+  void Exchange(soci::statement& st, Clause clause) {
+    if (clause == Clause::kSelect) st.exchange(into(id));
+    for (size_t i = 0; i < std::size(kIntColumns); ++i) {
+      if (clause == Clause::kSelect) {
+        st.exchange(into(ints[i]));
+      } else if (clause != Clause::kUpdate || kIntColumns[i].update == OnUpdate::kSet) {
+        st.exchange(use(ints[i]));
+      }
+    }
+    for (std::string& t : texts) {
+      if (clause == Clause::kSelect) {
+        st.exchange(into(t));
+      } else {
+        st.exchange(use(t));
+      }
+    }
+    for (size_t f = 0; f < kContactFields.size(); ++f) {
+      if (kContactFields[f].choice != Choice::kOne) continue;
+      if (clause == Clause::kSelect) {
+        st.exchange(into(fields.one[f]));
+      } else {
+        st.exchange(use(fields.one[f]));
+      }
+    }
   }
   ContactRecord ToRecord() const {
     ContactRecord c;
     c.id = id;
-    c.organisation_id = org;
-    c.advisor_user_id = advisor;
-    c.month = month;
-    c.channel = channel;
-    c.location = location;
-    c.language = language;
-    c.gender = gender;
-    c.age_band = age;
-    c.region = region;
-    c.indicator_version = version;
-    c.assessment = assessment;
-    c.escalation = escalation;
-    c.escalation_basis = basis;
-    c.escalation_anonymous = anonymous;
-    c.case_code = case_code;
-    c.conversation_public_id = conversation;
-    c.sealed_notes = notes;
-    c.created_at = created;
-    c.updated_at = updated;
+    for (size_t i = 0; i < std::size(kIntColumns); ++i) c.*kIntColumns[i].member = ints[i];
+    for (size_t i = 0; i < std::size(kTextColumns); ++i) c.*kTextColumns[i].member = texts[i];
+    c.fields.one = fields.one;
     return c;
   }
 };
 
+constexpr std::string_view kIndicatorKind = kSignalCodesKind;
+
 void WriteChildren(soci::session& sql, long long id, const ContactRecord& c) {
   sql << "DELETE FROM contact_codes WHERE contact_id = :c", use(id);
   sql << "DELETE FROM referrals WHERE contact_id = :c", use(id);
-  auto codes = [&](const char* kind, const std::vector<std::string>& list) {
-    const std::string k = kind;
+  auto codes = [&](std::string_view kind, const std::vector<std::string>& list) {
+    const std::string k(kind);
     for (const std::string& code : list) {
       sql << "INSERT INTO contact_codes (contact_id, kind, code) VALUES (:c, :k, :v)", use(id),
           use(k), use(code);
     }
   };
-  codes("topic", c.topics);
-  codes("advice", c.advice);
-  codes("indicator", c.indicators);
+  for (size_t f = 0; f < kContactFields.size(); ++f) {
+    if (kContactFields[f].choice == Choice::kMany) codes(kContactFields[f].name, c.fields.many[f]);
+  }
+  codes(kIndicatorKind, c.indicators);
   for (const Referral& r : c.referrals) {
     const long long dir = r.directory_id, done = r.follow_up_done ? 1 : 0;
     sql << "INSERT INTO referrals (contact_id, directory_id, service, consent, kind, follow_up, "
@@ -118,15 +169,19 @@ void ReadChildren(soci::session& sql, ContactRecord& c) {
                         use(id), into(kind), into(code));
   st.execute();
   while (st.fetch()) {
-    if (kind == "topic") {
-      c.topics.push_back(code);
-    } else if (kind == "advice") {
-      c.advice.push_back(code);
-    } else if (kind == "indicator") {
+    if (kind == kIndicatorKind) {
       c.indicators.push_back(code);
-    } else {
+      continue;
+    }
+    size_t f = 0;
+    while (f < kContactFields.size() &&
+           (kContactFields[f].choice != Choice::kMany || kContactFields[f].name != kind)) {
+      ++f;
+    }
+    if (f == kContactFields.size()) {
       throw std::runtime_error("unexpected value in column contact_codes.kind");
     }
+    c.fields.many[f].push_back(code);
   }
   Referral r;
   long long rid = 0, dir = 0, done = 0;
@@ -153,10 +208,10 @@ std::vector<ContactRecord> SelectContacts(soci::session& sql, const std::string&
   st.exchange(use(a));
   if (b) st.exchange(use(*b));
   st.exchange(use(lim));
-  row.Exchange(st);
+  row.Exchange(st, Clause::kSelect);
   st.alloc();
-  st.prepare(std::string("SELECT ") + kContactColumns + " FROM contacts WHERE " + where +
-             " ORDER BY id DESC LIMIT :l");
+  static const std::string columns = ContactColumns(Clause::kSelect);
+  st.prepare("SELECT " + columns + " FROM contacts WHERE " + where + " ORDER BY id DESC LIMIT :l");
   st.define_and_bind();
   st.execute();
   while (st.fetch()) out.push_back(row.ToRecord());
@@ -198,39 +253,50 @@ constexpr const char* kDirectoryColumns =
 
 }  // namespace
 
-long long InsertContact(soci::session& sql, const ContactRecord& c) {
+struct ContactInserter::Impl {
+  explicit Impl(soci::session& sql) : st(sql) {
+    static const std::string query = "INSERT INTO contacts (" +
+                                     ContactColumns(Clause::kInsert) + ") VALUES (" +
+                                     ContactColumns(Clause::kInsertValues) + ") RETURNING id";
+    row.Exchange(st, Clause::kInsert);
+    st.exchange(into(id));
+    st.alloc();
+    st.prepare(query);
+    st.define_and_bind();
+  }
+  ContactRow row;  // bound by address: refilled in place for each record
   long long id = 0;
-  const long long org = c.organisation_id, advisor = c.advisor_user_id,
-                  version = c.indicator_version, created = c.created_at, updated = c.updated_at;
-  sql << "INSERT INTO contacts (organisation_id, advisor_user_id, month, channel, location, "
-         "language, gender, age_band, region, indicator_version, assessment, escalation, "
-         "escalation_basis, escalation_anonymous, case_code, conversation_public_id, "
-         "sealed_notes, created_at, updated_at) VALUES (:o, :a, :m, :ch, :lo, :la, :g, :ag, :r, "
-         ":v, :as, :e, :eb, :ea, :cc, :cp, :n, :c, :u) RETURNING id",
-      use(org), use(advisor), use(c.month), use(c.channel), use(c.location), use(c.language),
-      use(c.gender), use(c.age_band), use(c.region), use(version), use(c.assessment),
-      use(c.escalation), use(c.escalation_basis), use(c.escalation_anonymous), use(c.case_code),
-      use(c.conversation_public_id), use(c.sealed_notes), use(created), use(updated), into(id);
+  soci::statement st;
+};
+
+ContactInserter::ContactInserter(soci::session& sql) : impl_(std::make_unique<Impl>(sql)) {}
+ContactInserter::~ContactInserter() = default;
+
+long long ContactInserter::Insert(const ContactRecord& c) {
+  impl_->row = ContactRow::Of(c);
+  impl_->st.execute(true);
+  return impl_->id;
+}
+
+long long InsertContact(soci::session& sql, const ContactRecord& c) {
+  const long long id = ContactInserter(sql).Insert(c);
   WriteChildren(sql, id, c);
   return id;
 }
 
 bool UpdateContact(soci::session& sql, const ContactRecord& c) {
-  const long long id = c.id, version = c.indicator_version, updated = c.updated_at;
-  soci::statement st =
-      (sql.prepare << "UPDATE contacts SET month = :m, channel = :ch, location = :lo, "
-                      "language = :la, gender = :g, age_band = :ag, region = :r, "
-                      "indicator_version = :v, assessment = :as, escalation = :e, "
-                      "escalation_basis = :eb, escalation_anonymous = :ea, case_code = :cc, "
-                      "conversation_public_id = :cp, sealed_notes = :n, updated_at = :u "
-                      "WHERE id = :id",
-       use(c.month), use(c.channel), use(c.location), use(c.language), use(c.gender),
-       use(c.age_band), use(c.region), use(version), use(c.assessment), use(c.escalation),
-       use(c.escalation_basis), use(c.escalation_anonymous), use(c.case_code),
-       use(c.conversation_public_id), use(c.sealed_notes), use(updated), use(id));
+  static const std::string query =
+      "UPDATE contacts SET " + ContactColumns(Clause::kUpdate) + " WHERE id = :id";
+  ContactRow row = ContactRow::Of(c);
+  soci::statement st(sql);
+  row.Exchange(st, Clause::kUpdate);
+  st.exchange(use(row.id));
+  st.alloc();
+  st.prepare(query);
+  st.define_and_bind();
   st.execute(true);
   if (st.get_affected_rows() == 0) return false;
-  WriteChildren(sql, id, c);
+  WriteChildren(sql, c.id, c);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "store/contact_store.h"
@@ -18,6 +19,20 @@
 namespace vd::sql2 {
 
 long long InsertContact(soci::session& sql, const ContactRecord& c);
+// The contact_codes kind of each Choice::kMany field is the field's name; signals are this.
+inline constexpr std::string_view kSignalCodesKind = "indicator";
+// One prepared INSERT of a contacts row without its codes and referrals, executed again for
+// each record (bulk loads). Insert returns the new id.
+class ContactInserter {
+ public:
+  explicit ContactInserter(soci::session& sql);
+  ~ContactInserter();
+  long long Insert(const ContactRecord& c);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 bool UpdateContact(soci::session& sql, const ContactRecord& c);  // false: no such record
 std::optional<ContactRecord> FindContact(soci::session& sql, long long id);
 std::vector<ContactRecord> ListContacts(soci::session& sql, long long organisation_id,

@@ -1,4 +1,5 @@
 #include "store/soci_report.h"
+#include "store/soci_contacts.h"
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -206,6 +207,12 @@ class Sqlite {
       return p ? static_cast<char>(p[0]) : '\0';
     }
     bool Null(int i) const { return sqlite_api::sqlite3_column_type(st_, i) == SQLITE_NULL; }
+    std::string_view View(int i) const {
+      const unsigned char* p = sqlite_api::sqlite3_column_text(st_, i);
+      return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                  static_cast<size_t>(sqlite_api::sqlite3_column_bytes(st_, i)))
+               : std::string_view();
+    }
     void Text(int i, std::string& out) const {
       const unsigned char* p = sqlite_api::sqlite3_column_text(st_, i);
       out.assign(p ? reinterpret_cast<const char*>(p) : "",
@@ -229,6 +236,83 @@ class Sqlite {
   sqlite3* db_;
 };
 
+// What the scan reads of a record: fixed columns, then each reported Choice::kOne field of
+// the field table (store/contact_fields.h); codes of the reported kMany fields and signals.
+constexpr int kFirstFieldColumn = 7;
+constexpr const char* kScanFixedColumns =
+    "id, organisation_id, indicator_version, month, escalation, escalation_basis, case_code";
+
+std::vector<size_t> ReportedFields(Choice choice) {
+  std::vector<size_t> out;
+  for (size_t f = 0; f < kContactFields.size(); ++f) {
+    if (kContactFields[f].choice == choice && kContactFields[f].reported == Reported::kYes) {
+      out.push_back(f);
+    }
+  }
+  return out;
+}
+
+std::string ScanColumns() {
+  std::string out = kScanFixedColumns;
+  for (size_t f : ReportedFields(Choice::kOne)) out += ", " + std::string(kContactFields[f].name);
+  return out;
+}
+
+// The chunk's code lists: one per reported kMany field, then the signals. A contact_codes row
+// goes to the list of its kind; kinds no report counts (advice) are skipped.
+class CodeLists {
+ public:
+  explicit CodeLists(ContactChunk& c) {
+    for (size_t f : ReportedFields(Choice::kMany)) {
+      lists_.push_back({kContactFields[f].name, &c.many[f], &c.many_begin[f], 0});
+    }
+    lists_.push_back({"indicator", &c.indicators, &c.indicator_begin, 0});
+  }
+  // SQL list of the kinds read: "'topic', 'indicator'".
+  std::string Kinds() const {
+    std::string out;
+    for (const List& l : lists_) out += (out.empty() ? "'" : ", '") + std::string(l.kind) + "'";
+    return out;
+  }
+  void Start(size_t n) {
+    for (List& l : lists_) {
+      l.begin->assign(n + 1, 0);
+      l.count = 0;
+    }
+  }
+  // The values vector and its count for `kind`, or nullptr for a kind not read.
+  std::pair<std::vector<std::string>*, size_t*> For(std::string_view kind) {
+    for (List& l : lists_) {
+      if (l.kind == kind) return {l.values, &l.count};
+    }
+    return {nullptr, nullptr};
+  }
+  // Record i's codes end here.
+  void Close(size_t i) {
+    for (List& l : lists_) (*l.begin)[i + 1] = static_cast<uint32_t>(l.count);
+  }
+  // Entries past the counts are buffers kept for the next chunk: trim them from view.
+  void Trim() {
+    for (List& l : lists_) l.values->resize(l.count);
+  }
+
+ private:
+  struct List {
+    std::string_view kind;
+    std::vector<std::string>* values;
+    std::vector<uint32_t>* begin;
+    size_t count;
+  };
+  std::vector<List> lists_;
+};
+
+// The chunk's per-record columns, all `n` long.
+void SizeColumns(ContactChunk& c, size_t n) {
+  for (auto* v : {&c.id, &c.organisation_id, &c.indicator_version}) v->resize(n);
+  for (auto* v : {&c.month, &c.escalation, &c.escalation_basis, &c.case_code}) v->resize(n);
+  for (size_t f : ReportedFields(Choice::kOne)) c.one[f].resize(n);
+}
+
 void ScanSqlite(soci::session& sql, long long lo, long long hi, const std::string& first_month,
                 const std::string& last_month, std::optional<long long> organisation_id,
                 const std::function<void(const ContactChunk&)>& chunk) {
@@ -236,18 +320,18 @@ void ScanSqlite(soci::session& sql, long long lo, long long hi, const std::strin
   // NOT INDEXED keeps the planner on the rowid range (an ordered walk) rather than the
   // month index plus a sort of the whole period.
   Sqlite::Stmt contacts = db.Prepare(
-      std::string("SELECT id, organisation_id, indicator_version, month, channel, location, "
-                  "language, gender, age_band, region, assessment, escalation, "
-                  "escalation_basis, case_code FROM contacts NOT INDEXED "
-                  "WHERE id >= ?1 AND id <= ?2 AND month >= ?3 AND month <= ?4") +
+      "SELECT " + ScanColumns() + " FROM contacts NOT INDEXED "
+      "WHERE id >= ?1 AND id <= ?2 AND month >= ?3 AND month <= ?4" +
       (organisation_id ? " AND organisation_id = ?5" : "") + " ORDER BY id");
+  const std::vector<size_t> one_fields = ReportedFields(Choice::kOne);
   contacts.Bind(1, lo);
   contacts.Bind(2, hi);
   contacts.Bind(3, first_month);
   contacts.Bind(4, last_month);
   if (organisation_id) contacts.Bind(5, *organisation_id);
-  // Every kind is read and advice skipped here: filtering the kind in SQL costs more than
-  // reading the advice rows (measured: 0.67 s against 0.50 s per million records).
+  // Every kind is read and the unreported ones (advice) skipped here: filtering the kind in
+  // SQL costs more than reading the advice rows (measured: 0.67 s against 0.50 s per million
+  // records).
   Sqlite::Stmt codes = db.Prepare(
       "SELECT contact_id, kind, code FROM contact_codes WHERE contact_id >= ?1 AND "
       "contact_id <= ?2 ORDER BY contact_id, kind, code");
@@ -256,15 +340,9 @@ void ScanSqlite(soci::session& sql, long long lo, long long hi, const std::strin
       "contact_id <= ?2 ORDER BY contact_id, id");
 
   ContactChunk c;
-  auto resize = [&](size_t n) {
-    for (auto* v : {&c.id, &c.organisation_id, &c.indicator_version}) v->resize(n);
-    for (auto* v : {&c.month, &c.channel, &c.location, &c.language, &c.gender, &c.age_band,
-                    &c.region, &c.assessment, &c.escalation, &c.escalation_basis, &c.case_code}) {
-      v->resize(n);
-    }
-  };
-  resize(kChunk);
-  size_t topics = 0, indicators = 0, referrals = 0;
+  CodeLists lists(c);
+  SizeColumns(c, kChunk);
+  size_t referrals = 0;
   auto put = [](std::vector<std::string>& v, size_t& n, const Sqlite::Stmt& st, int col) {
     if (n == v.size()) v.emplace_back();
     st.Text(col, v[n++]);
@@ -277,41 +355,35 @@ void ScanSqlite(soci::session& sql, long long lo, long long hi, const std::strin
       c.organisation_id[n] = contacts.Int(1);
       c.indicator_version[n] = contacts.Int(2);
       contacts.Text(3, c.month[n]);
-      contacts.Text(4, c.channel[n]);
-      contacts.Text(5, c.location[n]);
-      contacts.Text(6, c.language[n]);
-      contacts.Text(7, c.gender[n]);
-      contacts.Text(8, c.age_band[n]);
-      contacts.Text(9, c.region[n]);
-      contacts.Text(10, c.assessment[n]);
-      contacts.Text(11, c.escalation[n]);
-      contacts.Text(12, c.escalation_basis[n]);
-      contacts.Text(13, c.case_code[n]);
+      contacts.Text(4, c.escalation[n]);
+      contacts.Text(5, c.escalation_basis[n]);
+      contacts.Text(6, c.case_code[n]);
+      int col = kFirstFieldColumn;
+      for (size_t f : one_fields) contacts.Text(col++, c.one[f][n]);
       ++n;
     }
     if (n == 0) break;
     c.size = n;
-    c.topic_begin.assign(n + 1, 0);
-    c.indicator_begin.assign(n + 1, 0);
     c.referral_begin.assign(n + 1, 0);
-    topics = indicators = referrals = 0;
+    lists.Start(n);
+    referrals = 0;
     {
       codes.Reset();
       codes.Bind(1, c.id[0]);
       codes.Bind(2, c.id[n - 1]);
       Merger m(c.id, n);
-      auto close = [&](size_t i) {
-        c.topic_begin[i + 1] = static_cast<uint32_t>(topics);
-        c.indicator_begin[i + 1] = static_cast<uint32_t>(indicators);
-      };
+      auto close = [&](size_t i) { lists.Close(i); };
+      // Rows come ordered by kind within a contact: the list of the last kind is reused.
+      std::string last_kind;
+      std::pair<std::vector<std::string>*, size_t*> list{nullptr, nullptr};
       while (codes.Step()) {
         if (m.Seek(codes.Int(0), close) == n) continue;
-        const char kind = codes.FirstChar(1);  // 'a'dvice, 'i'ndicator, 't'opic (schema CHECK)
-        if (kind == 't') {
-          put(c.topics, topics, codes, 2);
-        } else if (kind == 'i') {
-          put(c.indicators, indicators, codes, 2);
+        const std::string_view kind = codes.View(1);
+        if (kind != last_kind) {
+          last_kind = kind;
+          list = lists.For(kind);
         }
+        if (list.first) put(*list.first, *list.second, codes, 2);
       }
       m.Finish(close);
     }
@@ -330,11 +402,10 @@ void ScanSqlite(soci::session& sql, long long lo, long long hi, const std::strin
       m.Finish(close);
     }
     // Entries past the counts are buffers kept for the next chunk: trim them from view.
-    c.topics.resize(topics);
-    c.indicators.resize(indicators);
+    lists.Trim();
     c.referral_directory.resize(referrals);
     c.referral_service.resize(referrals);
-    if (n < kChunk) resize(n);
+    if (n < kChunk) SizeColumns(c, n);
     chunk(c);
   }
 }
@@ -373,23 +444,17 @@ void ScanRange(soci::session& sql, Dialect dialect, long long lo, long long hi,
     return;
   }
   ContactChunk c;
+  CodeLists lists(c);
   long long after = lo - 1, chunk_lo = 0, chunk_hi = 0;
-  auto size_columns = [&](size_t n) {
-    for (auto* v : {&c.id, &c.organisation_id, &c.indicator_version}) v->resize(n);
-    for (auto* v : {&c.month, &c.channel, &c.location, &c.language, &c.gender, &c.age_band,
-                    &c.region, &c.assessment, &c.escalation, &c.escalation_basis, &c.case_code}) {
-      v->resize(n);
-    }
-  };
-  size_columns(kChunk);
+  SizeColumns(c, kChunk);
   soci::statement contacts(sql);
   contacts.exchange(into(c.id));
   contacts.exchange(into(c.organisation_id));
   contacts.exchange(into(c.indicator_version));
-  for (auto* v : {&c.month, &c.channel, &c.location, &c.language, &c.gender, &c.age_band,
-                  &c.region, &c.assessment, &c.escalation, &c.escalation_basis, &c.case_code}) {
+  for (auto* v : {&c.month, &c.escalation, &c.escalation_basis, &c.case_code}) {
     contacts.exchange(into(*v));
   }
+  for (size_t f : ReportedFields(Choice::kOne)) contacts.exchange(into(c.one[f]));
   contacts.exchange(use(after));
   contacts.exchange(use(hi));
   contacts.exchange(use(first_month));
@@ -398,20 +463,18 @@ void ScanRange(soci::session& sql, Dialect dialect, long long lo, long long hi,
   // PostgreSQL: keyset pages of kChunk rows through SOCI's vector fetch (the backend holds a
   // whole result in client memory, so pages bound it).
   Prepare(contacts,
-          std::string("SELECT id, organisation_id, indicator_version, month, channel, location, "
-                      "language, gender, age_band, region, assessment, escalation, "
-                      "escalation_basis, case_code FROM contacts") +
+          "SELECT " + ScanColumns() + " FROM contacts" +
               " WHERE id > :after AND id <= :hi AND month >= :a AND month <= :b" + org_filter +
               " ORDER BY id LIMIT " + std::to_string(kChunk));
 
   // Children of the chunk's id range, in contact id order (primary key / index order).
   std::vector<long long> code_contact(kChunk);
-  std::vector<int> code_kind(kChunk);
+  std::vector<std::string> code_kind(kChunk);
   std::vector<std::string> code_value(kChunk);
   soci::statement codes =
-      (sql.prepare << "SELECT contact_id, CASE WHEN kind = 'topic' THEN 0 ELSE 1 END, code "
-                      "FROM contact_codes WHERE contact_id >= :lo AND contact_id <= :hi AND "
-                      "kind IN ('topic', 'indicator') ORDER BY contact_id, kind, code",
+      (sql.prepare << "SELECT contact_id, kind, code FROM contact_codes WHERE contact_id >= :lo "
+                      "AND contact_id <= :hi AND kind IN (" + lists.Kinds() +
+                      ") ORDER BY contact_id, kind, code",
        use(chunk_lo), use(chunk_hi), into(code_contact), into(code_kind), into(code_value));
   std::vector<long long> ref_contact(kChunk), ref_dir(kChunk);
   std::vector<std::string> ref_service(kChunk);
@@ -421,23 +484,17 @@ void ScanRange(soci::session& sql, Dialect dialect, long long lo, long long hi,
        use(chunk_lo), use(chunk_hi), into(ref_contact), into(ref_dir), into(ref_service));
 
   for (;;) {
-    size_columns(kChunk);
+    SizeColumns(c, kChunk);
     const size_t n = contacts.execute(true) ? c.id.size() : 0;
     if (n == 0) break;
     c.size = n;
     chunk_lo = c.id.front();
     chunk_hi = c.id.back();
 
-    c.topics.clear();
-    c.indicators.clear();
-    c.topic_begin.assign(n + 1, 0);
-    c.indicator_begin.assign(n + 1, 0);
+    lists.Start(n);
     {
       Merger m(c.id, n);
-      auto close = [&](size_t i) {
-        c.topic_begin[i + 1] = static_cast<uint32_t>(c.topics.size());
-        c.indicator_begin[i + 1] = static_cast<uint32_t>(c.indicators.size());
-      };
+      auto close = [&](size_t i) { lists.Close(i); };
       code_contact.resize(kChunk);
       code_kind.resize(kChunk);
       code_value.resize(kChunk);
@@ -445,7 +502,10 @@ void ScanRange(soci::session& sql, Dialect dialect, long long lo, long long hi,
       while (more) {
         for (size_t r = 0; r < code_contact.size(); ++r) {
           if (m.Seek(code_contact[r], close) == n) continue;
-          (code_kind[r] == 0 ? c.topics : c.indicators).push_back(std::move(code_value[r]));
+          auto [values, count] = lists.For(code_kind[r]);
+          if (!values) continue;
+          if (*count == values->size()) values->emplace_back();
+          (*values)[(*count)++] = std::move(code_value[r]);
         }
         code_contact.resize(kChunk);
         code_kind.resize(kChunk);
@@ -453,6 +513,7 @@ void ScanRange(soci::session& sql, Dialect dialect, long long lo, long long hi,
         more = codes.fetch();
       }
       m.Finish(close);
+      lists.Trim();
     }
     c.referral_directory.clear();
     c.referral_service.clear();
@@ -489,20 +550,7 @@ void InsertContactsBulk(soci::session& sql, const std::vector<ContactRecord>& co
   if (contacts.empty()) return;
   // One prepared INSERT, re-executed per record with the bound buffer refilled (RETURNING
   // gives the id the children need); children and cases go in as vector binds at the end.
-  ContactRecord cur;
-  long long id = 0, org = 0, advisor = 0, version = 0, created = 0, updated = 0;
-  soci::statement ins =
-      (sql.prepare << "INSERT INTO contacts (organisation_id, advisor_user_id, month, channel, "
-                      "location, language, gender, age_band, region, indicator_version, "
-                      "assessment, escalation, escalation_basis, escalation_anonymous, "
-                      "case_code, conversation_public_id, sealed_notes, created_at, updated_at) "
-                      "VALUES (:o, :a, :m, :ch, :lo, :la, :g, :ag, :r, :v, :as, :e, :eb, :ea, "
-                      ":cc, :cp, :n, :c, :u) RETURNING id",
-       use(org), use(advisor), use(cur.month), use(cur.channel), use(cur.location),
-       use(cur.language), use(cur.gender), use(cur.age_band), use(cur.region), use(version),
-       use(cur.assessment), use(cur.escalation), use(cur.escalation_basis),
-       use(cur.escalation_anonymous), use(cur.case_code), use(cur.conversation_public_id),
-       use(cur.sealed_notes), use(created), use(updated), into(id));
+  sql2::ContactInserter ins(sql);
   std::vector<long long> code_contact;
   std::vector<std::string> code_kind, code_value;
   std::vector<long long> ref_contact, ref_dir, ref_done;
@@ -511,36 +559,18 @@ void InsertContactsBulk(soci::session& sql, const std::vector<ContactRecord>& co
   std::vector<long long> case_org, case_at;
   std::set<std::string> cases_seen;
   for (const ContactRecord& r : contacts) {
-    cur.month = r.month;
-    cur.channel = r.channel;
-    cur.location = r.location;
-    cur.language = r.language;
-    cur.gender = r.gender;
-    cur.age_band = r.age_band;
-    cur.region = r.region;
-    cur.assessment = r.assessment;
-    cur.escalation = r.escalation;
-    cur.escalation_basis = r.escalation_basis;
-    cur.escalation_anonymous = r.escalation_anonymous;
-    cur.case_code = r.case_code;
-    cur.conversation_public_id = r.conversation_public_id;
-    cur.sealed_notes = r.sealed_notes;
-    org = r.organisation_id;
-    advisor = r.advisor_user_id;
-    version = r.indicator_version;
-    created = r.created_at;
-    updated = r.updated_at;
-    ins.execute(true);
-    auto add = [&](const char* kind, const std::vector<std::string>& list) {
+    const long long id = ins.Insert(r);
+    auto add = [&](std::string_view kind, const std::vector<std::string>& list) {
       for (const std::string& v : list) {
         code_contact.push_back(id);
         code_kind.emplace_back(kind);
         code_value.push_back(v);
       }
     };
-    add("topic", r.topics);
-    add("advice", r.advice);
-    add("indicator", r.indicators);
+    for (size_t f = 0; f < kContactFields.size(); ++f) {
+      if (kContactFields[f].choice == Choice::kMany) add(kContactFields[f].name, r.fields.many[f]);
+    }
+    add(sql2::kSignalCodesKind, r.indicators);
     for (const Referral& f : r.referrals) {
       ref_contact.push_back(id);
       ref_dir.push_back(f.directory_id);

@@ -66,14 +66,14 @@ ContactRecord TestContact(int64_t org, int64_t advisor, const std::string& month
   c.organisation_id = org;
   c.advisor_user_id = advisor;
   c.month = month;
-  c.channel = channel;
-  c.location = location;
-  c.language = language;
-  c.gender = gender;
-  c.age_band = age_band;
-  c.region = region;
+  c.fields.one[FieldIndex("channel")] = channel;
+  c.fields.one[FieldIndex("location")] = location;
+  c.fields.one[FieldIndex("language")] = language;
+  c.fields.one[FieldIndex("gender")] = gender;
+  c.fields.one[FieldIndex("age_band")] = age_band;
+  c.fields.one[FieldIndex("region")] = region;
   c.indicator_version = 1;
-  c.assessment = "none";
+  c.fields.one[FieldIndex("assessment")] = "none";
   c.escalation = "none";
   return c;
 }

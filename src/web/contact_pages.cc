@@ -37,16 +37,15 @@ std::vector<std::string> Strs(const FormFields& form, std::string_view name) {
 ContactInput InputFromForm(const FormFields& f) {
   ContactInput in;
   in.month = Str(FormValue(f, "month"));
-  in.channel = Str(FormValue(f, "channel"));
-  in.location = Str(FormValue(f, "location"));
-  in.language = Str(FormValue(f, "language"));
-  in.gender = Str(FormValue(f, "gender"));
-  in.age_band = Str(FormValue(f, "age_band"));
-  in.region = Str(FormValue(f, "region"));
-  in.topics = Strs(f, "topic");
-  in.advice = Strs(f, "advice");
+  // Each coded field is sent under its name (store/contact_fields.h).
+  for (size_t i = 0; i < kContactFields.size(); ++i) {
+    if (kContactFields[i].choice == Choice::kOne) {
+      in.fields.one[i] = Str(FormValue(f, kContactFields[i].name));
+    } else {
+      in.fields.many[i] = Strs(f, kContactFields[i].name);
+    }
+  }
   in.indicators = Strs(f, "indicator");
-  in.assessment = Str(FormValue(f, "assessment"));
   in.escalation = Str(FormValue(f, "escalation"));
   in.escalation_basis = Str(FormValue(f, "escalation_basis"));
   in.escalation_anonymous = Str(FormValue(f, "escalation_anonymous"));
@@ -175,8 +174,8 @@ Response WebApp::Impl::ContactList(Ctx& ctx) {
     mustache::data row;
     row.set("id", std::to_string(c.id));
     row.set("month", c.month == "unknown" ? T(ctx, "c.unknown") : c.month);
-    row.set("channel", T(ctx, "c.channel." + c.channel));
-    row.set("assessment", T(ctx, "c.assessment." + c.assessment));
+    row.set("channel", T(ctx, "c.channel." + c.fields.one[FieldIndex("channel")]));
+    row.set("assessment", T(ctx, "c.assessment." + c.fields.one[FieldIndex("assessment")]));
     row.set("signals", std::to_string(c.indicators.size()));
     row.set("escalation", T(ctx, "c.escalation." + c.escalation));
     row.set("case", c.case_code);
@@ -233,20 +232,20 @@ Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
     return g;
   };
   using C = ContactCodes;
-  mustache::data singles{mustache::data::type::list};
-  singles.push_back(group("channel", T(ctx, "Channel"), C::Channels(), "c.channel.", one(in.channel)));
-  singles.push_back(group("location", T(ctx, "Where"), C::Locations(), "c.location.", one(in.location)));
-  singles.push_back(group("language", T(ctx, "Language of the contact"), C::Languages(), "c.language.",
-                          one(in.language)));
-  singles.push_back(group("gender", T(ctx, "Gender"), C::Genders(), "c.gender.", one(in.gender)));
-  singles.push_back(group("age_band", T(ctx, "Age"), C::AgeBands(), "c.age.", one(in.age_band)));
-  singles.push_back(group("region", T(ctx, "Region of origin"), C::Regions(), "c.region.", one(in.region)));
-  mustache::data multis{mustache::data::type::list};
-  // Nothing ticked means unknown, so a new form ticks nothing: choosing topics then takes
-  // one tap each, without first unticking "unknown" (which stays offered).
+  // The coded fields, each in its group of the form. Nothing ticked in a kMany field means
+  // unknown, so a new form ticks nothing: choosing topics then takes one tap each, without
+  // first unticking "unknown" (which stays offered).
   auto many = [](const std::vector<std::string>& v) { return std::set<std::string>(v.begin(), v.end()); };
-  multis.push_back(group("topic", T(ctx, "Topics"), C::Topics(), "c.topic.", many(in.topics)));
-  multis.push_back(group("advice", T(ctx, "Advice given"), C::Advice(), "c.advice.", many(in.advice)));
+  mustache::data singles{mustache::data::type::list};
+  mustache::data multis{mustache::data::type::list};
+  mustache::data outcome{mustache::data::type::list};
+  for (size_t i = 0; i < kContactFields.size(); ++i) {
+    const ContactField& f = kContactFields[i];
+    const std::string name(f.name), prefix(f.prefix);
+    mustache::data g = group(name.c_str(), T(ctx, f.label), C::Of(f.name), prefix.c_str(),
+                             f.choice == Choice::kOne ? one(in.fields.one[i]) : many(in.fields.many[i]));
+    (f.group == Group::kOutcome ? outcome : f.group == Group::kSubject ? multis : singles).push_back(g);
+  }
 
   // Signals, grouped by category, from the current list.
   const IndicatorList* list = indicators.Current();
@@ -270,9 +269,6 @@ Response WebApp::Impl::ContactForm(Ctx& ctx, const Error* error) {
       signal_groups.push_back(g);
     }
   }
-  mustache::data outcome{mustache::data::type::list};
-  outcome.push_back(group("assessment", T(ctx, "Assessment"), C::Assessments(), "c.assessment.",
-                          one(in.assessment)));
   mustache::data escalation{mustache::data::type::list};
   escalation.push_back(group("escalation", T(ctx, "Passed on to"), C::Escalations(), "c.escalation.",
                              one(in.escalation)));
@@ -412,15 +408,12 @@ Response WebApp::Impl::ContactShow(Ctx& ctx) {
     return out;
   };
   fact(T(ctx, "Month"), r.month == "unknown" ? T(ctx, "c.unknown") : r.month);
-  fact(T(ctx, "Channel"), T(ctx, "c.channel." + r.channel));
-  fact(T(ctx, "Where"), T(ctx, "c.location." + r.location));
-  fact(T(ctx, "Language of the contact"), T(ctx, "c.language." + r.language));
-  fact(T(ctx, "Gender"), T(ctx, "c.gender." + r.gender));
-  fact(T(ctx, "Age"), T(ctx, "c.age." + r.age_band));
-  fact(T(ctx, "Region of origin"), T(ctx, "c.region." + r.region));
-  fact(T(ctx, "Topics"), join(r.topics, "c.topic."));
-  fact(T(ctx, "Advice given"), join(r.advice, "c.advice."));
-  fact(T(ctx, "Assessment"), T(ctx, "c.assessment." + r.assessment));
+  for (size_t i = 0; i < kContactFields.size(); ++i) {
+    const ContactField& f = kContactFields[i];
+    const std::string prefix(f.prefix);
+    fact(T(ctx, f.label), f.choice == Choice::kOne ? T(ctx, prefix + r.fields.one[i])
+                                                   : join(r.fields.many[i], prefix));
+  }
   std::string escalation = T(ctx, "c.escalation." + r.escalation);
   if (!r.escalation_basis.empty()) {
     escalation += " · " + T(ctx, "c.basis." + r.escalation_basis) + " · " + T(ctx, "Anonymously") +

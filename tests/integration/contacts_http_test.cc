@@ -313,13 +313,13 @@ TEST_P(ContactsHttpTest, PhoneFormPostedAllUnknownAndAllFilled) {
   ASSERT_EQ(filled.status, 303) << filled.body;
   auto u = ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(unknown)));
   ASSERT_TRUE(u.has_value());
-  EXPECT_EQ(u->channel, "unknown");
+  EXPECT_EQ(u->fields.one[FieldIndex("channel")], "unknown");
   EXPECT_EQ(u->month, "unknown");
-  EXPECT_TRUE(u->topics.empty());
+  EXPECT_TRUE(u->fields.many[FieldIndex("topic")].empty());
   EXPECT_TRUE(u->referrals.empty());
   auto f = ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(filled)));
   ASSERT_TRUE(f.has_value());
-  EXPECT_EQ(f->channel, "outreach_visit");
+  EXPECT_EQ(f->fields.one[FieldIndex("channel")], "outreach_visit");
   EXPECT_EQ(f->indicators.size(), 2u);
   EXPECT_EQ(f->escalation, "comensha");
   EXPECT_EQ(f->referrals.size(), 1u);
@@ -338,7 +338,7 @@ TEST_P(ContactsHttpTest, PhoneFormPostedAllUnknownAndAllFilled) {
   }
   ASSERT_EQ(advisor.Post("/staff/contacts/" + fid + "/edit", changed).status, 303);
   auto after = ContactsInTx(server_.runtime->store()).Find(std::stoll(fid));
-  EXPECT_EQ(after->channel, "phone");
+  EXPECT_EQ(after->fields.one[FieldIndex("channel")], "phone");
   EXPECT_EQ(after->case_code, f->case_code);
   EXPECT_EQ(after->sealed_notes, f->sealed_notes);  // an empty notes field keeps the notes
 
