@@ -194,7 +194,12 @@ Section SectionOf(const TableSpec& spec) {
 std::vector<std::string> CodesOf(const DimensionDef& dim, const Codebook& codebook) {
   if (dim.codes) return dim.codes(codebook);
   auto it = codebook.codes.find(dim.id);
-  return it == codebook.codes.end() ? std::vector<std::string>{} : it->second;
+  if (it != codebook.codes.end()) return it->second;
+  // A contact field the codebook does not list has its own fixed codes.
+  for (const ContactField& f : kContactFields) {
+    if (f.name == dim.id) return {f.codes.begin(), f.codes.end()};
+  }
+  return {};
 }
 
 }  // namespace vd::report

@@ -51,7 +51,8 @@ struct DimensionDef {
   size_t field = kNoField;
   const std::vector<std::string> ContactChunk::*column = nullptr;
   std::string_view empty_code{};
-  // Codes the report fixes itself (or builds from the codebook); nullptr: codebook.codes[id].
+  // Codes the report fixes itself (or builds from the codebook); nullptr: codebook.codes[id],
+  // else (a contact field) the field's codes.
   std::vector<std::string> (*codes)(const Codebook&) = nullptr;
 };
 
