@@ -176,10 +176,31 @@ class ReportEngineTest : public store_test::FreshStoreTest {
   Codebook codebook_;
 };
 
+// A field added to the field table is counted in its own table without engine code of its
+// own: here "how they found the service", with one value outside its codes.
+TEST_F(ReportEngineTest, HowTheyFoundTheServiceIsCountedInItsOwnTable) {
+  std::vector<ContactRecord> more;
+  for (const char* how : {"poster", "poster", "another_worker", "not-a-code"}) {
+    ContactRecord r = Rec(org_a_, "2026-05", "phone", "window", "ro", "woman", "25-34", "nl");
+    r.fields.one[FieldIndex("how_found")] = how;
+    more.push_back(r);
+  }
+  ASSERT_TRUE(store_->InsertContactsBulk(more));
+  const ExactReport r = Build("2026", std::nullopt);
+  const CountTable* how = FindTable(r, "contacts_by_how_found");
+  ASSERT_NE(how, nullptr);
+  ASSERT_EQ(how->spec.dims.size(), 1u);
+  EXPECT_EQ(how->spec.dims[0].id, "how_found");
+  EXPECT_EQ(how->spec.sensitivity, 1);
+  // outreach, another_worker, organisation, online, poster, other, unknown: the 7 seeded
+  // records and the stray value are unknown.
+  EXPECT_EQ(Cells(r, "contacts_by_how_found"), (std::vector<int64_t>{0, 1, 0, 0, 2, 0, 8}));
+}
+
 TEST_F(ReportEngineTest, TheYearCountsEveryTableAsWorkedOutByHand) {
   const ExactReport r = Build("2026", std::nullopt);
   EXPECT_EQ(r.records, 7);  // R5 (2025-12), R6 (2027-01), R7 (unknown month) are outside
-  EXPECT_EQ(r.tables.size(), 12u);
+  EXPECT_EQ(r.tables.size(), 13u);
 
   EXPECT_EQ(Cell(r, kTableChannelLocation, "phone", "window"), 2);          // R1, R3
   EXPECT_EQ(Cell(r, kTableChannelLocation, "walk_in", "club"), 2);          // R2, R8
@@ -192,6 +213,9 @@ TEST_F(ReportEngineTest, TheYearCountsEveryTableAsWorkedOutByHand) {
   EXPECT_EQ(Cells(r, kTableGender), (std::vector<int64_t>{2, 2, 1, 2}));
   EXPECT_EQ(Cells(r, kTableAgeBand), (std::vector<int64_t>{2, 1, 1, 3}));
   EXPECT_EQ(Cells(r, kTableRegion), (std::vector<int64_t>{2, 1, 1, 1, 2}));
+  // How they found the service: not recorded for any of them, so all under "unknown" (the
+  // last of the field's own codes, which the codebook does not list).
+  EXPECT_EQ(Cells(r, "contacts_by_how_found"), (std::vector<int64_t>{0, 0, 0, 0, 0, 0, 7}));
 
   // R1's four topics are capped at the first three in codebook order (housing dropped);
   // R2, R8, R9, R10 have none: "unknown".

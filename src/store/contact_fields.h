@@ -70,6 +70,9 @@ inline constexpr std::string_view kAdvice[] = {
     "information", "support", "health",      "safety",  "money_debts", "legal",
     "housing",     "work_rights", "leaving", "other",   "unknown"};
 inline constexpr std::string_view kAssessment[] = {"none", "concern", "strong", "unknown"};
+inline constexpr std::string_view kHowFound[] = {"outreach", "another_worker", "organisation",
+                                                 "online",   "poster",         "other",
+                                                 "unknown"};
 }  // namespace contact_codes
 
 inline constexpr std::array kContactFields = {
@@ -85,6 +88,9 @@ inline constexpr std::array kContactFields = {
                  Group::kContact, Reported::kYes, 1},
     ContactField{"region", Choice::kOne, contact_codes::kRegion, "Region of origin", "c.region.",
                  Group::kContact, Reported::kYes, 1},
+    // How the worker first heard of the service: where outreach and publicity work.
+    ContactField{"how_found", Choice::kOne, contact_codes::kHowFound, "How they found us",
+                 "c.how_found.", Group::kContact, Reported::kYes, 1},
     ContactField{"topic", Choice::kMany, contact_codes::kTopic, "Topics", "c.topic.",
                  Group::kSubject, Reported::kYes, 3},
     ContactField{"advice", Choice::kMany, contact_codes::kAdvice, "Advice given", "c.advice.",

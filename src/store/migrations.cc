@@ -242,17 +242,25 @@ std::vector<std::string> Schema4(Dialect d) {
   };
 }
 
+// Schema 5: how the worker found the service (a coded field of store/contact_fields.h).
+// Records made before it are "unknown".
+std::vector<std::string> Schema5(Dialect) {
+  return {"ALTER TABLE contacts ADD COLUMN how_found TEXT NOT NULL DEFAULT 'unknown'"};
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
   static const std::vector<Migration> sqlite = {{1, Schema1(Dialect::kSqlite)},
                                                 {2, Schema2(Dialect::kSqlite)},
                                                 {3, Schema3(Dialect::kSqlite)},
-                                                {4, Schema4(Dialect::kSqlite)}};
+                                                {4, Schema4(Dialect::kSqlite)},
+                                                {5, Schema5(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
                                                   {3, Schema3(Dialect::kPostgres)},
-                                                  {4, Schema4(Dialect::kPostgres)}};
+                                                  {4, Schema4(Dialect::kPostgres)},
+                                                  {5, Schema5(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

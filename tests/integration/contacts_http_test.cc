@@ -350,6 +350,38 @@ TEST_P(ContactsHttpTest, PhoneFormPostedAllUnknownAndAllFilled) {
   EXPECT_EQ(advisor.Get("/staff").body.find("/staff/followups/"), std::string::npos);
 }
 
+// The field added through the field table alone (issue 13): asked on the form, refused when
+// it is not one of its codes, stored, and shown on the record page in the staff language.
+TEST_P(ContactsHttpTest, HowTheyFoundUsIsAskedStoredAndShown) {
+  if (!server_.runtime) return;
+  const std::string shop = AddShop();
+  Client advisor = LoggedIn(Role::kAdvisor);
+  HttpResult form = advisor.Get("/staff/contacts/new");
+  ASSERT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("type=\"radio\" name=\"how_found\" value=\"another_worker\""),
+            std::string::npos);
+  EXPECT_NE(form.body.find("How they found us"), std::string::npos);
+
+  const size_t before = ContactsInTx(server_.runtime->store()).List(3, std::nullopt, 100)->size();
+  Form bad = Outreach(advisor.csrf, shop);
+  bad.push_back({"how_found", "a-friend-called-anna"});
+  HttpResult refused = advisor.Post("/staff/contacts/new", bad);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(ContactsInTx(server_.runtime->store()).List(3, std::nullopt, 100)->size(), before);
+  EXPECT_EQ(refused.body.find("a-friend-called-anna"), std::string::npos);
+
+  Form good = Outreach(advisor.csrf, shop);
+  good.push_back({"how_found", "another_worker"});
+  HttpResult saved = advisor.Post("/staff/contacts/new", good);
+  ASSERT_EQ(saved.status, 303) << saved.body;
+  auto stored = ContactsInTx(server_.runtime->store()).Find(std::stoll(IdFrom(saved)));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->fields.one[FieldIndex("how_found")], "another_worker");
+  HttpResult page = advisor.Get("/staff/contacts/" + IdFrom(saved));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Another sex worker"), std::string::npos);
+}
+
 TEST_P(ContactsHttpTest, PhoneFormTakesThreeReferralsAndChecksEachRow) {
   if (!server_.runtime) return;
   const std::string shop = AddShop();
