@@ -11,6 +11,23 @@
 #include "crypto/totp.h"
 
 namespace vd {
+namespace {
+
+// Healthy means the database answers; nothing else is revealed.
+bool Healthy(Store& store) { return store.SchemaVersion().has_value(); }
+
+// A 32-byte random key kept as a setting, so that every server on the database shares it.
+Result<std::string> SettingKey(Store& store, const std::string& name) {
+  Result<std::string> key = store.GetOrCreateSetting(name, Base64Encode(RandomBytes(32)));
+  if (!key) return std::unexpected(key.error());
+  Result<std::string> raw = Base64Decode(*key);
+  if (!raw || raw->size() != 32) {
+    return Fail(ErrorCode::kInternal, "error.internal", name + " setting is malformed");
+  }
+  return raw;
+}
+
+}  // namespace
 
 Runtime::Runtime(const Config& config, const Clock& clock) : config_(config), clock_(clock) {}
 Runtime::~Runtime() { Stop(); }
@@ -51,13 +68,41 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   staff_policy.password_pwhash = config.pwhash;
   rt->staff_ = std::make_unique<Staff>(*rt->store_, clock, *rt->gate_, staff_policy);
 
+  rt->sessions_ = std::make_unique<Sessions>(*rt->store_, clock, config.site.sessions);
+  auto indicators = LoadIndicatorCatalog(*rt->store_, config.site.templates_dir);
+  if (!indicators) return std::unexpected(indicators.error());
+  rt->indicator_catalog_ = std::make_unique<IndicatorCatalog>(std::move(*indicators));
+  rt->indicators_ = std::make_unique<IndicatorLists>(*rt->store_, clock, *rt->indicator_catalog_);
+  rt->contacts_ = std::make_unique<Contacts>(*rt->store_, clock, *rt->indicator_catalog_);
+  rt->help_ = std::make_unique<HelpPages>(*rt->store_, clock);
+  rt->audit_ = std::make_unique<AuditLog>(*rt->store_, clock);
+  std::vector<std::string> languages;
+  for (const Language& l : rt->catalogs_->languages()) languages.push_back(l.code);
+  if (auto loaded = rt->help_->LoadShipped(config.site.help_dir, languages); !loaded) {
+    return std::unexpected(loaded.error());
+  }
+  auto csrf_key = SettingKey(*rt->store_, "csrf_key");
+  if (!csrf_key) return std::unexpected(csrf_key.error());
+
+  Store* db = rt->store_.get();
   auto reports = OpenReports(*rt->store_, clock, *rt->catalogs_, config.site.templates_dir,
                              config.site.report);
   if (!reports) return std::unexpected(reports.error());
   rt->reports_ = std::move(*reports);
 
-  WebDeps deps{*rt->store_,        clock,         *rt->catalogs_, *rt->conversations_,
-               *rt->staff_,        &rt->metrics_, *rt->reports_};
+  WebDeps deps{.clock = clock,
+               .catalogs = *rt->catalogs_,
+               .conversations = *rt->conversations_,
+               .staff = *rt->staff_,
+               .sessions = *rt->sessions_,
+               .contacts = *rt->contacts_,
+               .help = *rt->help_,
+               .audit = *rt->audit_,
+               .indicators = *rt->indicators_,
+               .csrf_key = std::move(*csrf_key),
+               .healthy = [db] { return Healthy(*db); },
+               .metrics = &rt->metrics_,
+               .reports = *rt->reports_};
   auto web = WebApp::Create(deps, config.site);
   if (!web) return std::unexpected(web.error());
   rt->web_ = std::move(*web);
@@ -116,7 +161,7 @@ Result<uint16_t> Runtime::Start() {
           if (r.path == "/metrics") {
             res.body = metrics->Render();
           } else if (r.path == "/healthz") {
-            const bool ok = store->SchemaVersion().has_value();
+            const bool ok = Healthy(*store);
             res.status = ok ? 200 : 503;
             res.body = ok ? "ok\n" : "unavailable\n";
           } else {
@@ -157,13 +202,7 @@ Status Runtime::Maintain() {
 
 Status Runtime::MaintainNow() {
   if (auto n = conversations_->ExpireNow(); !n) return std::unexpected(n.error());
-  const int64_t now = clock_.Now();
-  const SessionPolicy& p = config_.site.sessions;
-  const int64_t idle = std::max(p.staff_idle_seconds, p.worker_idle_seconds);
-  const int64_t absolute = std::max(p.staff_absolute_seconds, p.worker_absolute_seconds);
-  if (auto n = store_->DeleteStaleSessions(now - idle, now - absolute); !n) {
-    return std::unexpected(n.error());
-  }
+  if (auto n = sessions_->DeleteStale(); !n) return std::unexpected(n.error());
   return {};
 }
 

@@ -10,7 +10,12 @@
 #include "app/config.h"
 #include "core/clock.h"
 #include "domain/argon2_gate.h"
+#include "domain/audit.h"
+#include "domain/contacts.h"
 #include "domain/conversations.h"
+#include "domain/help_pages.h"
+#include "domain/indicators.h"
+#include "domain/sessions.h"
 #include "domain/staff.h"
 #include "i18n/i18n.h"
 #include "store/store.h"
@@ -54,6 +59,12 @@ class Runtime {
   std::unique_ptr<Argon2Gate> gate_;
   std::unique_ptr<Conversations> conversations_;
   std::unique_ptr<Staff> staff_;
+  std::unique_ptr<Sessions> sessions_;
+  std::unique_ptr<IndicatorCatalog> indicator_catalog_;
+  std::unique_ptr<IndicatorLists> indicators_;
+  std::unique_ptr<Contacts> contacts_;
+  std::unique_ptr<HelpPages> help_;
+  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<report::Reports> reports_;  // before web_, which refers to it
   std::unique_ptr<WebApp> web_;
   std::unique_ptr<HttpServer> server_;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -26,6 +27,10 @@ class AuditLog {
   AuditLog(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
   Status Record(int64_t user_id, std::string_view action, std::string_view record);
   Result<AuditVerdict> Verify();
+  // Up to `limit` entries after id `after_id`, oldest first.
+  Result<std::vector<AuditEntry>> List(int64_t after_id, int limit) {
+    return store_.ListAudit(after_id, limit);
+  }
   static std::string HashOf(const AuditEntry& e);
 
  private:

@@ -389,6 +389,18 @@ Result<std::vector<DirectoryEntry>> Contacts::Directory(bool active_only) {
   return store_.ListDirectory(active_only);
 }
 
+Result<DirectoryEntry> Contacts::FindDirectoryEntry(int64_t id) {
+  return store_.FindDirectoryEntry(id);
+}
+
+Status Contacts::SetDirectoryEntryActive(int64_t id, bool active) {
+  Result<DirectoryEntry> e = store_.FindDirectoryEntry(id);
+  if (!e) return std::unexpected(e.error());
+  e->active = active;
+  e->updated_at = clock_.Now();
+  return store_.UpdateDirectoryEntry(*e);
+}
+
 Result<int64_t> Contacts::AddDirectoryEntry(const StaffContext& staff, DirectoryEntry e) {
   if (staff.user.role != Role::kCoordinator) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "not a coordinator");

@@ -89,6 +89,10 @@ class Contacts {
   // Referral directory (coordinators edit; everyone may read; workers' help pages too).
   Result<std::vector<DirectoryEntry>> Directory(bool active_only);
   Result<int64_t> AddDirectoryEntry(const StaffContext& staff, DirectoryEntry e);
+  Result<DirectoryEntry> FindDirectoryEntry(int64_t id);
+  // Old referrals keep pointing at an entry that is no longer offered, so entries are
+  // switched off, never deleted.
+  Status SetDirectoryEntryActive(int64_t id, bool active);
 
   const IndicatorCatalog& indicators() const { return indicators_; }
 

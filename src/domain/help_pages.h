@@ -40,6 +40,10 @@ class HelpPages {
                         const std::string& fallback);
   // One page per topic in kHelpSlugs order, each from `language` or else `fallback`.
   Result<std::vector<HelpPage>> List(const std::string& language, const std::string& fallback);
+  // The stored page in exactly `language` (no fallback); kNotFound if there is none.
+  Result<HelpPage> FindExact(const std::string& language, const std::string& slug) {
+    return store_.FindHelpPage(language, slug);
+  }
   // Every stored page of every language.
   Result<std::vector<HelpPage>> All() { return store_.ListHelpPages(""); }
 

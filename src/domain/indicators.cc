@@ -434,6 +434,22 @@ Status SaveIndicatorVersion(Store& store, IndicatorCatalog& catalog, const Indic
   return catalog.Add(list);
 }
 
+Status IndicatorLists::Refresh() {
+  const IndicatorList* current = catalog_.Current();
+  return LoadStoredIndicatorLists(store_, catalog_, current ? current->version + 1 : 1);
+}
+
+Result<IndicatorList> IndicatorLists::Apply(int64_t user_id, const IndicatorChange& change) {
+  const IndicatorList* current = catalog_.Current();
+  if (!current) return Fail(ErrorCode::kInternal, "error.internal", "no list");
+  Result<IndicatorList> next = IndicatorCatalog::Derive(*current, change);
+  if (!next) return next;
+  if (Status s = SaveIndicatorVersion(store_, catalog_, *next, user_id, clock_.Now()); !s) {
+    return std::unexpected(s.error());
+  }
+  return next;
+}
+
 std::string IndicatorCatalog::Name(int64_t version, std::string_view code,
                                    std::string_view lang) const {
   const IndicatorList* l = Version(version);

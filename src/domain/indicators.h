@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -108,5 +109,25 @@ Status LoadStoredIndicatorLists(Store& store, IndicatorCatalog& catalog, int64_t
 // saved that version number first (their version is loaded; try again).
 Status SaveIndicatorVersion(Store& store, IndicatorCatalog& catalog, const IndicatorList& list,
                             int64_t user_id, int64_t now);
+
+// The catalog kept in step with the versions saved in the database, for callers that must
+// not touch the store themselves (the web layer). Thread-safe like the catalog.
+class IndicatorLists {
+ public:
+  IndicatorLists(Store& store, const Clock& clock, IndicatorCatalog& catalog)
+      : store_(store), clock_(clock), catalog_(catalog) {}
+
+  const IndicatorCatalog& catalog() const { return catalog_; }
+  // Picks up versions another server saved (one settings lookup when there are none).
+  Status Refresh();
+  // The next version: the current list with `change` applied, saved by `user_id` and added.
+  // Errors as Derive and SaveIndicatorVersion give them; kInternal when there is no list.
+  Result<IndicatorList> Apply(int64_t user_id, const IndicatorChange& change);
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+  IndicatorCatalog& catalog_;
+};
 
 }  // namespace vd

@@ -36,6 +36,11 @@ Result<int64_t> Staff::CreateOrganisation(const std::string& slug, const std::st
   return store_.InsertOrganisation(org);
 }
 
+Result<std::vector<Organisation>> Staff::Organisations() { return store_.ListOrganisations(); }
+Result<Organisation> Staff::FindOrganisation(int64_t id) { return store_.FindOrganisationById(id); }
+Result<std::vector<User>> Staff::Users() { return store_.ListUsers(); }
+Result<User> Staff::FindUser(int64_t id) { return store_.FindUserById(id); }
+
 // A grant is one or more sealed parts joined by ',' (base64 has no comma), newest first;
 // each part opens to one or more 32-byte organisation secret keys, newest first. A grant
 // made at once holds the whole key history in one part; a rotation, done by someone who

@@ -56,6 +56,11 @@ class Staff {
   Staff(Store& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy);
 
   Result<int64_t> CreateOrganisation(const std::string& slug, const std::string& name);
+  // Organisations and accounts as stored, for pages that list or name them.
+  Result<std::vector<Organisation>> Organisations();
+  Result<Organisation> FindOrganisation(int64_t id);
+  Result<std::vector<User>> Users();
+  Result<User> FindUser(int64_t id);
   Result<CreatedUser> CreateUser(const NewUser& request);
 
   // Checks password and (once enrolled) the TOTP code. Wrong credentials of any kind count

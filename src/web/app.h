@@ -1,8 +1,10 @@
 #pragma once
-// WebApp: every route of the service, the role each needs (declared where it is
-// registered), sessions, CSRF, security headers and error pages. Handle() is the HTTP
-// server's handler and is thread-safe. Nothing it logs names a person: no address, no user
-// agent, no receipt, no message text, no query string.
+// WebApp: the service's web layer, built from the domain services the app hands it (it
+// builds none itself and never touches the store): the pipeline (web/pipeline.h), the page
+// renderer (web/renderer.h) and the handlers grouped by role, each group registering its
+// routes with the role each needs. Handle() is the HTTP server's handler and is
+// thread-safe. Nothing it logs names a person: no address, no user agent, no receipt, no
+// message text, no query string.
 
 #include <functional>
 #include <memory>
@@ -10,9 +12,12 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "domain/argon2_gate.h"
+#include "domain/audit.h"
+#include "domain/contacts.h"
 #include "domain/conversations.h"
+#include "domain/help_pages.h"
 #include "domain/indicators.h"
+#include "domain/sessions.h"
 #include "domain/staff.h"
 #include "i18n/i18n.h"
 #include "report/release.h"
@@ -45,12 +50,20 @@ struct SiteConfig {
   report::ReleaseSettings report;
 };
 
+// Everything the web layer works with, built by the app (src/app/runtime.cc); each must
+// outlive the WebApp.
 struct WebDeps {
-  Store& store;
   const Clock& clock;
   const Catalogs& catalogs;
   Conversations& conversations;
   Staff& staff;
+  Sessions& sessions;
+  Contacts& contacts;
+  HelpPages& help;
+  AuditLog& audit;
+  IndicatorLists& indicators;
+  std::string csrf_key;            // 32 random bytes, the same on every server
+  std::function<bool()> healthy;   // whether the database answers (/healthz)
   Metrics* metrics = nullptr;  // optional; request counts and latencies go here
   report::Reports& reports;    // the report service, wired by the app (app/report_domain.h)
 };

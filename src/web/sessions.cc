@@ -1,124 +1,38 @@
 #include "web/sessions.h"
 
 namespace vd {
-namespace {
 
-struct TokenKeys {
-  std::string id_hash;
-  SecretBytes wrap_key;
-};
-
-Result<TokenKeys> KeysFor(std::string_view token) {
-  Result<std::string> raw = Base64Decode(token);
-  if (!raw || raw->size() != 32) {
-    return Fail(ErrorCode::kUnauthorized, "error.session_expired", "malformed session token");
-  }
-  TokenKeys keys;
-  keys.id_hash = Base64Encode(KeyedHash(*raw, "vd.session.id", ""));
-  const std::string wrap = KeyedHash(*raw, "vd.session.wrap", "");
-  keys.wrap_key = SecretBytes(reinterpret_cast<const unsigned char*>(wrap.data()), wrap.size());
-  return keys;
+std::string WebSessions::NamedCookie(std::string_view base) const {
+  return (secure_cookies_ ? "__Host-" : "") + std::string(base);
 }
 
-}  // namespace
+std::string WebSessions::cookie_name() const { return NamedCookie("vd_session"); }
 
-Sessions::Sessions(Store& store, const Clock& clock, SessionPolicy policy)
-    : store_(store), clock_(clock), policy_(policy) {}
-
-std::string Sessions::NamedCookie(std::string_view base) const {
-  return (policy_.secure_cookies ? "__Host-" : "") + std::string(base);
-}
-
-std::string Sessions::cookie_name() const { return NamedCookie("vd_session"); }
-
-std::string Sessions::CookieHeader(std::string_view name, std::string_view value) const {
+std::string WebSessions::CookieHeader(std::string_view name, std::string_view value) const {
   std::string h = NamedCookie(name) + "=" + std::string(value) +
                   "; Path=/; HttpOnly; SameSite=Strict";
-  if (policy_.secure_cookies) h += "; Secure";
+  if (secure_cookies_) h += "; Secure";
   return h;
 }
 
-std::string Sessions::ClearCookieHeader(std::string_view name) const {
+std::string WebSessions::ClearCookieHeader(std::string_view name) const {
   std::string h = NamedCookie(name) + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict";
-  if (policy_.secure_cookies) h += "; Secure";
+  if (secure_cookies_) h += "; Secure";
   return h;
 }
 
-std::string Sessions::SetCookieHeader(const std::string& token) const {
+std::string WebSessions::SetCookieHeader(const std::string& token) const {
   return CookieHeader("vd_session", token);
 }
 
-std::string Sessions::ClearCookieHeader() const { return ClearCookieHeader("vd_session"); }
+std::string WebSessions::ClearCookieHeader() const { return ClearCookieHeader("vd_session"); }
 
-Result<std::string> Sessions::Create(SessionKind kind, std::optional<int64_t> user_id,
-                                     std::optional<int64_t> conversation_id, int64_t stage,
-                                     const SecretBytes& secret, const SecretBytes& pending) {
-  std::string token = RandomToken(32);
-  Result<TokenKeys> keys = KeysFor(token);
-  if (!keys) return std::unexpected(keys.error());
-  Session s;
-  s.id_hash = keys->id_hash;
-  s.kind = kind;
-  s.user_id = user_id;
-  s.conversation_id = conversation_id;
-  s.stage = stage;
-  if (!secret.empty()) s.wrapped_key = Wrap(keys->wrap_key, secret.view());
-  if (!pending.empty()) s.pending = Wrap(keys->wrap_key, pending.view());
-  s.created_at = clock_.Now();
-  s.last_seen_at = s.created_at;
-  if (auto st = store_.InsertSession(s); !st) return std::unexpected(st.error());
-  return token;
-}
-
-Result<ActiveSession> Sessions::Load(const Request& request) {
+Result<ActiveSession> WebSessions::Load(const Request& request) {
   std::optional<std::string> token = RequestCookie(request, cookie_name());
   if (!token || token->empty()) {
     return Fail(ErrorCode::kUnauthorized, "error.login_required", "no session cookie");
   }
-  Result<TokenKeys> keys = KeysFor(*token);
-  if (!keys) return std::unexpected(keys.error());
-  Result<Session> row = store_.FindSession(keys->id_hash);
-  if (!row) {
-    if (row.error().code == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kSessionExpired, "error.session_expired", "unknown session");
-    }
-    return std::unexpected(row.error());
-  }
-  const int64_t now = clock_.Now();
-  const bool staff = row->kind == SessionKind::kStaff;
-  const int64_t idle = staff ? policy_.staff_idle_seconds : policy_.worker_idle_seconds;
-  const int64_t absolute = staff ? policy_.staff_absolute_seconds : policy_.worker_absolute_seconds;
-  if (now - row->last_seen_at > idle || now - row->created_at > absolute) {
-    (void)store_.DeleteSession(row->id_hash);
-    return Fail(ErrorCode::kSessionExpired, "error.session_expired", "session timed out");
-  }
-  ActiveSession active;
-  if (!row->wrapped_key.empty()) {
-    Result<SecretBytes> secret = Unwrap(keys->wrap_key, row->wrapped_key);
-    if (!secret) return Fail(ErrorCode::kSessionExpired, "error.session_expired", "session key");
-    active.secret = std::move(*secret);
-  }
-  if (!row->pending.empty()) {
-    Result<SecretBytes> pending = Unwrap(keys->wrap_key, row->pending);
-    if (!pending) return Fail(ErrorCode::kSessionExpired, "error.session_expired", "pending");
-    active.pending = std::move(*pending);
-  }
-  // Touch at most once a minute to keep writes down.
-  if (now - row->last_seen_at >= 60) {
-    if (auto st = store_.TouchSession(row->id_hash, now); !st) return std::unexpected(st.error());
-    row->last_seen_at = now;
-  }
-  active.row = std::move(*row);
-  active.token = std::move(*token);
-  return active;
-}
-
-Status Sessions::End(const std::string& token) {
-  Result<TokenKeys> keys = KeysFor(token);
-  if (!keys) return {};
-  Status s = store_.DeleteSession(keys->id_hash);
-  if (!s && s.error().code == ErrorCode::kNotFound) return {};
-  return s;
+  return sessions_.Load(std::move(*token));
 }
 
 }  // namespace vd

@@ -1,46 +1,31 @@
 #pragma once
-// Server-side sessions. The cookie holds a random 256-bit token; the database holds only
-// a keyed hash of it, and any secret the session carries (an advisor's key, a worker's
-// conversation key) wrapped under a key derived from the token. So a stolen database
-// yields neither live sessions nor keys. Thread-safe.
+// The web side of sessions: cookie names (with the __Host- prefix over TLS), Set-Cookie
+// headers, and the request's session, found through the domain's Sessions (which alone
+// touches the store). Holds no state of its own; thread-safe like Sessions.
 
 #include <optional>
 #include <string>
+#include <string_view>
 
-#include "core/clock.h"
-#include "crypto/crypto.h"
-#include "store/store.h"
+#include "domain/sessions.h"
 #include "web/http.h"
 
 namespace vd {
 
-struct SessionPolicy {
-  int64_t staff_idle_seconds = 30 * 60;
-  int64_t staff_absolute_seconds = 12 * 3600;
-  int64_t worker_idle_seconds = 20 * 60;
-  int64_t worker_absolute_seconds = 2 * 3600;
-  bool secure_cookies = false;  // served over TLS: Secure and the __Host- prefix
-};
-
-struct ActiveSession {
-  Session row;
-  std::string token;
-  SecretBytes secret;   // unwrapped wrapped_key (empty if none)
-  SecretBytes pending;  // unwrapped pending (empty if none)
-};
-
-class Sessions {
+class WebSessions {
  public:
-  Sessions(Store& store, const Clock& clock, SessionPolicy policy);
+  WebSessions(Sessions& sessions, bool secure_cookies)
+      : sessions_(sessions), secure_cookies_(secure_cookies) {}
 
-  // Creates a session and returns its token (the cookie value).
   Result<std::string> Create(SessionKind kind, std::optional<int64_t> user_id,
                              std::optional<int64_t> conversation_id, int64_t stage,
-                             const SecretBytes& secret, const SecretBytes& pending);
-  // The request's session: kUnauthorized if there is no cookie or no such session,
-  // kSessionExpired if it timed out (and it is then deleted). Touches last_seen_at.
+                             const SecretBytes& secret, const SecretBytes& pending) {
+    return sessions_.Create(kind, user_id, conversation_id, stage, secret, pending);
+  }
+  // The request's session: kUnauthorized if there is no cookie or a malformed one,
+  // kSessionExpired if it is unknown or timed out.
   Result<ActiveSession> Load(const Request& request);
-  Status End(const std::string& token);
+  Status End(const std::string& token) { return sessions_.End(token); }
 
   std::string cookie_name() const;
   std::string SetCookieHeader(const std::string& token) const;
@@ -49,12 +34,10 @@ class Sessions {
   std::string CookieHeader(std::string_view name, std::string_view value) const;
   std::string ClearCookieHeader(std::string_view name) const;
   std::string NamedCookie(std::string_view base) const;  // applies the __Host- prefix
-  const SessionPolicy& policy() const { return policy_; }
 
  private:
-  Store& store_;
-  const Clock& clock_;
-  SessionPolicy policy_;
+  Sessions& sessions_;
+  bool secure_cookies_;
 };
 
 }  // namespace vd

@@ -1,0 +1,57 @@
+#pragma once
+// Sessions: server-side sessions of staff and workers. The caller holds a random 256-bit
+// token (the cookie value); the store holds only a keyed hash of it, and any secret the
+// session carries (an advisor's key, a worker's conversation key) wrapped under a key
+// derived from the token, so a stolen database yields neither live sessions nor keys.
+// Cookies are the web layer's business (web/sessions.h); this is the part that touches the
+// store, so that the web layer never does. Thread-safe.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
+
+namespace vd {
+
+struct SessionPolicy {
+  int64_t staff_idle_seconds = 30 * 60;
+  int64_t staff_absolute_seconds = 12 * 3600;
+  int64_t worker_idle_seconds = 20 * 60;
+  int64_t worker_absolute_seconds = 2 * 3600;
+  bool secure_cookies = false;  // served over TLS: Secure and the __Host- prefix (web only)
+};
+
+struct ActiveSession {
+  Session row;
+  std::string token;
+  SecretBytes secret;   // unwrapped wrapped_key (empty if none)
+  SecretBytes pending;  // unwrapped pending (empty if none)
+};
+
+class Sessions {
+ public:
+  Sessions(Store& store, const Clock& clock, SessionPolicy policy);
+
+  // Creates a session and returns its token.
+  Result<std::string> Create(SessionKind kind, std::optional<int64_t> user_id,
+                             std::optional<int64_t> conversation_id, int64_t stage,
+                             const SecretBytes& secret, const SecretBytes& pending);
+  // The session of `token`: kUnauthorized for a malformed token, kSessionExpired for an
+  // unknown one or one that timed out (it is then deleted). Touches last_seen_at.
+  Result<ActiveSession> Load(std::string token);
+  Status End(const std::string& token);
+  // Deletes every session past the longer of the staff and worker timeouts (maintenance).
+  Result<int64_t> DeleteStale();
+
+  const SessionPolicy& policy() const { return policy_; }
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+  SessionPolicy policy_;
+};
+
+}  // namespace vd

@@ -1,0 +1,139 @@
+#include "web/admin_pages.h"
+
+#include <algorithm>
+
+#include "crypto/crypto.h"
+
+namespace vd {
+
+void AdminPages::Register(Router& router) {
+  using R = Role;
+  const auto staff_managers = Access::Staff({R::kCoordinator, R::kAdmin});
+  router.Get("/staff/users", staff_managers, [this](Ctx& c) { return UsersPage(c); });
+  router.Post("/staff/users", staff_managers, [this](Ctx& c) { return UsersPost(c); });
+  router.Post("/staff/users/{id}/disable", staff_managers,
+              [this](Ctx& c) { return UserDisablePost(c); });
+  router.Get("/staff/audit", Access::Staff({R::kAdmin}), [this](Ctx& c) { return AuditPage(c); });
+}
+
+Response AdminPages::UsersPage(Ctx& ctx, const Error* error) {
+  Result<std::vector<User>> users = deps_.staff.Users();
+  if (!users) return ErrorPage(ctx, users.error());
+  const StaffContext& staff = *ctx.staff;
+  mustache::data rows{mustache::data::type::list};
+  for (const User& u : *users) {
+    // A coordinator sees the staff of her or his own organisation only.
+    if (staff.user.role == Role::kCoordinator && u.organisation_id != staff.user.organisation_id) continue;
+    mustache::data row;
+    row.set("id", std::to_string(u.id));
+    row.set("username", u.username);
+    row.set("role", T(ctx, "role." + std::string(RoleName(u.role))));
+    row.set("totp", u.totp_enabled);
+    row.set("disabled", u.disabled);
+    // Staff::Disable has the final word; this only decides whether to offer the button.
+    const bool may = u.id != staff.user.id && !u.disabled &&
+                     (staff.user.role == Role::kAdmin || u.role == Role::kAdvisor);
+    row.set("can_disable", may);
+    rows.push_back(row);
+  }
+  mustache::data d;
+  d.set("rows", rows);
+  const bool admin = staff.user.role == Role::kAdmin;
+  d.set("admin", admin);
+  if (admin) {
+    mustache::data roles{mustache::data::type::list};
+    for (Role r : {Role::kAdvisor, Role::kCoordinator, Role::kAnalyst, Role::kAdmin}) {
+      mustache::data item;
+      item.set("code", std::string(RoleName(r)));
+      item.set("label", T(ctx, "role." + std::string(RoleName(r))));
+      roles.push_back(item);
+    }
+    d.set("roles", roles);
+    Result<std::vector<Organisation>> orgs = deps_.staff.Organisations();
+    mustache::data org_list{mustache::data::type::list};
+    if (orgs) {
+      for (const Organisation& o : *orgs) {
+        mustache::data item;
+        item.set("code", o.slug);
+        item.set("label", o.name);
+        org_list.push_back(item);
+      }
+    }
+    d.set("orgs", org_list);
+  }
+  return RenderForm(ctx, "staff_users", d, Audience::kStaff, error);
+}
+
+Result<NewUser> AdminPages::ParseNewUser(Ctx& ctx) {
+  const StaffContext& staff = *ctx.staff;
+  NewUser request;
+  request.username = Str(FormValue(ctx.form, "username"));
+  if (staff.user.role == Role::kCoordinator) {
+    // A coordinator adds advisors to her or his own organisation only.
+    request.role = Role::kAdvisor;
+    Result<Organisation> org = deps_.staff.FindOrganisation(staff.user.organisation_id.value_or(0));
+    if (!org) return std::unexpected(org.error());
+    request.organisation_slug = org->slug;
+  } else {
+    std::optional<Role> role = ParseRole(Str(FormValue(ctx.form, "role")));
+    if (!role) return Fail(ErrorCode::kInvalidInput, "error.bad_form", "role");
+    request.role = *role;
+    request.organisation_slug = Str(FormValue(ctx.form, "organisation"));
+  }
+  // A one-time password, handed over in person; TOTP is set up at first login.
+  request.password = RandomToken(15);
+  return request;
+}
+
+Response AdminPages::UsersPost(Ctx& ctx) {
+  const FormPage form = [&](const Error& e) { return UsersPage(ctx, &e); };
+  Result<NewUser> request = ParseNewUser(ctx);
+  if (!request) return FormOrError(ctx, request.error(), form);
+  Result<CreatedUser> created = deps_.staff.CreateUser(*request);
+  if (!created) return FormOrError(ctx, created.error(), form, {ErrorCode::kInvalidInput, ErrorCode::kConflict});
+  ctx.audit_record = "user:" + std::to_string(created->id);
+  mustache::data d;
+  d.set("username", request->username);
+  d.set("role", T(ctx, "role." + std::string(RoleName(request->role))));
+  d.set("password", request->password);
+  d.set("recovery", created->recovery_key);
+  return Render(ctx, "staff_user_created", d, Audience::kStaff);
+}
+
+Response AdminPages::UserDisablePost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "user id");
+  ctx.audit_record = "user:" + std::to_string(*id);
+  if (FormValue(ctx.form, "confirm").value_or("") != "yes") {
+    Error e{ErrorCode::kInvalidInput, "staff_error.disable_confirm", "not confirmed"};
+    return UsersPage(ctx, &e);
+  }
+  if (Status s = deps_.staff.Disable(*ctx.staff, *id); !s) return ErrorPage(ctx, s.error());
+  return Redirect("/staff/users");
+}
+
+Response AdminPages::AuditPage(Ctx& ctx) {
+  Result<AuditVerdict> verdict = deps_.audit.Verify();
+  if (!verdict) return ErrorPage(ctx, verdict.error());
+  const int64_t after = std::max<int64_t>(0, verdict->entries - 200);
+  Result<std::vector<AuditEntry>> entries = deps_.audit.List(after, 200);
+  if (!entries) return ErrorPage(ctx, entries.error());
+  mustache::data rows{mustache::data::type::list};
+  for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
+    mustache::data row;
+    row.set("id", std::to_string(it->id));
+    row.set("when", FormatDateTime(it->at));
+    row.set("user", std::to_string(it->user_id));
+    row.set("action", it->action);
+    row.set("record", it->record);
+    rows.push_back(row);
+  }
+  mustache::data d;
+  d.set("rows", rows);
+  d.set("ok", verdict->ok);
+  d.set("entries", std::to_string(verdict->entries));
+  d.set("broken", std::to_string(verdict->first_broken));
+  return Render(ctx, "staff_audit", d, Audience::kStaff);
+}
+
+}  // namespace vd

@@ -1,0 +1,27 @@
+#pragma once
+// The advisor's daily work: a conversation of the organisation's inbox and the reply to it,
+// contact records (list, record, show, edit; coordinators read their organisation's), and
+// marking a referral's follow-up done. Roles are stated in Register.
+
+#include "web/pages.h"
+
+namespace vd {
+
+class AdvisorPages : PageGroup {
+ public:
+  explicit AdvisorPages(const WebParts& parts) : PageGroup(parts) {}
+  void Register(Router& router);
+
+ private:
+  Response Conversation(Ctx& ctx, const Error* error = nullptr);
+  Response Reply(Ctx& ctx);
+  Response ContactList(Ctx& ctx);
+  Response ContactForm(Ctx& ctx, const Error* error = nullptr);
+  // What the form starts from: the refused input, the record being edited, or defaults.
+  Result<ContactInput> ContactFormInput(Ctx& ctx, const Error* error);
+  Response ContactPost(Ctx& ctx);
+  Response ContactShow(Ctx& ctx);
+  Response FollowUpDone(Ctx& ctx);
+};
+
+}  // namespace vd

@@ -1,0 +1,231 @@
+#include "web/staff_auth_pages.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "crypto/totp.h"
+#include "web/pipeline.h"
+#include "web/qr.h"
+
+namespace vd {
+
+StaffAuthPages::StaffAuthPages(const WebParts& parts)
+    : PageGroup(parts),
+      login_throttle_(parts.deps.clock, parts.config.login_per_client, parts.config.login_global) {}
+
+void StaffAuthPages::Register(Router& router) {
+  using R = Role;
+  router.Get("/staff/login", Access::Public(), [this](Ctx& c) { return LoginForm(c); });
+  router.Post("/staff/login", Access::Public(), [this](Ctx& c) { return LoginPost(c); });
+  router.Get("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolForm(c); });
+  router.Post("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolPost(c); });
+  const auto all_staff = Access::Staff({R::kAdvisor, R::kCoordinator, R::kAnalyst, R::kAdmin});
+  router.Get("/staff", all_staff, [this](Ctx& c) { return Home(c); });
+  router.Post("/staff/logout", all_staff, [this](Ctx& c) { return Logout(c); });
+}
+
+Response StaffAuthPages::LoginForm(Ctx& ctx, const Error* error) {
+  mustache::data d;
+  d.set("username", std::string(FormValue(ctx.form, "username").value_or("")));
+  return RenderForm(ctx, "staff_login", d, Audience::kStaff, error);
+}
+
+Result<std::string> StaffAuthPages::LoginSession(const LoginOutcome& login) {
+  if (login.stage == LoginStage::kNeedsTotpEnrolment) {
+    // Keep the password key and a fresh TOTP secret until the first code is confirmed.
+    SecretBytes totp = NewTotpSecret();
+    SecretBytes pending(login.wrap_key.size() + totp.size());
+    std::copy_n(login.wrap_key.data(), login.wrap_key.size(), pending.data());
+    std::copy_n(totp.data(), totp.size(), pending.data() + login.wrap_key.size());
+    return sessions_.Create(SessionKind::kStaff, login.user.id, std::nullopt, 0, SecretBytes(),
+                            pending);
+  }
+  Result<StaffContext> staff = deps_.staff.Context(login.user.id, login.user_secret_key,
+                                                   Staff::Colleagues::kGrantWaiting);
+  if (!staff) return std::unexpected(staff.error());
+  return sessions_.Create(SessionKind::kStaff, login.user.id, std::nullopt, 1,
+                          login.user_secret_key, SecretBytes());
+}
+
+Response StaffAuthPages::LoginPost(Ctx& ctx) {
+  if (!login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) {
+    return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "login throttled"});
+  }
+  Result<LoginOutcome> login = deps_.staff.Login(FormValue(ctx.form, "username").value_or(""),
+                                                 FormValue(ctx.form, "password").value_or(""),
+                                                 FormValue(ctx.form, "code").value_or(""));
+  if (!login) {
+    return FormOrError(ctx, login.error(), [&](const Error& e) { return LoginForm(ctx, &e); },
+                       {ErrorCode::kUnauthorized, ErrorCode::kLocked});
+  }
+  if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
+  Result<std::string> token = LoginSession(*login);
+  if (!token) return ErrorPage(ctx, token.error());
+  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  spdlog::info("req {} staff login user_id={}", ctx.req.request_id, login->user.id);
+  if (login->stage == LoginStage::kLoggedIn) {
+    if (Status s = deps_.audit.Record(login->user.id, "staff.login", ""); !s) {
+      spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
+    }
+  }
+  return Redirect(login->stage == LoginStage::kNeedsTotpEnrolment ? "/staff/enrol" : "/staff");
+}
+
+Response StaffAuthPages::EnrolForm(Ctx& ctx, const Error* error) {
+  const SecretBytes& pending = ctx.session->pending;
+  if (pending.size() != 32 + 20) {
+    return ErrorPage(ctx, Error{ErrorCode::kSessionExpired, "error.session_expired", "enrol data"});
+  }
+  SecretBytes totp(pending.data() + 32, 20);
+  Result<User> user = deps_.staff.FindUser(*ctx.session->row.user_id);
+  if (!user) return ErrorPage(ctx, user.error());
+  mustache::data d;
+  const std::string uri = OtpauthUri("vertrouwd", user->username, totp);
+  d.set("qr", QrSvg(uri, T(ctx, "QR code for your authenticator app")));
+  std::string secret = TotpSecretBase32(totp);
+  std::string grouped;
+  for (size_t i = 0; i < secret.size(); ++i) {
+    if (i && i % 4 == 0) grouped += ' ';
+    grouped += secret[i];
+  }
+  d.set("secret", grouped);
+  return RenderForm(ctx, "staff_enrol", d, Audience::kStaff, error);
+}
+
+Response StaffAuthPages::EnrolPost(Ctx& ctx) {
+  const SecretBytes& pending = ctx.session->pending;
+  if (pending.size() != 32 + 20) {
+    return ErrorPage(ctx, Error{ErrorCode::kSessionExpired, "error.session_expired", "enrol data"});
+  }
+  SecretBytes wrap_key(pending.data(), 32);
+  SecretBytes totp(pending.data() + 32, 20);
+  const int64_t user_id = *ctx.session->row.user_id;
+  Result<SecretBytes> secret = deps_.staff.CompleteEnrolment(
+      user_id, wrap_key, totp, FormValue(ctx.form, "code").value_or(""));
+  if (!secret) {
+    return FormOrError(ctx, secret.error(), [&](const Error& e) { return EnrolForm(ctx, &e); });
+  }
+  Result<StaffContext> staff =
+      deps_.staff.Context(user_id, *secret, Staff::Colleagues::kGrantWaiting);
+  if (!staff) return ErrorPage(ctx, staff.error());
+  (void)sessions_.End(ctx.session->token);
+  Result<std::string> token =
+      sessions_.Create(SessionKind::kStaff, user_id, std::nullopt, 1, *secret, SecretBytes());
+  if (!token) return ErrorPage(ctx, token.error());
+  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  return Redirect("/staff");
+}
+
+Response StaffAuthPages::Home(Ctx& ctx) {
+  const StaffContext& staff = *ctx.staff;
+  mustache::data d;
+  d.set("username", staff.user.username);
+  d.set("role", T(ctx, "role." + std::string(RoleName(staff.user.role))));
+  d.set("coordinator", staff.user.role == Role::kCoordinator);
+  d.set("advisor", staff.user.role == Role::kAdvisor);
+  if (staff.user.role == Role::kAdvisor) {
+    if (Status s = AddInbox(ctx, d); !s) return ErrorPage(ctx, s.error());
+  }
+  AddLinks(ctx, d);
+  return Render(ctx, "staff_home", d, Audience::kStaff);
+}
+
+Status StaffAuthPages::AddInbox(Ctx& ctx, mustache::data& d) {
+  const StaffContext& staff = *ctx.staff;
+  d.set("has_key", staff.org_key.has_value());
+  if (staff.user.organisation_id) {
+    if (auto org = deps_.staff.FindOrganisation(*staff.user.organisation_id)) {
+      d.set("organisation", org->name);
+    }
+  }
+  std::optional<ConversationStatus> filter;
+  std::string current = "all";
+  if (auto q = ctx.req.Query("status")) {
+    filter = ParseConversationStatus(*q);
+    if (filter) current = std::string(*q);
+  }
+  mustache::data tabs{mustache::data::type::list};
+  for (std::string_view s : {"all", "new", "waiting", "answered"}) {
+    mustache::data tab;
+    tab.set("code", std::string(s));
+    tab.set("label", T(ctx, "inbox." + std::string(s)));
+    tab.set("current", current == s);
+    tabs.push_back(tab);
+  }
+  d.set("tabs", tabs);
+  if (!staff.org_key) return {};
+  Result<std::vector<InboxEntry>> inbox = deps_.conversations.Inbox(staff, filter);
+  if (!inbox) return std::unexpected(inbox.error());
+  mustache::data rows{mustache::data::type::list};
+  std::map<int64_t, std::string> counts;  // plural forms, translated once per count
+  for (const InboxEntry& e : *inbox) {
+    mustache::data row;
+    row.set("id", e.public_id);
+    row.set("status", T(ctx, "inbox." + std::string(ConversationStatusName(e.status))));
+    row.set("status_code", std::string(ConversationStatusName(e.status)));
+    row.set("language", e.language);
+    row.set("started", FormatDateTime(e.created_at));
+    row.set("activity", FormatDateTime(e.last_activity_at));
+    auto [count, fresh] = counts.try_emplace(e.message_count);
+    if (fresh) {
+      count->second = Replace(deps_.catalogs.TranslatePlural(ctx.lang, "{{n}} message",
+                                                             "{{n}} messages", e.message_count),
+                              "{{n}}", std::to_string(e.message_count));
+    }
+    row.set("count", count->second);
+    rows.push_back(row);
+  }
+  d.set("rows", rows);
+  d.set("empty", inbox->empty());
+  d.set("full_page", inbox->size() >= static_cast<size_t>(kInboxPageSize));
+  return {};
+}
+
+void StaffAuthPages::AddLinks(Ctx& ctx, mustache::data& d) {
+  const Role role = ctx.staff->user.role;
+  mustache::data links{mustache::data::type::list};
+  auto link = [&](const char* href, std::string label) {
+    mustache::data l;
+    l.set("href", std::string(href));
+    l.set("label", std::move(label));
+    links.push_back(l);
+  };
+  if (role == Role::kAdvisor) link("/staff/contacts/new", T(ctx, "Record a contact"));
+  if (role == Role::kAdvisor || role == Role::kCoordinator) {
+    link("/staff/contacts", T(ctx, "Contact records"));
+    link("/staff/directory", T(ctx, "Referral directory"));
+    link("/staff/indicators", T(ctx, "Indicator list"));
+  }
+  if (role == Role::kCoordinator || role == Role::kAdmin) link("/staff/users", T(ctx, "Staff"));
+  if (role == Role::kAdmin) link("/staff/audit", T(ctx, "Audit log"));
+  if (role == Role::kCoordinator || role == Role::kAnalyst) link("/staff/reports", T(ctx, "Reports"));
+  d.set("has_links", true);
+  d.set("staff_links", links);
+  if (role != Role::kAdvisor) return;
+  Result<std::vector<FollowUp>> due = deps_.contacts.DueFollowUps(*ctx.staff);
+  if (!due) return;
+  mustache::data list{mustache::data::type::list};
+  for (const FollowUp& f : *due) {
+    mustache::data item;
+    item.set("contact", std::to_string(f.contact_id));
+    item.set("referral", std::to_string(f.referral_id));
+    item.set("organisation", f.organisation_name);
+    item.set("service", T(ctx, "c.service." + f.service));
+    item.set("date", f.date);
+    list.push_back(item);
+  }
+  d.set("has_followups", !due->empty());
+  d.set("followups", list);
+}
+
+Response StaffAuthPages::Logout(Ctx& ctx) {
+  (void)sessions_.End(ctx.session->token);
+  ctx.cookies.push_back(sessions_.ClearCookieHeader());
+  Response res = Redirect("/staff/login");
+  res.Set("Clear-Site-Data", "\"cache\", \"cookies\", \"storage\"");
+  return res;
+}
+
+}  // namespace vd

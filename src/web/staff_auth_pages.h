@@ -1,0 +1,31 @@
+#pragma once
+// Staff sign-in and the pages every staff role shares: login (password + TOTP, throttled
+// per client), TOTP enrolment at first login, the staff home (links for the role, an
+// advisor's inbox and due follow-ups) and logout. A new session id at every login stage.
+
+#include "web/pages.h"
+#include "web/throttle.h"
+
+namespace vd {
+
+class StaffAuthPages : PageGroup {
+ public:
+  explicit StaffAuthPages(const WebParts& parts);
+  void Register(Router& router);
+
+ private:
+  Response LoginForm(Ctx& ctx, const Error* error = nullptr);
+  Response LoginPost(Ctx& ctx);
+  Response EnrolForm(Ctx& ctx, const Error* error = nullptr);
+  Response EnrolPost(Ctx& ctx);
+  Response Home(Ctx& ctx);
+  Response Logout(Ctx& ctx);
+  // A logged-in staff session (after the password, with or without a finished enrolment).
+  Result<std::string> LoginSession(const LoginOutcome& login);
+  Status AddInbox(Ctx& ctx, mustache::data& d);
+  void AddLinks(Ctx& ctx, mustache::data& d);
+
+  Throttle login_throttle_;
+};
+
+}  // namespace vd
