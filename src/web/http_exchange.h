@@ -1,0 +1,56 @@
+#pragma once
+// One request/response exchange on the wire, shared by a connection (http.cc) and
+// ServeBytes (the fuzzers' and tests' way in): parser limits, our checks on a parsed header
+// on top of Beast's, calling the handlers so that nothing they throw reaches the client,
+// refusal pages, and the response's bytes. Internal to src/web; stateless, thread-safe.
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "web/http.h"
+
+namespace vd::wire {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+using RequestParser = http::request_parser<http::string_body>;
+
+// Reads hand out at most this many bytes at a time.
+inline constexpr size_t kReadChunk = 4096;
+inline constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// What a parsed header is refused with, if anything.
+struct Refusal {
+  unsigned status;
+  ErrorCode code;
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+std::string_view TrimOws(std::string_view s);
+std::string NewRequestId();
+// Errors that mean the bytes on the wire were not HTTP, as opposed to the peer going away.
+bool IsParseError(const beast::error_code& ec);
+void ResetRequestParser(std::optional<RequestParser>& parser, const HttpOptions& options);
+// Method, target and headers of the parsed header, for the handler or a refusal page.
+void CopyHeader(const RequestParser& parser, Request& request);
+// After a complete header: copies it into `request` and applies our own checks on top of
+// Beast's. Returns the refusal, if the request must not reach the handler.
+std::optional<Refusal> AcceptHeader(const RequestParser& parser, const HttpOptions& options,
+                                    Request& request, std::string& log_path);
+bool WantsContinue(const RequestParser& parser);
+// The handler's answer, or nullopt when it threw or produced something unsendable.
+std::optional<Response> CallHandler(const Handler& handler, const Request& request);
+// The memory handler's answer, if it gave a sendable one; otherwise nullopt.
+std::optional<Response> CallMemoryHandler(const MemoryHandler& handler, const Request& request);
+// The application's page for a refusal, with the status we decide (a plain fallback if the
+// renderer throws or returns unsafe headers).
+Response RenderRefusal(const RefusalRenderer& refusal, const Request& request, unsigned status,
+                       ErrorCode code);
+// The wire form of `response`; a handler's "Connection: close" sets `close`.
+std::string SerializeResponse(Response response, unsigned version, bool head, bool& close);
+
+}  // namespace vd::wire
