@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fails if a module includes a header from a module it may not depend on (STYLE.md layout).
+# Fails if a module includes a header from a module it may not depend on (STYLE.md layout),
+# or if the web layer reaches the store itself instead of through a domain service.
 set -euo pipefail
 src=${1:?usage: check_layering.sh SRC_DIR}
 declare -A allowed=(
@@ -22,5 +23,28 @@ for dir in "$src"/*/; do
     [[ " ${allowed[$mod]} " == *" $inc "* ]] || { echo "$file includes $inc/ (not allowed for $mod)"; bad=1; }
   done < <(grep -HE '^#include "[a-z_0-9]+/' "$dir"*.{h,cc} 2>/dev/null | grep -v '_test.cc:' || true)
 done
+
+# The web layer never calls the store: a handler calls a domain (or report) service, which
+# the app built. Web may include the store's plain value headers (rows such as
+# DirectoryEntry), never the Store interface or a backend, and no web source may name the
+# Store type or reach for a store member. Comments are ignored; tests beside the code too.
+web_store_headers="records.h report_rows.h"
+# Still on the store until the report pages get their service (the report rework is in
+# flight in another change); nothing may be added to this list.
+pending="app.h report_routes.cc"
+while IFS= read -r file; do
+  [[ " $pending " == *" $(basename "$file") "* ]] && continue
+  while IFS= read -r hit; do
+    echo "$file:$hit (src/web may not call the store; add a domain service function)"
+    bad=1
+  done < <(sed -E 's://.*$::' "$file" |
+           grep -nE '\b(Store|SociStore|OpenStore)\b|(\.|->)store\b|\bstore_\b' || true)
+  while IFS= read -r inc; do
+    header=${inc#store/}
+    [[ " $web_store_headers " == *" $header "* ]] ||
+      { echo "$file includes $inc (src/web may include only: $web_store_headers)"; bad=1; }
+  done < <(sed -nE 's/^#include "(store\/[^"]+)".*/\1/p' "$file")
+done < <(find "$src/web" -maxdepth 1 \( -name '*.h' -o -name '*.cc' \) ! -name '*_test.cc' | sort)
+
 [[ $bad -eq 0 ]] && echo "layering ok"
 exit $bad
