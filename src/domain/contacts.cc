@@ -385,8 +385,8 @@ Status Contacts::FollowUpDone(const StaffContext& staff, int64_t referral_id) {
   });
 }
 
-Result<std::vector<DirectoryEntry>> Contacts::Directory(bool active_only) {
-  return store_.ListDirectory(active_only);
+Result<std::vector<DirectoryEntry>> Contacts::Directory(Entries entries) {
+  return store_.ListDirectory(entries == Entries::kActive);
 }
 
 Result<DirectoryEntry> Contacts::FindDirectoryEntry(int64_t id) {

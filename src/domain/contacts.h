@@ -87,7 +87,8 @@ class Contacts {
   std::string CurrentMonth() const;
 
   // Referral directory (coordinators edit; everyone may read; workers' help pages too).
-  Result<std::vector<DirectoryEntry>> Directory(bool active_only);
+  enum class Entries { kActive, kAll };
+  Result<std::vector<DirectoryEntry>> Directory(Entries entries);
   Result<int64_t> AddDirectoryEntry(const StaffContext& staff, DirectoryEntry e);
   Result<DirectoryEntry> FindDirectoryEntry(int64_t id);
   // Old referrals keep pointing at an entry that is no longer offered, so entries are

@@ -109,7 +109,7 @@ Response AdvisorPages::ContactForm(Ctx& ctx, const Error* error) {
   if (!error) RefreshIndicators(deps_.indicators);
   Result<ContactInput> in = ContactFormInput(ctx, error);
   if (!in) return ErrorPage(ctx, in.error());
-  Result<std::vector<DirectoryEntry>> directory = deps_.contacts.Directory(true);
+  Result<std::vector<DirectoryEntry>> directory = deps_.contacts.Directory(Contacts::Entries::kActive);
   if (!directory) return ErrorPage(ctx, directory.error());
   size_t error_row = 0;
   if (error && error->detail.starts_with("referral ") && error->detail.size() > 9) {

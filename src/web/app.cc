@@ -37,10 +37,10 @@ Result<std::unique_ptr<WebApp>> WebApp::Create(WebDeps deps, SiteConfig config) 
   return std::unique_ptr<WebApp>(new WebApp(std::move(impl)));
 }
 
-Response WebApp::Handle(const Request& request) { return *impl_->pipeline.Serve(request, false); }
+Response WebApp::Handle(const Request& request) { return *impl_->pipeline.Serve(request, Pipeline::Serving::kAll); }
 
 std::optional<Response> WebApp::HandleFromMemory(const Request& request) {
-  return impl_->pipeline.Serve(request, true);
+  return impl_->pipeline.Serve(request, Pipeline::Serving::kMemoryOnly);
 }
 
 Response WebApp::Refuse(const Request& request, ErrorCode code) {

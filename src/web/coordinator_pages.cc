@@ -67,7 +67,7 @@ void CoordinatorPages::Register(Router& router) {
 }
 
 Response CoordinatorPages::DirectoryPage(Ctx& ctx, const Error* error) {
-  Result<std::vector<DirectoryEntry>> list = deps_.contacts.Directory(false);
+  Result<std::vector<DirectoryEntry>> list = deps_.contacts.Directory(Contacts::Entries::kAll);
   if (!list) return ErrorPage(ctx, list.error());
   mustache::data rows{mustache::data::type::list};
   for (const DirectoryEntry& e : *list) {

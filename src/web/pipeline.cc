@@ -232,7 +232,8 @@ std::optional<Response> Pipeline::FromMemory(Ctx& ctx, const Route*& matched) {
   return page;
 }
 
-std::optional<Response> Pipeline::Serve(const Request& request, bool memory_only) {
+std::optional<Response> Pipeline::Serve(const Request& request, Serving serving) {
+  const bool memory_only = serving == Serving::kMemoryOnly;
   const auto started = std::chrono::steady_clock::now();
   Ctx ctx(request);
   const Route* matched = nullptr;

@@ -44,9 +44,10 @@ class Pipeline {
   // Reads the static files (css, js, svg) of `static_dir` into memory.
   Status LoadStatic(const std::string& static_dir);
 
-  // The whole pipeline. With `memory_only` it answers only what needs no worker (static
-  // files, pure pages already rendered) and returns nullopt for everything else.
-  std::optional<Response> Serve(const Request& request, bool memory_only);
+  // The whole pipeline. kMemoryOnly answers only what needs no worker (static files, pure
+  // pages already rendered) and returns nullopt for everything else.
+  enum class Serving { kAll, kMemoryOnly };
+  std::optional<Response> Serve(const Request& request, Serving serving);
   // The page for the HTTP server's own refusals.
   Response Refuse(const Request& request, ErrorCode code);
 

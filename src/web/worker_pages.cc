@@ -319,7 +319,7 @@ Response WorkerPages::HelpTopic(Ctx& ctx) {
 
 Status WorkerPages::AddOrganisations(const Ctx& ctx, mustache::data& d) {
   // Active directory entries, with the languages each speaks.
-  Result<std::vector<DirectoryEntry>> directory = deps_.contacts.Directory(true);
+  Result<std::vector<DirectoryEntry>> directory = deps_.contacts.Directory(Contacts::Entries::kActive);
   if (!directory) return std::unexpected(directory.error());
   mustache::data list{mustache::data::type::list};
   if (!directory->empty()) {
