@@ -22,7 +22,6 @@
 #include "i18n/i18n.h"
 #include "report/release.h"
 #include "report/reports.h"
-#include "store/store.h"
 #include "web/http.h"
 #include "web/metrics.h"
 #include "web/sessions.h"
