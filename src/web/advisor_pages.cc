@@ -27,15 +27,7 @@ Response AdvisorPages::Conversation(Ctx& ctx, const Error* error) {
   if (!view) return ErrorPage(ctx, view.error());
   mustache::data d;
   d.set("id", id);
-  mustache::data list{mustache::data::type::list};
-  for (const PlainMessage& m : view->messages) {
-    mustache::data item;
-    item.set("worker", m.author == Author::kWorker);
-    item.set("text", m.text);
-    item.set("when", FormatDateTime(m.created_at));
-    list.push_back(item);
-  }
-  d.set("messages", list);
+  d.set("messages", MessageItems(view->messages, "worker"));
   d.set("status", T(ctx, "inbox." + std::string(ConversationStatusName(view->meta.status))));
   d.set("language", view->meta.language);
   auto answer = [&](const std::string& value, std::string_view prefix) {

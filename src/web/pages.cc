@@ -25,4 +25,16 @@ void RefreshIndicators(IndicatorLists& lists) {
   if (Status s = lists.Refresh(); !s) spdlog::error("indicator lists: {}", s.error().detail);
 }
 
+mustache::data MessageItems(const std::vector<PlainMessage>& messages, const char* worker_key) {
+  mustache::data list{mustache::data::type::list};
+  for (const PlainMessage& m : messages) {
+    mustache::data item;
+    item.set(worker_key, m.author == Author::kWorker);
+    item.set("text", m.text);
+    item.set("when", FormatDateTime(m.created_at));
+    list.push_back(item);
+  }
+  return list;
+}
+
 }  // namespace vd

@@ -32,6 +32,9 @@ std::vector<std::string> Strs(const FormFields& form, std::string_view name);
 // Picks up indicator list versions another server saved; a failure is logged, and the page
 // goes on with the versions it has.
 void RefreshIndicators(IndicatorLists& lists);
+// A conversation's messages for a template: text, time, and `worker_key` set on the
+// worker's own (the worker's page says "mine", the advisor's "worker").
+mustache::data MessageItems(const std::vector<PlainMessage>& messages, const char* worker_key);
 
 // The base of each role's handler group: short names for the renderer's calls.
 class PageGroup {

@@ -227,15 +227,7 @@ Response WorkerPages::Conversation(Ctx& ctx, const Error* error) {
   Result<ConversationView> view = deps_.conversations.ReadAsWorker(id, ctx.session->secret);
   if (!view) return ErrorPage(ctx, Gone(view.error()));
   mustache::data d;
-  mustache::data list{mustache::data::type::list};
-  for (const PlainMessage& m : view->messages) {
-    mustache::data item;
-    item.set("mine", m.author == Author::kWorker);
-    item.set("text", m.text);
-    item.set("when", FormatDateTime(m.created_at));
-    list.push_back(item);
-  }
-  d.set("messages", list);
+  d.set("messages", MessageItems(view->messages, "mine"));
   d.set("organisation", OrganisationName(ctx, view->organisation_slug, view->organisation_name));
   d.set("expires", FormatDate(view->meta.expires_at));
   d.set("answered", view->meta.status == ConversationStatus::kAnswered);
