@@ -145,60 +145,11 @@ Response AdvisorPages::ContactShow(Ctx& ctx) {
   Result<ContactView> view = deps_.contacts.Read(*ctx.staff, *id);
   if (!view) return ErrorPage(ctx, view.error());
   const ContactRecord& r = view->record;
-  mustache::data facts{mustache::data::type::list};
-  auto fact = [&](std::string label, std::string value) {
-    mustache::data f;
-    f.set("label", std::move(label));
-    f.set("value", std::move(value));
-    facts.push_back(f);
+  auto organisation = [this](int64_t directory_id) {
+    Result<DirectoryEntry> e = deps_.contacts.FindDirectoryEntry(directory_id);
+    return e ? e->name : std::string("?");
   };
-  auto join = [&](const std::vector<std::string>& codes, const std::string& prefix) {
-    if (codes.empty()) return T(ctx, "c.unknown");
-    std::string out;
-    for (const std::string& c : codes) out += (out.empty() ? "" : ", ") + T(ctx, prefix + c);
-    return out;
-  };
-  fact(T(ctx, "Month"), r.month == "unknown" ? T(ctx, "c.unknown") : r.month);
-  for (size_t i = 0; i < kContactFields.size(); ++i) {
-    const ContactField& f = kContactFields[i];
-    const std::string prefix(f.prefix);
-    fact(T(ctx, f.label), f.choice == Choice::kOne ? T(ctx, prefix + r.fields.one[i])
-                                                   : join(r.fields.many[i], prefix));
-  }
-  std::string escalation = T(ctx, "c.escalation." + r.escalation);
-  if (!r.escalation_basis.empty()) {
-    escalation += " · " + T(ctx, "c.basis." + r.escalation_basis) + " · " + T(ctx, "Anonymously") +
-                  ": " + T(ctx, "c.yesno." + r.escalation_anonymous);
-  }
-  fact(T(ctx, "Passed on to"), escalation);
-  if (!r.case_code.empty()) fact(T(ctx, "Case code"), r.case_code);
-  mustache::data signals{mustache::data::type::list};
-  for (const std::string& code : r.indicators) {
-    // Named as the list version the record was made with: a later list never changes it.
-    mustache::data s;
-    s.set("code", code);
-    s.set("name", deps_.indicators.catalog().Name(r.indicator_version, code, ctx.lang));
-    s.set("explain", deps_.indicators.catalog().Explain(r.indicator_version, code, ctx.lang));
-    signals.push_back(s);
-  }
-  mustache::data referrals{mustache::data::type::list};
-  for (const Referral& f : r.referrals) {
-    mustache::data item;
-    Result<DirectoryEntry> e = deps_.contacts.FindDirectoryEntry(f.directory_id);
-    item.set("organisation", e ? e->name : std::string("?"));
-    item.set("service", T(ctx, "c.service." + f.service));
-    item.set("kind", T(ctx, "c.kind." + f.kind));
-    item.set("follow_up", f.follow_up);
-    referrals.push_back(item);
-  }
-  mustache::data d;
-  d.set("id", std::to_string(r.id));
-  d.set("facts", facts);
-  d.set("signals", signals);
-  d.set("has_signals", !r.indicators.empty());
-  d.set("list_version", std::to_string(r.indicator_version));
-  d.set("referrals", referrals);
-  d.set("has_referrals", !r.referrals.empty());
+  mustache::data d = ContactRecordFields(page_, ctx, r, deps_.indicators.catalog(), organisation);
   if (view->notes) d.set("notes", *view->notes);
   d.set("has_notes", view->notes.has_value());
   d.set("sealed_notes", !r.sealed_notes.empty() && !view->notes);

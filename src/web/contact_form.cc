@@ -175,4 +175,63 @@ mustache::data ContactFormFields(const PageRenderer& page, const Ctx& ctx, const
   return d;
 }
 
+mustache::data ContactRecordFields(const PageRenderer& page, const Ctx& ctx, const ContactRecord& r,
+                                   const IndicatorCatalog& indicators,
+                                   const std::function<std::string(int64_t)>& organisation) {
+  mustache::data facts{mustache::data::type::list};
+  auto fact = [&](std::string label, std::string value) {
+    mustache::data f;
+    f.set("label", std::move(label));
+    f.set("value", std::move(value));
+    facts.push_back(f);
+  };
+  auto join = [&](const std::vector<std::string>& codes, const std::string& prefix) {
+    if (codes.empty()) return page.T(ctx, "c.unknown");
+    std::string out;
+    for (const std::string& c : codes) out += (out.empty() ? "" : ", ") + page.T(ctx, prefix + c);
+    return out;
+  };
+  fact(page.T(ctx, "Month"), r.month == "unknown" ? page.T(ctx, "c.unknown") : r.month);
+  for (size_t i = 0; i < kContactFields.size(); ++i) {
+    const ContactField& f = kContactFields[i];
+    const std::string prefix(f.prefix);
+    fact(page.T(ctx, f.label), f.choice == Choice::kOne ? page.T(ctx, prefix + r.fields.one[i])
+                                                   : join(r.fields.many[i], prefix));
+  }
+  std::string escalation = page.T(ctx, "c.escalation." + r.escalation);
+  if (!r.escalation_basis.empty()) {
+    escalation += " · " + page.T(ctx, "c.basis." + r.escalation_basis) + " · " + page.T(ctx, "Anonymously") +
+                  ": " + page.T(ctx, "c.yesno." + r.escalation_anonymous);
+  }
+  fact(page.T(ctx, "Passed on to"), escalation);
+  if (!r.case_code.empty()) fact(page.T(ctx, "Case code"), r.case_code);
+  mustache::data signals{mustache::data::type::list};
+  for (const std::string& code : r.indicators) {
+    // Named as the list version the record was made with: a later list never changes it.
+    mustache::data s;
+    s.set("code", code);
+    s.set("name", indicators.Name(r.indicator_version, code, ctx.lang));
+    s.set("explain", indicators.Explain(r.indicator_version, code, ctx.lang));
+    signals.push_back(s);
+  }
+  mustache::data referrals{mustache::data::type::list};
+  for (const Referral& f : r.referrals) {
+    mustache::data item;
+    item.set("organisation", organisation(f.directory_id));
+    item.set("service", page.T(ctx, "c.service." + f.service));
+    item.set("kind", page.T(ctx, "c.kind." + f.kind));
+    item.set("follow_up", f.follow_up);
+    referrals.push_back(item);
+  }
+  mustache::data d;
+  d.set("id", std::to_string(r.id));
+  d.set("facts", facts);
+  d.set("signals", signals);
+  d.set("has_signals", !r.indicators.empty());
+  d.set("list_version", std::to_string(r.indicator_version));
+  d.set("referrals", referrals);
+  d.set("has_referrals", !r.referrals.empty());
+  return d;
+}
+
 }  // namespace vd

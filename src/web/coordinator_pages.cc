@@ -175,38 +175,7 @@ Response CoordinatorPages::IndicatorsPage(Ctx& ctx, const Error* error) {
     d.set("categories", categories);
     d.set("live_codes", live_codes);
     d.set("all_codes", all_codes);
-    mustache::data ilo{mustache::data::type::list}, dutch{mustache::data::type::list},
-        htcds{mustache::data::type::list};
-    for (int64_t n : IndicatorMappings::Ilo()) {
-      mustache::data o;
-      o.set("code", std::to_string(n));
-      o.set("label", std::to_string(n) + " · " + T(ctx, "ilo." + std::to_string(n)));
-      ilo.push_back(o);
-    }
-    for (const std::string& g : IndicatorMappings::Dutch()) {
-      mustache::data o;
-      o.set("code", g);
-      o.set("label", T(ctx, "dutch." + g));
-      dutch.push_back(o);
-    }
-    for (const std::string& h : IndicatorMappings::Htcds()) {
-      mustache::data o;
-      o.set("code", h);
-      o.set("label", h);
-      htcds.push_back(o);
-    }
-    d.set("ilo", ilo);
-    d.set("dutch", dutch);
-    d.set("htcds", htcds);
-    mustache::data others{mustache::data::type::list};
-    for (const Language& l : deps_.catalogs.languages()) {
-      if (l.code == "nl" || l.code == "en") continue;
-      mustache::data o;
-      o.set("code", l.code);
-      o.set("label", l.native_name);
-      others.push_back(o);
-    }
-    d.set("other_languages", others);
+    AddMappingOptions(ctx, d);
   }
   if (error) {
     std::string message = T(ctx, error->user_message);
@@ -215,6 +184,41 @@ Response CoordinatorPages::IndicatorsPage(Ctx& ctx, const Error* error) {
     d.set("error", message);
   }
   return RenderForm(ctx, "staff_indicators", d, Audience::kStaff, error);
+}
+
+void CoordinatorPages::AddMappingOptions(Ctx& ctx, mustache::data& d) {
+  mustache::data ilo{mustache::data::type::list}, dutch{mustache::data::type::list},
+      htcds{mustache::data::type::list};
+  for (int64_t n : IndicatorMappings::Ilo()) {
+    mustache::data o;
+    o.set("code", std::to_string(n));
+    o.set("label", std::to_string(n) + " · " + T(ctx, "ilo." + std::to_string(n)));
+    ilo.push_back(o);
+  }
+  for (const std::string& g : IndicatorMappings::Dutch()) {
+    mustache::data o;
+    o.set("code", g);
+    o.set("label", T(ctx, "dutch." + g));
+    dutch.push_back(o);
+  }
+  for (const std::string& h : IndicatorMappings::Htcds()) {
+    mustache::data o;
+    o.set("code", h);
+    o.set("label", h);
+    htcds.push_back(o);
+  }
+  d.set("ilo", ilo);
+  d.set("dutch", dutch);
+  d.set("htcds", htcds);
+  mustache::data others{mustache::data::type::list};
+  for (const Language& l : deps_.catalogs.languages()) {
+    if (l.code == "nl" || l.code == "en") continue;
+    mustache::data o;
+    o.set("code", l.code);
+    o.set("label", l.native_name);
+    others.push_back(o);
+  }
+  d.set("other_languages", others);
 }
 
 Response CoordinatorPages::IndicatorsPost(Ctx& ctx) {

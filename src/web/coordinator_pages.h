@@ -17,6 +17,9 @@ class CoordinatorPages : PageGroup {
   Response DirectoryPost(Ctx& ctx);
   Response DirectoryActivePost(Ctx& ctx);
   Response IndicatorsPage(Ctx& ctx, const Error* error = nullptr);
+  // What the editor offers for a new indicator: ILO, Dutch and HTCDS mappings, and the
+  // languages besides nl and en that names may be written in.
+  void AddMappingOptions(Ctx& ctx, mustache::data& d);
   Response IndicatorsPost(Ctx& ctx);
   Response HelpIndex(Ctx& ctx);
   Response HelpEdit(Ctx& ctx, const Error* error = nullptr);
