@@ -33,7 +33,15 @@ class Tx {
   ~Tx() = default;
 };
 
+class AuditStore;
 class ContactStore;
+class ConversationStore;
+class DirectoryStore;
+class HelpStore;
+class ReportStore;
+class SessionStore;
+class SettingsStore;
+class StaffStore;
 
 class Database {
  public:
@@ -52,8 +60,16 @@ class Database {
   }
 
   // The stores, one per aggregate. Their methods take the Tx& of a transaction of this
-  // database.
+  // database. Each header (store/contact_store.h, ...) says what its store holds.
+  virtual SettingsStore& settings() = 0;
+  virtual StaffStore& staff() = 0;
+  virtual SessionStore& sessions() = 0;
+  virtual ConversationStore& conversations() = 0;
   virtual ContactStore& contacts() = 0;
+  virtual DirectoryStore& directory() = 0;
+  virtual AuditStore& audit() = 0;
+  virtual HelpStore& help() = 0;
+  virtual ReportStore& reports() = 0;
 
  protected:
   // Runs `body` in one transaction (see Read/Write); retried on busy or lost connections.

@@ -3,27 +3,11 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include <ctime>
 #include <stdexcept>
 #include <numeric>
 #include <set>
 
 namespace vd {
-
-const std::vector<std::string>& ResponseTimeBands() {
-  static const std::vector<std::string> bands = {"<1h", "1-4h", "4-24h", "1-3d", ">3d"};
-  return bands;
-}
-
-const std::string& ResponseTimeBand(int64_t seconds) {
-  const std::vector<std::string>& b = ResponseTimeBands();
-  constexpr int64_t kHour = 3600;
-  if (seconds < kHour) return b[0];
-  if (seconds < 4 * kHour) return b[1];
-  if (seconds < 24 * kHour) return b[2];
-  if (seconds < 72 * kHour) return b[3];
-  return b[4];
-}
 
 namespace sql4 {
 namespace {
@@ -40,15 +24,6 @@ void Prepare(soci::statement& st, const std::string& query) {
   st.alloc();
   st.prepare(query);
   st.define_and_bind();
-}
-
-std::string MonthOf(long long unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m", &tm);
-  return buf;
 }
 
 // Streams rows sorted by contact id into the chunk's per-contact ranges: `close(i)` ends
@@ -72,74 +47,6 @@ class Merger {
   size_t n_;
   size_t i_ = 0;
 };
-
-struct ReleaseRow {
-  long long id = 0, year = 0, num = 0, den = 1, created = 0, published = 0;
-  ReleaseRecord r;
-  void Exchange(soci::statement& st) {
-    st.exchange(into(id));
-    st.exchange(into(r.city));
-    st.exchange(into(r.period_label));
-    st.exchange(into(r.first_month));
-    st.exchange(into(r.last_month));
-    st.exchange(into(year));
-    st.exchange(into(r.method));
-    st.exchange(into(r.status));
-    st.exchange(into(num));
-    st.exchange(into(den));
-    st.exchange(into(r.code_version));
-    st.exchange(into(created));
-    st.exchange(into(published));
-    st.exchange(into(r.payload));
-  }
-  ReleaseRecord Get() const {
-    ReleaseRecord out = r;
-    out.id = id;
-    out.year = year;
-    out.eps_num = num;
-    out.eps_den = den;
-    out.created_at = created;
-    out.published_at = published;
-    return out;
-  }
-};
-
-constexpr const char* kReleaseColumns =
-    "id, city, period_label, first_month, last_month, year, method, status, eps_num, eps_den, "
-    "code_version, created_at, published_at, payload";
-
-// Exact fraction arithmetic for the budget check; overflow counts as "over the cap".
-struct Fraction {
-  __int128 num = 0, den = 1;
-  bool overflow = false;
-  void Add(int64_t n, int64_t d) {
-    if (d <= 0 || n < 0) {
-      overflow = true;
-      return;
-    }
-    num = num * d + static_cast<__int128>(n) * den;
-    den = den * d;
-    const __int128 g = Gcd(num, den);
-    if (g > 1) {
-      num /= g;
-      den /= g;
-    }
-    constexpr __int128 kLimit = static_cast<__int128>(1) << 62;
-    if (num > kLimit || den > kLimit) overflow = true;
-  }
-  static __int128 Gcd(__int128 a, __int128 b) {
-    while (b != 0) {
-      const __int128 t = a % b;
-      a = b;
-      b = t;
-    }
-    return a < 0 ? -a : a;
-  }
-};
-
-// Any constant works as long as every vertrouwd process uses the same one.
-constexpr long long kLedgerLockKey = 0x7664726c;  // "vdrl"
-
 
 // Every month "YYYY-MM" from first to last inclusive (empty if malformed or reversed).
 std::vector<std::string> MonthsOf(const std::string& first, const std::string& last) {
@@ -601,165 +508,6 @@ void InsertContactsBulk(soci::session& sql, const std::vector<ContactRecord>& co
            "ON CONFLICT (code) DO NOTHING",
         use(case_code), use(case_org), use(case_at);
   }
-}
-
-std::optional<ReleaseRecord> FindRelease(soci::session& sql, const std::string& city,
-                                         const std::string& label, const std::string& method) {
-  ReleaseRow row;
-  soci::statement st(sql);
-  st.exchange(use(city));
-  st.exchange(use(label));
-  st.exchange(use(method));
-  row.Exchange(st);
-  Prepare(st, std::string("SELECT ") + kReleaseColumns +
-                  " FROM report_releases WHERE city = :c AND period_label = :l AND method = :m");
-  st.execute();
-  if (!st.fetch()) return std::nullopt;
-  return row.Get();
-}
-
-std::vector<ReleaseRecord> ListReleases(soci::session& sql, const std::string& city,
-                                        const std::string& status) {
-  std::vector<ReleaseRecord> out;
-  ReleaseRow row;
-  soci::statement st(sql);
-  st.exchange(use(city));
-  if (!status.empty()) st.exchange(use(status));
-  row.Exchange(st);
-  Prepare(st, std::string("SELECT ") + kReleaseColumns + " FROM report_releases WHERE city = :c" +
-                  (status.empty() ? "" : " AND status = :s") + " ORDER BY created_at DESC, id DESC");
-  st.execute();
-  while (st.fetch()) out.push_back(row.Get());
-  return out;
-}
-
-std::vector<std::pair<int64_t, int64_t>> ReleasesSpent(soci::session& sql,
-                                                       const std::string& city, long long year) {
-  std::vector<std::pair<int64_t, int64_t>> out;
-  long long num = 0, den = 1;
-  soci::statement st =
-      (sql.prepare << "SELECT eps_num, eps_den FROM report_releases WHERE city = :c AND "
-                      "year = :y ORDER BY id",
-       use(city), use(year), into(num), into(den));
-  st.execute();
-  while (st.fetch()) out.emplace_back(num, den);
-  return out;
-}
-
-Result<int64_t> InsertRelease(soci::session& sql, Dialect dialect, const ReleaseRecord& r,
-                              int64_t cap_num, int64_t cap_den) {
-  // Servers sharing a PostgreSQL database queue here, so that two releases cannot both read
-  // the same spend; SQLite's BEGIN IMMEDIATE already serialises writers.
-  if (dialect == Dialect::kPostgres) {
-    sql << "SELECT pg_advisory_xact_lock(" << kLedgerLockKey << ")";
-  }
-  // One method per city and year: exact threshold-mode counts next to noisy ones of the
-  // same records would give the noise away.
-  long long other_methods = 0;
-  const long long y = r.year;
-  sql << "SELECT COUNT(*) FROM report_releases WHERE city = :c AND year = :y AND method <> :m",
-      use(r.city), use(y), use(r.method), into(other_methods);
-  if (other_methods > 0) {
-    return Fail(ErrorCode::kConflict, "staff_error.report_method_mixed",
-                "the city's releases for this year use another method");
-  }
-  Fraction spent;
-  for (const auto& [n, d] : ReleasesSpent(sql, r.city, r.year)) spent.Add(n, d);
-  spent.Add(r.eps_num, r.eps_den);
-  // spent <= cap  <=>  spent.num * cap_den <= cap_num * spent.den (all positive).
-  if (cap_den <= 0 || cap_num < 0 || spent.overflow ||
-      spent.num * cap_den > static_cast<__int128>(cap_num) * spent.den) {
-    return Fail(ErrorCode::kConflict, "staff_error.report_budget",
-                "release would exceed the year's privacy budget");
-  }
-  long long id = 0;
-  const long long year = r.year, num = r.eps_num, den = r.eps_den, created = r.created_at,
-                  published = r.published_at;
-  sql << "INSERT INTO report_releases (city, period_label, first_month, last_month, year, "
-         "method, status, eps_num, eps_den, code_version, created_at, published_at, payload) "
-         "VALUES (:c, :l, :f, :la, :y, :m, :s, :n, :d, :v, :ca, :pa, :p) RETURNING id",
-      use(r.city), use(r.period_label), use(r.first_month), use(r.last_month), use(year),
-      use(r.method), use(r.status), use(num), use(den), use(r.code_version), use(created),
-      use(published), use(r.payload), into(id);
-  return static_cast<int64_t>(id);
-}
-
-std::vector<PopulationEstimate> ListPopulationEstimates(soci::session& sql,
-                                                        const std::string& city, long long year) {
-  std::vector<PopulationEstimate> out;
-  PopulationEstimate e;
-  long long y = 0, per_mille = 0, updated = 0;
-  soci::statement st =
-      (sql.prepare << "SELECT city, year, dimension, code, per_mille, source, updated_at FROM "
-                      "population_estimates WHERE city = :c AND year = :y "
-                      "ORDER BY dimension, code",
-       use(city), use(year), into(e.city), into(y), into(e.dimension), into(e.code),
-       into(per_mille), into(e.source), into(updated));
-  st.execute();
-  while (st.fetch()) {
-    e.year = y;
-    e.per_mille = per_mille;
-    e.updated_at = updated;
-    out.push_back(e);
-  }
-  return out;
-}
-
-void ReplacePopulationEstimates(soci::session& sql, const std::string& city, long long year,
-                                const std::string& dimension,
-                                const std::vector<PopulationEstimate>& estimates) {
-  sql << "DELETE FROM population_estimates WHERE city = :c AND year = :y AND dimension = :d",
-      use(city), use(year), use(dimension);
-  for (const PopulationEstimate& e : estimates) {
-    const long long per_mille = e.per_mille, updated = e.updated_at;
-    sql << "INSERT INTO population_estimates (city, year, dimension, code, per_mille, source, "
-           "updated_at) VALUES (:c, :y, :d, :k, :p, :s, :u)",
-        use(city), use(year), use(dimension), use(e.code), use(per_mille), use(e.source),
-        use(updated);
-  }
-}
-
-void RecordFirstReply(soci::session& sql, long long conversation_id, long long reply_at) {
-  soci::statement st =
-      (sql.prepare << "UPDATE conversations SET first_reply_at = :r WHERE id = :id AND "
-                      "first_reply_at = 0",
-       use(reply_at), use(conversation_id));
-  st.execute(true);
-  if (st.get_affected_rows() == 0) return;
-  long long created = 0, org = 0;
-  sql << "SELECT created_at, organisation_id FROM conversations WHERE id = :id",
-      use(conversation_id), into(created), into(org);
-  const std::string month = MonthOf(created);
-  const std::string& band = ResponseTimeBand(reply_at - created);
-  sql << "INSERT INTO response_times (organisation_id, month, band, count) "
-         "VALUES (:o, :m, :b, 1) ON CONFLICT (organisation_id, month, band) "
-         "DO UPDATE SET count = response_times.count + 1",
-      use(org), use(month), use(band);
-}
-
-std::vector<ResponseTimeCount> ResponseTimes(soci::session& sql, const std::string& first_month,
-                                             const std::string& last_month,
-                                             std::optional<long long> organisation_id) {
-  std::vector<ResponseTimeCount> out;
-  for (const std::string& b : ResponseTimeBands()) out.push_back({b, 0});
-  std::string band;
-  long long count = 0;
-  soci::statement st(sql);
-  st.exchange(use(first_month));
-  st.exchange(use(last_month));
-  if (organisation_id) st.exchange(use(*organisation_id));
-  st.exchange(into(band));
-  st.exchange(into(count));
-  Prepare(st, std::string("SELECT band, CAST(SUM(count) AS BIGINT) FROM response_times WHERE "
-                          "month >= :a AND month <= :b") +
-                  (organisation_id ? " AND organisation_id = :o" : "") + " GROUP BY band");
-  st.execute();
-  while (st.fetch()) {
-    for (ResponseTimeCount& r : out) {
-      if (r.band == band) r.count = count;
-    }
-  }
-  return out;
 }
 
 }  // namespace sql4

@@ -1,8 +1,9 @@
 #pragma once
-// The SQL of schema 4 (the report scan, bulk insert, release ledger, population estimates and
-// first-reply counters), run by SociStore inside its transactions. Internal to src/store.
-// These functions may throw SOCI exceptions; SociStore::Tx turns each into an Error and rolls
-// back.
+// The SQL of schema 4 that is not ReportStore's: the report scan and the seeder's bulk insert
+// (soci_report.cc), run by SociStore in transactions of their own, and the first-reply counter
+// that ConversationStore::AppendMessage bumps (soci_report_store.cc). Internal to src/store.
+// These functions may throw SOCI exceptions; the transaction turns each into an Error and
+// rolls back.
 
 #include <soci/soci.h>
 
@@ -29,26 +30,7 @@ void ScanRange(soci::session& sql, Dialect dialect, long long lo, long long hi,
                const std::function<void(const ContactChunk&)>& chunk);
 void InsertContactsBulk(soci::session& sql, const std::vector<ContactRecord>& contacts);
 
-std::optional<ReleaseRecord> FindRelease(soci::session& sql, const std::string& city,
-                                         const std::string& label, const std::string& method);
-std::vector<ReleaseRecord> ListReleases(soci::session& sql, const std::string& city,
-                                        const std::string& status);
-std::vector<std::pair<int64_t, int64_t>> ReleasesSpent(soci::session& sql,
-                                                       const std::string& city, long long year);
-Result<int64_t> InsertRelease(soci::session& sql, Dialect dialect, const ReleaseRecord& r,
-                              int64_t cap_num, int64_t cap_den);
-
-std::vector<PopulationEstimate> ListPopulationEstimates(soci::session& sql,
-                                                        const std::string& city, long long year);
-void ReplacePopulationEstimates(soci::session& sql, const std::string& city, long long year,
-                                const std::string& dimension,
-                                const std::vector<PopulationEstimate>& estimates);
-
 // Sets first_reply_at = reply_at if it is still 0 and, if so, counts the reply in
 // response_times. The caller holds the conversation's row lock (it updated the row).
 void RecordFirstReply(soci::session& sql, long long conversation_id, long long reply_at);
-std::vector<ResponseTimeCount> ResponseTimes(soci::session& sql, const std::string& first_month,
-                                             const std::string& last_month,
-                                             std::optional<long long> organisation_id);
-
 }  // namespace vd::sql4

@@ -1,0 +1,93 @@
+#pragma once
+// ConversationStore: a worker's conversations with an organisation, their sealed messages,
+// the organisation's inbox, expiry and the counts for the operator's metrics. Every method
+// works inside the caller's transaction (Database::Read/Write); the same conformance tests
+// run on SQLite and PostgreSQL. Failures: kNotFound for an unknown or deleted conversation,
+// kConflict on a receipt-lookup or public-id clash (reported by the Write), kStorage
+// otherwise (which spoils the transaction).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "store/database.h"
+
+namespace vd {
+
+enum class ConversationStatus { kNew, kWaiting, kAnswered };
+std::string_view ConversationStatusName(ConversationStatus s);  // "new", "waiting", "answered"
+std::optional<ConversationStatus> ParseConversationStatus(std::string_view name);
+
+struct Conversation {
+  int64_t id = 0;
+  std::string public_id;       // random token used in staff URLs
+  std::string receipt_lookup;  // base64, unique
+  int64_t organisation_id = 0;
+  std::string public_key;                  // base64 conversation public key
+  std::string receipt_wrapped_secret_key;  // Wrap() under the receipt wrap key
+  std::string org_sealed_secret_key;       // SealTo(org public key, conversation secret key)
+  ConversationStatus status = ConversationStatus::kNew;
+  std::string language;  // UI language code at start ("nl", "en", ...)
+  // Optional answers, stored as fixed codes only ("" = not asked, "unsaid" = prefer not to say).
+  std::string answer_language;
+  std::string answer_age_band;
+  std::string answer_work_setting;
+  int64_t created_at = 0;
+  int64_t last_activity_at = 0;
+  int64_t expires_at = 0;
+  int64_t first_reply_at = 0;  // 0 until an advisor first replies
+};
+
+enum class Author { kWorker, kAdvisor };
+
+struct Message {
+  int64_t id = 0;
+  int64_t conversation_id = 0;
+  Author author = Author::kWorker;
+  std::optional<int64_t> author_user_id;  // advisor's id; never set for the worker
+  std::string ciphertext;                 // SealTo(conversation public key, text)
+  int64_t created_at = 0;
+};
+
+struct InboxEntry {
+  std::string public_id;
+  ConversationStatus status = ConversationStatus::kNew;
+  std::string language;
+  int64_t created_at = 0;
+  int64_t last_activity_at = 0;
+  int64_t message_count = 0;
+};
+
+class ConversationStore {
+ public:
+  virtual ~ConversationStore() = default;
+
+  // Inserts the conversation and its first message; returns the conversation id.
+  virtual Result<int64_t> Insert(Tx& tx, const Conversation& c, const Message& first) = 0;
+  virtual Result<Conversation> FindByLookup(Tx& tx, const std::string& receipt_lookup) = 0;
+  virtual Result<Conversation> FindById(Tx& tx, int64_t id) = 0;
+  virtual Result<Conversation> FindByPublicId(Tx& tx, const std::string& public_id) = 0;
+  virtual Result<std::vector<Message>> ListMessages(Tx& tx, int64_t conversation_id) = 0;
+  // Appends a message, sets status, last_activity_at = now, expires_at, and first_reply_at
+  // (only if still 0 and the author is an advisor; that first reply is then counted in
+  // response_times by the organisation, the month and the delay band). kNotFound if the
+  // conversation is gone (nothing written).
+  virtual Status AppendMessage(Tx& tx, const Message& m, ConversationStatus new_status,
+                               int64_t expires_at) = 0;
+  // Deletes the conversation, its messages and its worker sessions. kNotFound if gone.
+  virtual Status Delete(Tx& tx, int64_t id) = 0;
+  // Deletes every conversation with expires_at <= now; returns how many.
+  virtual Result<int64_t> DeleteExpired(Tx& tx, int64_t now) = 0;
+  // The organisation's conversations, newest activity first, optionally one status only.
+  virtual Result<std::vector<InboxEntry>> Inbox(Tx& tx, int64_t organisation_id,
+                                                std::optional<ConversationStatus> status,
+                                                int limit) = 0;
+  // How many conversations are in each state, every state in enum order (zeros included).
+  virtual Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountByStatus(Tx& tx) = 0;
+};
+
+}  // namespace vd

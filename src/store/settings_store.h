@@ -1,0 +1,26 @@
+#pragma once
+// SettingsStore: site-wide settings ("site_salt", "csrf_key", stored indicator lists, the
+// audit head), key -> text. Every method works inside the caller's transaction
+// (Database::Read/Write); the same conformance tests run on SQLite and PostgreSQL. Failures:
+// kStorage (which spoils the transaction).
+
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "store/database.h"
+
+namespace vd {
+
+class SettingsStore {
+ public:
+  virtual ~SettingsStore() = default;
+
+  virtual Result<std::optional<std::string>> Get(Tx& tx, const std::string& key) = 0;
+  // Inserts `fresh` if the key is absent and returns whatever is stored afterwards (first
+  // writer wins across servers: the loser reads the winner's value instead of failing).
+  virtual Result<std::string> GetOrCreate(Tx& tx, const std::string& key,
+                                          const std::string& fresh) = 0;
+};
+
+}  // namespace vd

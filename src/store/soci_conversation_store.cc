@@ -1,0 +1,239 @@
+// ConversationStore on SOCI: conversations, messages, the inbox, expiry and counts.
+
+#include "store/soci_report.h"
+#include "store/soci_row.h"
+#include "store/soci_sql.h"
+#include "store/soci_stores.h"
+#include "store/soci_tx.h"
+
+namespace vd {
+
+template <>
+struct soci_row::Value<ConversationStatus> {
+  using Buffer = std::string;
+  static void Load(const Buffer& b, ConversationStatus& out, const std::string& column) {
+    std::optional<ConversationStatus> s = ParseConversationStatus(b);
+    if (!s) Corrupt(column);
+    out = *s;
+  }
+  static void Store(ConversationStatus v, Buffer& b, soci::indicator&) {
+    b = ConversationStatusName(v);
+  }
+};
+
+namespace {
+
+using soci::indicator;
+using soci::into;
+using soci::use;
+using soci_row::Col;
+
+const auto kConversations = soci_row::Table(
+    "conversations", Col("id", &Conversation::id), Col("public_id", &Conversation::public_id),
+    Col("receipt_lookup", &Conversation::receipt_lookup),
+    Col("organisation_id", &Conversation::organisation_id),
+    Col("public_key", &Conversation::public_key),
+    Col("receipt_wrapped_secret_key", &Conversation::receipt_wrapped_secret_key),
+    Col("org_sealed_secret_key", &Conversation::org_sealed_secret_key),
+    Col("status", &Conversation::status), Col("language", &Conversation::language),
+    Col("answer_language", &Conversation::answer_language),
+    Col("answer_age_band", &Conversation::answer_age_band),
+    Col("answer_work_setting", &Conversation::answer_work_setting),
+    Col("created_at", &Conversation::created_at),
+    Col("last_activity_at", &Conversation::last_activity_at),
+    Col("expires_at", &Conversation::expires_at),
+    Col("first_reply_at", &Conversation::first_reply_at));
+
+std::string_view AuthorName(Author a) { return a == Author::kWorker ? "worker" : "advisor"; }
+Author ParseAuthor(const std::string& s) {
+  if (s == "worker") return Author::kWorker;
+  if (s == "advisor") return Author::kAdvisor;
+  soci_row::Corrupt("messages.author");
+}
+ConversationStatus StatusOf(const std::string& s) {
+  std::optional<ConversationStatus> status = ParseConversationStatus(s);
+  if (!status) soci_row::Corrupt("conversations.status");
+  return *status;
+}
+
+void InsertMessage(soci::session& sql, long long conversation_id, const Message& m) {
+  const std::string author(AuthorName(m.author));
+  const long long user = m.author_user_id.value_or(0);
+  indicator user_ind = m.author_user_id ? soci::i_ok : soci::i_null;
+  const long long created = m.created_at;
+  sql << "INSERT INTO messages (conversation_id, author, author_user_id, ciphertext, "
+         "created_at) VALUES (:c, :a, :u, :t, :at)",
+      use(conversation_id), use(author), use(user, user_ind), use(m.ciphertext), use(created);
+}
+
+class SociConversationStore final : public ConversationStore {
+ public:
+  Result<int64_t> Insert(Tx& tx, const Conversation& c, const Message& first) override {
+    return Soci(tx).Guarded("insert conversation", [&](soci::session& sql) -> Result<int64_t> {
+      const long long id = soci_row::InsertReturningId(sql, kConversations, c);
+      InsertMessage(sql, id, first);
+      return id;
+    });
+  }
+
+  Result<Conversation> FindByLookup(Tx& tx, const std::string& receipt_lookup) override {
+    return Find(tx, "receipt_lookup = :v", receipt_lookup);
+  }
+  Result<Conversation> FindById(Tx& tx, int64_t id) override {
+    return Find(tx, "id = :v", static_cast<long long>(id));
+  }
+  Result<Conversation> FindByPublicId(Tx& tx, const std::string& public_id) override {
+    return Find(tx, "public_id = :v", public_id);
+  }
+
+  Result<std::vector<Message>> ListMessages(Tx& tx, int64_t conversation_id) override {
+    return Soci(tx).Guarded(
+        "list messages", [&](soci::session& sql) -> Result<std::vector<Message>> {
+          std::vector<Message> out;
+          long long id = 0, user = 0, created = 0;
+          indicator user_ind = soci::i_null;
+          std::string author, text;
+          const long long cid = conversation_id;
+          soci::statement st =
+              (sql.prepare << "SELECT id, author, author_user_id, ciphertext, created_at "
+                              "FROM messages WHERE conversation_id = :c ORDER BY id",
+               use(cid), into(id), into(author), into(user, user_ind), into(text), into(created));
+          st.execute();
+          while (st.fetch()) {
+            Message m;
+            m.id = id;
+            m.conversation_id = conversation_id;
+            m.author = ParseAuthor(author);
+            if (user_ind == soci::i_ok) m.author_user_id = user;
+            m.ciphertext = text;
+            m.created_at = created;
+            out.push_back(std::move(m));
+          }
+          return out;
+        });
+  }
+
+  Status AppendMessage(Tx& tx, const Message& m, ConversationStatus new_status,
+                       int64_t expires_at) override {
+    return Soci(tx).Guarded("append message", [&](soci::session& sql) -> Status {
+      const std::string status(ConversationStatusName(new_status));
+      const long long now = m.created_at, expires = expires_at, id = m.conversation_id;
+      // A worker's message leaves first_reply_at at 0.
+      const long long reply_at = m.author == Author::kAdvisor ? m.created_at : 0;
+      // The conversation row first: if it is gone (deleted by the worker or by expiry a
+      // moment ago) nothing is written, and the update also queues concurrent appends on
+      // the row lock instead of letting them race.
+      Status s = UpdateOne(sql, "conversation",
+                           "UPDATE conversations SET status = :s, last_activity_at = :n, "
+                           "expires_at = :e WHERE id = :id",
+                           status, now, expires, id);
+      if (!s) return s;
+      InsertMessage(sql, id, m);
+      // Sets first_reply_at if still 0 and counts that first reply (row locked above).
+      if (reply_at > 0) sql4::RecordFirstReply(sql, id, reply_at);
+      return {};
+    });
+  }
+
+  Status Delete(Tx& tx, int64_t id) override {
+    // Messages and worker sessions go with it through ON DELETE CASCADE; secure_delete
+    // (SQLite) overwrites the freed cells.
+    return Soci(tx).Guarded("delete conversation", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "conversation", "DELETE FROM conversations WHERE id = :id",
+                       static_cast<long long>(id));
+    });
+  }
+
+  Result<int64_t> DeleteExpired(Tx& tx, int64_t now) override {
+    return Soci(tx).Guarded("delete expired", [&](soci::session& sql) -> Result<int64_t> {
+      const long long t = now;
+      soci::statement st =
+          (sql.prepare << "DELETE FROM conversations WHERE expires_at <= :t", use(t));
+      st.execute(true);
+      return static_cast<int64_t>(st.get_affected_rows());
+    });
+  }
+
+  Result<std::vector<InboxEntry>> Inbox(Tx& tx, int64_t organisation_id,
+                                        std::optional<ConversationStatus> status,
+                                        int limit) override {
+    return Soci(tx).Guarded("inbox", [&](soci::session& sql) -> Result<std::vector<InboxEntry>> {
+      std::vector<InboxEntry> out;
+      const long long org = organisation_id, lim = limit < 0 ? 0 : limit;
+      const std::string wanted(status ? ConversationStatusName(*status) : "");
+      InboxEntry e;
+      std::string status_name;
+      long long created = 0, activity = 0, count = 0;
+      soci::statement st(sql);
+      st.exchange(use(org));
+      if (status) st.exchange(use(wanted));
+      st.exchange(use(lim));
+      st.exchange(into(e.public_id));
+      st.exchange(into(status_name));
+      st.exchange(into(e.language));
+      st.exchange(into(created));
+      st.exchange(into(activity));
+      st.exchange(into(count));
+      // Walks the inbox index newest first and stops at the limit; messages are counted
+      // only for the rows shown. (A join with GROUP BY counted every conversation of the
+      // organisation before sorting: 70 ms at 10 000 conversations.)
+      Prepare(st, std::string("SELECT c.public_id, c.status, c.language, c.created_at, "
+                              "c.last_activity_at, (SELECT COUNT(*) FROM messages m "
+                              "WHERE m.conversation_id = c.id) FROM conversations c "
+                              "WHERE c.organisation_id = :o ") +
+                      (status ? "AND c.status = :s " : "") +
+                      "ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :l");
+      st.execute();
+      while (st.fetch()) {
+        e.status = StatusOf(status_name);
+        e.created_at = created;
+        e.last_activity_at = activity;
+        e.message_count = count;
+        out.push_back(e);
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountByStatus(Tx& tx) override {
+    using Counts = std::vector<std::pair<ConversationStatus, int64_t>>;
+    return Soci(tx).Guarded("count conversations", [&](soci::session& sql) -> Result<Counts> {
+      // Every state, zeros included and in enum order, so a metrics gauge never disappears.
+      Counts out = {{ConversationStatus::kNew, 0},
+                    {ConversationStatus::kWaiting, 0},
+                    {ConversationStatus::kAnswered, 0}};
+      std::string status_name;
+      long long count = 0;
+      soci::statement st =
+          (sql.prepare << "SELECT status, COUNT(*) FROM conversations GROUP BY status",
+           into(status_name), into(count));
+      st.execute();
+      while (st.fetch()) {
+        const ConversationStatus status = StatusOf(status_name);
+        for (auto& [s, n] : out) {
+          if (s == status) n = count;
+        }
+      }
+      return out;
+    });
+  }
+
+ private:
+  template <typename V>
+  Result<Conversation> Find(Tx& tx, const char* where, const V& value) {
+    return Soci(tx).Guarded("find conversation", [&](soci::session& sql) -> Result<Conversation> {
+      std::vector<Conversation> found =
+          soci_row::Select(sql, kConversations, std::string(" WHERE ") + where, value);
+      if (found.empty()) return std::unexpected(NotFoundError("conversation"));
+      return std::move(found.front());
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ConversationStore> NewSociConversationStore() {
+  return std::make_unique<SociConversationStore>();
+}
+
+}  // namespace vd

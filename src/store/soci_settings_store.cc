@@ -1,0 +1,47 @@
+// SettingsStore on SOCI.
+
+#include "store/soci_row.h"
+#include "store/soci_stores.h"
+#include "store/soci_tx.h"
+
+namespace vd {
+namespace {
+
+using soci::into;
+using soci::use;
+
+class SociSettingsStore final : public SettingsStore {
+ public:
+  Result<std::optional<std::string>> Get(Tx& tx, const std::string& key) override {
+    return Soci(tx).Guarded(
+        "get setting", [&](soci::session& sql) -> Result<std::optional<std::string>> {
+          std::string value;
+          sql << "SELECT value FROM settings WHERE key = :k", use(key), into(value);
+          if (!sql.got_data()) return std::nullopt;
+          return value;
+        });
+  }
+
+  Result<std::string> GetOrCreate(Tx& tx, const std::string& key,
+                                  const std::string& fresh) override {
+    return Soci(tx).Guarded(
+        "get or create setting", [&](soci::session& sql) -> Result<std::string> {
+          // Several servers may race here; DO NOTHING makes the loser read the winner's value
+          // instead of failing.
+          sql << "INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING",
+              use(key), use(fresh);
+          std::string value;
+          sql << "SELECT value FROM settings WHERE key = :k", use(key), into(value);
+          if (!sql.got_data()) soci_row::Corrupt("settings.value");
+          return value;
+        });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SettingsStore> NewSociSettingsStore() {
+  return std::make_unique<SociSettingsStore>();
+}
+
+}  // namespace vd

@@ -1,0 +1,275 @@
+// StaffStore on SOCI: organisations, users and organisation-key grants.
+
+#include <set>
+
+#include "store/soci_row.h"
+#include "store/soci_sql.h"
+#include "store/soci_stores.h"
+#include "store/soci_tx.h"
+
+namespace vd {
+
+// Roles are stored by name; a name that no longer parses is never guessed (a wrong guess
+// could grant access).
+template <>
+struct soci_row::Value<Role> {
+  using Buffer = std::string;
+  static void Load(const Buffer& b, Role& out, const std::string& column) {
+    std::optional<Role> r = ParseRole(b);
+    if (!r) Corrupt(column);
+    out = *r;
+  }
+  static void Store(Role v, Buffer& b, soci::indicator&) { b = RoleName(v); }
+};
+
+namespace {
+
+using soci::into;
+using soci::use;
+using soci_row::Col;
+
+const auto kUsers = soci_row::Table(
+    "users", Col("id", &User::id), Col("username", &User::username), Col("role", &User::role),
+    Col("organisation_id", &User::organisation_id), Col("pw_salt", &User::pw_salt),
+    Col("pw_verifier", &User::pw_verifier), Col("public_key", &User::public_key),
+    Col("wrapped_secret_key", &User::wrapped_secret_key),
+    Col("recovery_wrapped_secret_key", &User::recovery_wrapped_secret_key),
+    Col("wrapped_totp_secret", &User::wrapped_totp_secret),
+    Col("totp_enabled", &User::totp_enabled), Col("totp_last_step", &User::totp_last_step),
+    Col("failed_logins", &User::failed_logins), Col("locked_until", &User::locked_until),
+    Col("disabled", &User::disabled), Col("created_at", &User::created_at));
+
+const auto kOrganisations =
+    soci_row::Table("organisations", Col("id", &Organisation::id), Col("slug", &Organisation::slug),
+                    Col("name", &Organisation::name), Col("public_key", &Organisation::public_key));
+
+class SociStaffStore final : public StaffStore {
+ public:
+  explicit SociStaffStore(Dialect dialect) : dialect_(dialect) {}
+
+  // --- organisations ---------------------------------------------------------------------
+  Result<int64_t> InsertOrganisation(Tx& tx, const Organisation& org) override {
+    return Soci(tx).Guarded("insert organisation", [&](soci::session& sql) -> Result<int64_t> {
+      return soci_row::InsertReturningId(sql, kOrganisations, org);
+    });
+  }
+
+  Result<std::vector<Organisation>> ListOrganisations(Tx& tx) override {
+    return Soci(tx).Guarded("list organisations",
+                            [&](soci::session& sql) -> Result<std::vector<Organisation>> {
+                              return soci_row::Select(sql, kOrganisations, " ORDER BY id");
+                            });
+  }
+
+  Result<Organisation> FindOrganisationBySlug(Tx& tx, const std::string& slug) override {
+    return FindOrganisation(tx, " WHERE slug = :v", slug);
+  }
+  Result<Organisation> FindOrganisationById(Tx& tx, int64_t id) override {
+    return FindOrganisation(tx, " WHERE id = :v", static_cast<long long>(id));
+  }
+
+  Status SetOrganisationPublicKey(Tx& tx, int64_t id, const std::string& public_key) override {
+    return Soci(tx).Guarded("set organisation key", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "organisation",
+                       "UPDATE organisations SET public_key = :k WHERE id = :id", public_key,
+                       static_cast<long long>(id));
+    });
+  }
+
+  // --- users -----------------------------------------------------------------------------
+  Result<int64_t> InsertUser(Tx& tx, const User& u) override {
+    return Soci(tx).Guarded("insert user", [&](soci::session& sql) -> Result<int64_t> {
+      return soci_row::InsertReturningId(sql, kUsers, u);
+    });
+  }
+
+  Result<User> FindUserByUsername(Tx& tx, const std::string& username) override {
+    return FindUser(tx, " WHERE username = :v", username);
+  }
+  Result<User> FindUserById(Tx& tx, int64_t id) override {
+    return FindUser(tx, " WHERE id = :v", static_cast<long long>(id));
+  }
+
+  Result<std::vector<User>> ListUsers(Tx& tx) override {
+    return Soci(tx).Guarded("list users", [&](soci::session& sql) -> Result<std::vector<User>> {
+      return soci_row::Select(sql, kUsers, " ORDER BY id");
+    });
+  }
+
+  Status RecordLoginFailure(Tx& tx, int64_t user_id, int64_t failed_logins,
+                            int64_t locked_until) override {
+    return Soci(tx).Guarded("record login failure", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "user",
+                       "UPDATE users SET failed_logins = :f, locked_until = :l WHERE id = :id",
+                       static_cast<long long>(failed_logins), static_cast<long long>(locked_until),
+                       static_cast<long long>(user_id));
+    });
+  }
+
+  Status RecordLoginSuccess(Tx& tx, int64_t user_id) override {
+    return Soci(tx).Guarded("record login success", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "user",
+                       "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = :id",
+                       static_cast<long long>(user_id));
+    });
+  }
+
+  Status AdvanceTotpStep(Tx& tx, int64_t user_id, int64_t step) override {
+    return Soci(tx).Guarded("advance totp step", [&](soci::session& sql) -> Status {
+      // Compare and set in one statement: two logins racing with the same code cannot both
+      // see the old step.
+      const long long s = step, s_again = step, id = user_id;
+      soci::statement st = (sql.prepare << "UPDATE users SET totp_last_step = :s "
+                                           "WHERE id = :id AND totp_last_step < :s_again",
+                            use(s), use(id), use(s_again));
+      st.execute(true);
+      if (st.get_affected_rows() > 0) return {};
+      long long exists = 0;
+      sql << "SELECT COUNT(*) FROM users WHERE id = :id", use(id), into(exists);
+      if (exists == 0) return std::unexpected(NotFoundError("user"));
+      return Fail(ErrorCode::kConflict, "error.totp_reused", "totp step already used");
+    });
+  }
+
+  Status SetTotpSecret(Tx& tx, int64_t user_id, const std::string& wrapped_totp_secret) override {
+    return Soci(tx).Guarded("set totp secret", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "user",
+                       "UPDATE users SET wrapped_totp_secret = :t, totp_enabled = 1 WHERE id = :id",
+                       wrapped_totp_secret, static_cast<long long>(user_id));
+    });
+  }
+
+  Status ReplaceCredentials(Tx& tx, int64_t user_id, const std::string& pw_salt,
+                            const std::string& pw_verifier, const std::string& wrapped_secret_key,
+                            const std::string& recovery_wrapped_secret_key) override {
+    return Soci(tx).Guarded("replace credentials", [&](soci::session& sql) -> Status {
+      const long long id = user_id;
+      Status s =
+          UpdateOne(sql, "user",
+                    "UPDATE users SET pw_salt = :s, pw_verifier = :v, wrapped_secret_key = :w, "
+                    "recovery_wrapped_secret_key = :r, wrapped_totp_secret = '', totp_enabled = 0, "
+                    "failed_logins = 0, locked_until = 0 WHERE id = :id",
+                    pw_salt, pw_verifier, wrapped_secret_key, recovery_wrapped_secret_key, id);
+      if (!s) return s;
+      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      return {};
+    });
+  }
+
+  // --- organisation key grants -----------------------------------------------------------
+  Status UpsertOrgKeyGrant(Tx& tx, const OrgKeyGrant& grant) override {
+    return Soci(tx).Guarded("upsert grant", [&](soci::session& sql) -> Status {
+      const long long org = grant.organisation_id, user = grant.user_id;
+      sql << "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key) "
+             "VALUES (:o, :u, :k) ON CONFLICT (organisation_id, user_id) "
+             "DO UPDATE SET sealed_org_secret_key = excluded.sealed_org_secret_key",
+          use(org), use(user), use(grant.sealed_org_secret_key);
+      return {};
+    });
+  }
+
+  Result<OrgKeyGrant> FindOrgKeyGrant(Tx& tx, int64_t organisation_id, int64_t user_id) override {
+    return Soci(tx).Guarded("find grant", [&](soci::session& sql) -> Result<OrgKeyGrant> {
+      OrgKeyGrant g{organisation_id, user_id, {}};
+      const long long org = organisation_id, user = user_id;
+      sql << "SELECT sealed_org_secret_key FROM org_key_grants "
+             "WHERE organisation_id = :o AND user_id = :u",
+          use(org), use(user), into(g.sealed_org_secret_key);
+      if (!sql.got_data()) return std::unexpected(NotFoundError("grant"));
+      return g;
+    });
+  }
+
+  Result<std::vector<User>> UsersWithoutGrant(Tx& tx, int64_t organisation_id) override {
+    return Soci(tx).Guarded(
+        "users without grant", [&](soci::session& sql) -> Result<std::vector<User>> {
+          return soci_row::Select(
+              sql, kUsers,
+              " u WHERE u.organisation_id = :o AND u.public_key <> '' AND NOT "
+              "EXISTS (SELECT 1 FROM org_key_grants g WHERE g.organisation_id = "
+              "u.organisation_id AND g.user_id = u.id) ORDER BY u.id",
+              static_cast<long long>(organisation_id));
+        });
+  }
+
+  Status DisableUser(Tx& tx, int64_t user_id) override {
+    return Soci(tx).Guarded("disable user", [&](soci::session& sql) -> Status {
+      const long long id = user_id;
+      Status s = UpdateOne(sql, "user", "UPDATE users SET disabled = 1 WHERE id = :id", id);
+      if (!s) return s;
+      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      sql << "DELETE FROM org_key_grants WHERE user_id = :id", use(id);
+      return {};
+    });
+  }
+
+  Status RotateOrgKey(Tx& tx, const OrgKeyRotation& rotation) override {
+    return Soci(tx).Guarded("rotate organisation key", [&](soci::session& sql) -> Status {
+      const long long org = rotation.organisation_id;
+      if (dialect_ == Dialect::kPostgres) {
+        // Serialises rotations of one organisation (SQLite's BEGIN IMMEDIATE already does).
+        long long locked = 0;
+        sql << "SELECT id FROM organisations WHERE id = :o FOR UPDATE", use(org), into(locked);
+      }
+      std::set<long long> holders;
+      {
+        long long holder = 0;
+        soci::statement q =
+            (sql.prepare << "SELECT user_id FROM org_key_grants WHERE organisation_id = :o",
+             use(org), into(holder));
+        q.execute();
+        while (q.fetch()) holders.insert(holder);
+      }
+      std::set<long long> recipients;
+      for (const auto& [uid, sealed] : rotation.sealed_for) recipients.insert(uid);
+      if (!holders.empty() && holders != recipients) {
+        return Fail(ErrorCode::kConflict, "error.conflict", "grant holders changed");
+      }
+      for (const auto& [uid, sealed] : rotation.sealed_for) {
+        const long long u = uid;
+        if (holders.empty()) {
+          sql << "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key) "
+                 "VALUES (:o, :u, :k)",
+              use(org), use(u), use(sealed);
+        } else {
+          const std::string prefix = sealed + ",";
+          sql << "UPDATE org_key_grants SET sealed_org_secret_key = CAST(:p AS TEXT) || "
+                 "sealed_org_secret_key WHERE organisation_id = :o AND user_id = :u",
+              use(prefix), use(org), use(u);
+        }
+      }
+      return UpdateOne(sql, "organisation",
+                       "UPDATE organisations SET public_key = :k WHERE id = :o",
+                       rotation.public_key, org);
+    });
+  }
+
+ private:
+  template <typename V>
+  Result<Organisation> FindOrganisation(Tx& tx, const char* where, const V& value) {
+    return Soci(tx).Guarded("find organisation", [&](soci::session& sql) -> Result<Organisation> {
+      std::vector<Organisation> found = soci_row::Select(sql, kOrganisations, where, value);
+      if (found.empty()) return std::unexpected(NotFoundError("organisation"));
+      return std::move(found.front());
+    });
+  }
+
+  template <typename V>
+  Result<User> FindUser(Tx& tx, const char* where, const V& value) {
+    return Soci(tx).Guarded("find user", [&](soci::session& sql) -> Result<User> {
+      std::vector<User> found = soci_row::Select(sql, kUsers, where, value);
+      if (found.empty()) return std::unexpected(NotFoundError("user"));
+      return std::move(found.front());
+    });
+  }
+
+  const Dialect dialect_;
+};
+
+}  // namespace
+
+std::unique_ptr<StaffStore> NewSociStaffStore(Dialect dialect) {
+  return std::make_unique<SociStaffStore>(dialect);
+}
+
+}  // namespace vd

@@ -1,0 +1,113 @@
+#pragma once
+// StaffStore: organisations, staff accounts and the organisation-key grants that let staff
+// open conversations. Every method works inside the caller's transaction (Database::Read/
+// Write), so "disable an advisor and rotate the organisation key" is DisableUser and
+// RotateOrgKey in one Write; the same conformance tests run on SQLite and PostgreSQL.
+// Failures: kNotFound for unknown ids, kConflict on a duplicate slug or username (reported by
+// the Write; the statement spoils the transaction), kStorage otherwise.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "store/database.h"
+
+namespace vd {
+
+enum class Role { kAdvisor, kCoordinator, kAnalyst, kAdmin };
+std::string_view RoleName(Role role);  // "advisor", ...
+std::optional<Role> ParseRole(std::string_view name);
+
+struct Organisation {
+  int64_t id = 0;
+  std::string slug;        // stable, URL-safe: "independent", "shop", "dehaven"
+  std::string name;        // display name
+  std::string public_key;  // base64; empty until the first advisor joins (no key yet)
+};
+
+struct User {
+  int64_t id = 0;
+  std::string username;
+  Role role = Role::kAdvisor;
+  std::optional<int64_t> organisation_id;
+  std::string pw_salt;                      // base64
+  std::string pw_verifier;                  // base64
+  std::string public_key;                   // base64 X25519
+  std::string wrapped_secret_key;           // Wrap() under the password wrap key
+  std::string recovery_wrapped_secret_key;  // Wrap() under the recovery wrap key
+  std::string wrapped_totp_secret;  // Wrap() under the password wrap key; empty until enrolled
+  bool totp_enabled = false;
+  int64_t totp_last_step = 0;  // last accepted TOTP time step (replay guard)
+  int64_t failed_logins = 0;
+  int64_t locked_until = 0;  // Unix seconds; 0 when not locked
+  bool disabled = false;
+  int64_t created_at = 0;
+};
+
+// The organisation private key sealed to one staff member's public key.
+struct OrgKeyGrant {
+  int64_t organisation_id = 0;
+  int64_t user_id = 0;
+  std::string sealed_org_secret_key;  // SealTo(user public key, org secret key)
+};
+
+// A new organisation key pair, sealed for each remaining grant holder (an advisor left).
+struct OrgKeyRotation {
+  int64_t organisation_id = 0;
+  std::string public_key;                     // base64, the new organisation public key
+  std::map<int64_t, std::string> sealed_for;  // user id -> SealTo(user, new secret key)
+};
+
+class StaffStore {
+ public:
+  virtual ~StaffStore() = default;
+
+  // Organisations. Insert: kConflict on slug.
+  virtual Result<int64_t> InsertOrganisation(Tx& tx, const Organisation& org) = 0;
+  virtual Result<std::vector<Organisation>> ListOrganisations(Tx& tx) = 0;
+  virtual Result<Organisation> FindOrganisationBySlug(Tx& tx, const std::string& slug) = 0;
+  virtual Result<Organisation> FindOrganisationById(Tx& tx, int64_t id) = 0;
+  virtual Status SetOrganisationPublicKey(Tx& tx, int64_t id, const std::string& public_key) = 0;
+
+  // Users. Insert: kConflict on username.
+  virtual Result<int64_t> InsertUser(Tx& tx, const User& user) = 0;
+  virtual Result<User> FindUserByUsername(Tx& tx, const std::string& username) = 0;
+  virtual Result<User> FindUserById(Tx& tx, int64_t id) = 0;
+  virtual Result<std::vector<User>> ListUsers(Tx& tx) = 0;
+  virtual Status RecordLoginFailure(Tx& tx, int64_t user_id, int64_t failed_logins,
+                                    int64_t locked_until) = 0;
+  virtual Status RecordLoginSuccess(Tx& tx, int64_t user_id) = 0;  // failed_logins, lock = 0
+  // Accepts `step` only if it is greater than the stored totp_last_step (atomic compare);
+  // kConflict if the step was already used (a replayed code).
+  virtual Status AdvanceTotpStep(Tx& tx, int64_t user_id, int64_t step) = 0;
+  virtual Status SetTotpSecret(Tx& tx, int64_t user_id, const std::string& wrapped_totp_secret) = 0;
+  // Key recovery: new password material and recovery wrap for the same secret key. Clears
+  // the TOTP secret (it was wrapped under the old password; the person enrols again) and the
+  // lockout, and ends the user's sessions.
+  virtual Status ReplaceCredentials(Tx& tx, int64_t user_id, const std::string& pw_salt,
+                                    const std::string& pw_verifier,
+                                    const std::string& wrapped_secret_key,
+                                    const std::string& recovery_wrapped_secret_key) = 0;
+
+  // Organisation key grants.
+  virtual Status UpsertOrgKeyGrant(Tx& tx, const OrgKeyGrant& grant) = 0;
+  virtual Result<OrgKeyGrant> FindOrgKeyGrant(Tx& tx, int64_t organisation_id, int64_t user_id) = 0;
+  // Users of the organisation who have a public key but no grant yet.
+  virtual Result<std::vector<User>> UsersWithoutGrant(Tx& tx, int64_t organisation_id) = 0;
+
+  // Disables a staff account: disabled = 1, the user's sessions and organisation-key grants
+  // deleted.
+  virtual Status DisableUser(Tx& tx, int64_t user_id) = 0;
+  // Sets the organisation's new public key and gives each user in `sealed_for` the new key:
+  // prepended as "<sealed>," to an existing grant, or as a new grant when nobody holds one.
+  // kConflict if the current grant holders are not exactly the users in `sealed_for` (a
+  // colleague was granted meanwhile: the caller rolls back and retries). Call it after
+  // DisableUser of the leaver, in the same transaction, so that the leaver is no holder.
+  virtual Status RotateOrgKey(Tx& tx, const OrgKeyRotation& rotation) = 0;
+};
+
+}  // namespace vd
