@@ -12,7 +12,9 @@ namespace {
 
 using store_test::Backend;
 using store_test::BackendName;
+using store_test::ReadOne;
 using store_test::TestContact;
+using store_test::WriteOne;
 
 class ContactStoreTest : public store_test::FreshStoreTest,
                          public ::testing::WithParamInterface<Backend> {
@@ -32,7 +34,7 @@ class ContactStoreTest : public store_test::FreshStoreTest,
     e.contact = "070 000 0000";
     e.opening_hours = "ma-vr 9-17";
     e.updated_at = 5;
-    auto id = store_->InsertDirectoryEntry(e);
+    auto id = WriteOne(*store_, &DirectoryStore::Insert, e);
     ASSERT_TRUE(id.has_value()) << id.error().detail;
     shop_ = *id;
   }
@@ -204,23 +206,25 @@ TEST_P(ContactStoreTest, FollowUpsAreDueUntilDone) {
 
 TEST_P(ContactStoreTest, CasesAndDirectory) {
   ASSERT_TRUE(ContactsInTx(*store_).InsertCase("K-ABCD-EFGH", org_, 10));
-  EXPECT_EQ(ContactsInTx(*store_).InsertCase("K-ABCD-EFGH", org_, 11).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(ContactsInTx(*store_).InsertCase("K-ABCD-EFGH", org_, 11).error().code,
+            ErrorCode::kConflict);
   EXPECT_EQ(*ContactsInTx(*store_).FindCaseOrganisation("K-ABCD-EFGH"), org_);
-  EXPECT_EQ(ContactsInTx(*store_).FindCaseOrganisation("K-XXXX-XXXX").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(ContactsInTx(*store_).FindCaseOrganisation("K-XXXX-XXXX").error().code,
+            ErrorCode::kNotFound);
 
   DirectoryEntry dup;
   dup.slug = "shop";
   dup.name = "x";
-  EXPECT_EQ(store_->InsertDirectoryEntry(dup).error().code, ErrorCode::kConflict);
-  auto e = store_->FindDirectoryEntry(shop_);
+  EXPECT_EQ(WriteOne(*store_, &DirectoryStore::Insert, dup).error().code, ErrorCode::kConflict);
+  auto e = ReadOne(*store_, &DirectoryStore::Find, shop_);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->languages, (std::vector<std::string>{"nl", "en", "hu"}));
   e->active = false;
   e->opening_hours = "di 10-12";
-  ASSERT_TRUE(store_->UpdateDirectoryEntry(*e));
-  EXPECT_TRUE(store_->ListDirectory(true)->empty());
-  ASSERT_EQ(store_->ListDirectory(false)->size(), 1u);
-  EXPECT_EQ(store_->ListDirectory(false)->front().opening_hours, "di 10-12");
+  ASSERT_TRUE(WriteOne(*store_, &DirectoryStore::Update, *e));
+  EXPECT_TRUE(ReadOne(*store_, &DirectoryStore::List, true)->empty());
+  ASSERT_EQ(ReadOne(*store_, &DirectoryStore::List, false)->size(), 1u);
+  EXPECT_EQ(ReadOne(*store_, &DirectoryStore::List, false)->front().opening_hours, "di 10-12");
 }
 
 TEST_P(ContactStoreTest, AuditEntriesChainInOrder) {
@@ -233,17 +237,17 @@ TEST_P(ContactStoreTest, AuditEntriesChainInOrder) {
     e.user_id = advisor_;
     e.action = "act" + std::to_string(i);
     e.record = std::to_string(i);
-    auto added = store_->AppendAudit(e, hash);
+    auto added = WriteOne(*store_, &AuditStore::Append, e, hash);
     ASSERT_TRUE(added.has_value()) << added.error().detail;
     EXPECT_EQ(added->id, i + 1);
   }
-  auto list = store_->ListAudit(0, 10);
+  auto list = ReadOne(*store_, &AuditStore::List, 0, 10);
   ASSERT_EQ(list->size(), 3u);
   EXPECT_EQ((*list)[0].prev_hash, "");
   EXPECT_EQ((*list)[1].prev_hash, (*list)[0].hash);
   EXPECT_EQ((*list)[2].hash, "h3<" + (*list)[1].hash + ">act2");
-  EXPECT_EQ(store_->ListAudit(2, 10)->size(), 1u);
-  EXPECT_EQ(**store_->GetSetting("audit_head"), "3:" + (*list)[2].hash);
+  EXPECT_EQ(ReadOne(*store_, &AuditStore::List, 2, 10)->size(), 1u);
+  EXPECT_EQ(**ReadOne(*store_, &SettingsStore::Get, "audit_head"), "3:" + (*list)[2].hash);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ContactStoreTest,

@@ -15,7 +15,10 @@ namespace {
 
 using store_test::Backend;
 using store_test::BackendName;
+using store_test::FailureOf;
+using store_test::ReadOne;
 using store_test::TestContact;
+using store_test::WriteOne;
 
 class ReportStoreTest : public store_test::FreshStoreTest,
                         public ::testing::WithParamInterface<Backend> {
@@ -30,13 +33,23 @@ class ReportStoreTest : public store_test::FreshStoreTest,
     e.slug = "shop";
     e.name = "SHOP";
     e.updated_at = 5;
-    dir1_ = store_->InsertDirectoryEntry(e).value_or(0);
+    dir1_ = WriteOne(*store_, &DirectoryStore::Insert, e).value_or(0);
     e.slug = "haven";
-    dir2_ = store_->InsertDirectoryEntry(e).value_or(0);
+    dir2_ = WriteOne(*store_, &DirectoryStore::Insert, e).value_or(0);
+  }
+  // Prepares a release and spends the budget as one transaction: ReserveBudget, then
+  // InsertRelease.
+  Result<int64_t> ReleaseWithinBudget(const ReleaseRecord& r, int64_t cap_num, int64_t cap_den) {
+    return store_->Write("release", [&](Tx& tx) -> Result<int64_t> {
+      if (Status s = store_->reports().ReserveBudget(tx, r, cap_num, cap_den); !s) {
+        return std::unexpected(s.error());
+      }
+      return store_->reports().InsertRelease(tx, r);
+    });
   }
   ContactRecord Record(int64_t org, const std::string& month, int i) {
-    ContactRecord c = TestContact(org, advisor_, month, i % 2 ? "phone" : "walk_in", "window",
-                                  "ro", "woman", "25-34", "eu_other");
+    ContactRecord c = TestContact(org, advisor_, month, i % 2 ? "phone" : "walk_in", "window", "ro",
+                                  "woman", "25-34", "eu_other");
     c.case_code = i % 3 == 0 ? "K-0000-000" + std::to_string(i % 9) : "";
     c.created_at = c.updated_at = 1000 + i;
     // Record i has i % 4 topics, one advice (never scanned), i % 3 indicators, i % 2 referrals.
@@ -179,53 +192,100 @@ ReleaseRecord Release(const std::string& label, int64_t num, int64_t den) {
 
 TEST_P(ReportStoreTest, TheLedgerRefusesAReleasePastTheCapAndADuplicate) {
   // Cap 2: 1/2 + 2/3 + 5/6 = 2 exactly fits; one more 1/1000 does not.
-  auto a = store_->InsertRelease(Release("2026-Q1", 1, 2), 2, 1);
+  auto a = ReleaseWithinBudget(Release("2026-Q1", 1, 2), 2, 1);
   ASSERT_TRUE(a.has_value()) << a.error().detail;
-  ASSERT_TRUE(store_->InsertRelease(Release("2026-Q2", 2, 3), 2, 1).has_value());
-  ASSERT_TRUE(store_->InsertRelease(Release("2026-Q3", 5, 6), 2, 1).has_value());
-  auto over = store_->InsertRelease(Release("2026-Q4", 1, 1000), 2, 1);
+  ASSERT_TRUE(ReleaseWithinBudget(Release("2026-Q2", 2, 3), 2, 1).has_value());
+  ASSERT_TRUE(ReleaseWithinBudget(Release("2026-Q3", 5, 6), 2, 1).has_value());
+  auto over = ReleaseWithinBudget(Release("2026-Q4", 1, 1000), 2, 1);
   ASSERT_FALSE(over.has_value());
   EXPECT_EQ(over.error().code, ErrorCode::kConflict);
   EXPECT_EQ(over.error().user_message, "staff_error.report_budget");
   // Another year and another city have their own budget.
   ReleaseRecord next = Release("2027", 2, 1);
   next.year = 2027;
-  EXPECT_TRUE(store_->InsertRelease(next, 2, 1).has_value());
+  EXPECT_TRUE(ReleaseWithinBudget(next, 2, 1).has_value());
   ReleaseRecord other = Release("2026", 2, 1);
   other.city = "utrecht";
-  EXPECT_TRUE(store_->InsertRelease(other, 2, 1).has_value());
+  EXPECT_TRUE(ReleaseWithinBudget(other, 2, 1).has_value());
   // One method per city and year: exact counts next to noisy ones would undo the noise.
   ReleaseRecord threshold = Release("2026-Q4", 0, 1);
   threshold.method = "threshold";
-  auto mixed = store_->InsertRelease(threshold, 2, 1);
+  auto mixed = ReleaseWithinBudget(threshold, 2, 1);
   ASSERT_FALSE(mixed.has_value());
   EXPECT_EQ(mixed.error().user_message, "staff_error.report_method_mixed");
   // Threshold mode spends nothing; a duplicate (city, label, method) is a conflict.
   threshold.city = "leiden";
-  EXPECT_TRUE(store_->InsertRelease(threshold, 2, 1).has_value());
-  auto dup = store_->InsertRelease(threshold, 2, 1);
+  EXPECT_TRUE(ReleaseWithinBudget(threshold, 2, 1).has_value());
+  auto dup = ReleaseWithinBudget(threshold, 2, 1);
   ASSERT_FALSE(dup.has_value());
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
 
-  auto spent = store_->ReleasesSpent("den-haag", 2026);
+  auto spent = ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026);
   ASSERT_TRUE(spent.has_value());
   EXPECT_EQ(*spent, (std::vector<std::pair<int64_t, int64_t>>{{1, 2}, {2, 3}, {5, 6}}));
 
-  auto found = store_->FindRelease("den-haag", "2026-Q1", "laplace");
+  auto found = ReadOne(*store_, &ReportStore::FindRelease, "den-haag", "2026-Q1", "laplace");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->id, *a);
   EXPECT_EQ(found->payload, "{\"tables\":[]}");
   EXPECT_EQ(found->status, "draft");
-  EXPECT_EQ(store_->FindRelease("den-haag", "2026-Q4", "laplace").error().code,
-            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      ReadOne(*store_, &ReportStore::FindRelease, "den-haag", "2026-Q4", "laplace").error().code,
+      ErrorCode::kNotFound);
 
-  ASSERT_TRUE(store_->PublishRelease(*a, 500));
-  EXPECT_EQ(store_->PublishRelease(*a, 600).error().code, ErrorCode::kNotFound);
-  auto published = store_->ListReleases("den-haag", "published");
+  ASSERT_TRUE(WriteOne(*store_, &ReportStore::PublishRelease, *a, 500));
+  EXPECT_EQ(WriteOne(*store_, &ReportStore::PublishRelease, *a, 600).error().code,
+            ErrorCode::kNotFound);
+  auto published = ReadOne(*store_, &ReportStore::ListReleases, "den-haag", "published");
   ASSERT_TRUE(published.has_value());
   ASSERT_EQ(published->size(), 1u);
   EXPECT_EQ((*published)[0].published_at, 500);
-  EXPECT_EQ(store_->ListReleases("den-haag", "")->size(), 4u);  // 2027's too
+  EXPECT_EQ(ReadOne(*store_, &ReportStore::ListReleases, "den-haag", "")->size(),
+            4u);  // 2027's too
+}
+
+TEST_P(ReportStoreTest, ReleasesInOneTransactionShareTheBudget) {
+  // The second reservation sees the first release of the same transaction: 3/2 + 1/2 fits
+  // cap 2, a further 1/1000 does not, and its refusal rolls back both releases.
+  Status s = store_->Write("releases", [&](Tx& tx) -> Status {
+    ReportStore& reports = store_->reports();
+    for (const ReleaseRecord& r :
+         {Release("2026-H1", 3, 2), Release("2026-H2", 1, 2), Release("2026-Q4", 1, 1000)}) {
+      if (Status ok = reports.ReserveBudget(tx, r, 2, 1); !ok) return ok;
+      if (Result<int64_t> id = reports.InsertRelease(tx, r); !id)
+        return std::unexpected(id.error());
+    }
+    return {};
+  });
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().user_message, "staff_error.report_budget");
+  EXPECT_TRUE(ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026)->empty());
+  EXPECT_EQ(
+      FailureOf(ReadOne(*store_, &ReportStore::FindRelease, "den-haag", "2026-H1", "laplace")),
+      ErrorCode::kNotFound);
+}
+
+TEST_P(ReportStoreTest, AFailureAfterTheReleaseLeavesNeitherReleaseNorSpend) {
+  // Prepare a release and spend the budget, then fail (a duplicate release, which spoils the
+  // transaction on PostgreSQL): nothing of the first release remains.
+  ASSERT_TRUE(ReleaseWithinBudget(Release("2026-Q1", 1, 2), 2, 1).has_value());
+  Result<int64_t> r = store_->Write("release", [&](Tx& tx) -> Result<int64_t> {
+    ReportStore& reports = store_->reports();
+    const ReleaseRecord fresh = Release("2026-Q2", 1, 2);
+    if (Status ok = reports.ReserveBudget(tx, fresh, 2, 1); !ok) return std::unexpected(ok.error());
+    Result<int64_t> id = reports.InsertRelease(tx, fresh);
+    if (!id) return id;
+    return reports.InsertRelease(tx, Release("2026-Q1", 1, 2));  // exists: conflict
+  });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(
+      FailureOf(ReadOne(*store_, &ReportStore::FindRelease, "den-haag", "2026-Q2", "laplace")),
+      ErrorCode::kNotFound);
+  EXPECT_EQ(*ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026),
+            (std::vector<std::pair<int64_t, int64_t>>{{1, 2}}));
+  // The budget left is unchanged: 3/2 more still fits cap 2.
+  EXPECT_TRUE(ReleaseWithinBudget(Release("2026-H2", 3, 2), 2, 1).has_value());
 }
 
 TEST_P(ReportStoreTest, PopulationEstimatesAreReplacedPerDimension) {
@@ -237,24 +297,29 @@ TEST_P(ReportStoreTest, PopulationEstimatesAreReplacedPerDimension) {
   PopulationEstimate f = e;
   f.code = "hu";
   f.per_mille = 200;
-  ASSERT_TRUE(store_->ReplacePopulationEstimates("den-haag", 2026, "language", {e, f}));
+  ASSERT_TRUE(WriteOne(*store_, &ReportStore::ReplacePopulationEstimates, "den-haag", 2026,
+                       "language", {e, f}));
   PopulationEstimate g = e;
   g.code = "woman";
   g.per_mille = 800;
-  ASSERT_TRUE(store_->ReplacePopulationEstimates("den-haag", 2026, "gender", {g}));
+  ASSERT_TRUE(
+      WriteOne(*store_, &ReportStore::ReplacePopulationEstimates, "den-haag", 2026, "gender", {g}));
   f.per_mille = 250;
-  ASSERT_TRUE(store_->ReplacePopulationEstimates("den-haag", 2026, "language", {f}));
-  auto list = store_->ListPopulationEstimates("den-haag", 2026);
+  ASSERT_TRUE(WriteOne(*store_, &ReportStore::ReplacePopulationEstimates, "den-haag", 2026,
+                       "language", {f}));
+  auto list = ReadOne(*store_, &ReportStore::ListPopulationEstimates, "den-haag", 2026);
   ASSERT_TRUE(list.has_value());
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].dimension, "gender");
   EXPECT_EQ((*list)[1].code, "hu");
   EXPECT_EQ((*list)[1].per_mille, 250);
   EXPECT_EQ((*list)[1].source, "Regioplan 2024");
-  EXPECT_TRUE(store_->ListPopulationEstimates("den-haag", 2025)->empty());
+  EXPECT_TRUE(ReadOne(*store_, &ReportStore::ListPopulationEstimates, "den-haag", 2025)->empty());
   g.per_mille = 1001;
-  EXPECT_FALSE(store_->ReplacePopulationEstimates("den-haag", 2026, "gender", {g}));
-  EXPECT_EQ(store_->ListPopulationEstimates("den-haag", 2026)->size(), 2u);  // rolled back
+  EXPECT_FALSE(
+      WriteOne(*store_, &ReportStore::ReplacePopulationEstimates, "den-haag", 2026, "gender", {g}));
+  EXPECT_EQ(ReadOne(*store_, &ReportStore::ListPopulationEstimates, "den-haag", 2026)->size(),
+            2u);  // rolled back
 }
 
 TEST_P(ReportStoreTest, OnlyTheFirstAdvisorReplyIsCountedInItsBand) {
@@ -268,7 +333,8 @@ TEST_P(ReportStoreTest, OnlyTheFirstAdvisorReplyIsCountedInItsBand) {
     if (who == Author::kAdvisor) m.author_user_id = advisor_;
     m.ciphertext = "y";
     m.created_at = at;
-    return store_->AppendMessage(m, ConversationStatus::kAnswered, at + 1000000);
+    return WriteOne(*store_, &ConversationStore::AppendMessage, m, ConversationStatus::kAnswered,
+                    at + 1000000);
   };
   const int64_t jan = 1767225600;  // 2026-01-01T00:00:00Z
   const int64_t a = start("a", jan + 100), b = start("b", jan + 200), c = start("c", jan - 100);
@@ -277,17 +343,20 @@ TEST_P(ReportStoreTest, OnlyTheFirstAdvisorReplyIsCountedInItsBand) {
   ASSERT_TRUE(reply(a, Author::kAdvisor, jan + 100 + 5 * 86400));  // not the first
   ASSERT_TRUE(reply(b, Author::kAdvisor, jan + 200 + 4 * 86400));  // 4 d -> >3d
   ASSERT_TRUE(reply(c, Author::kAdvisor, jan + 10));               // December 2025, < 1 h
-  EXPECT_EQ(store_->FindConversationById(a)->first_reply_at, jan + 100 + 2 * 3600);
+  EXPECT_EQ(ReadOne(*store_, &ConversationStore::FindById, a)->first_reply_at,
+            jan + 100 + 2 * 3600);
 
-  auto counts = store_->ResponseTimes("2026-01", "2026-12", std::nullopt);
+  auto counts = ReadOne(*store_, &ReportStore::ResponseTimes, "2026-01", "2026-12", std::nullopt);
   ASSERT_TRUE(counts.has_value()) << counts.error().detail;
   std::vector<int64_t> got;
   for (const ResponseTimeCount& r : *counts) got.push_back(r.count);
   EXPECT_EQ(got, (std::vector<int64_t>{0, 1, 0, 0, 1}));
   EXPECT_EQ((*counts)[4].band, ">3d");
-  auto dec = store_->ResponseTimes("2025-12", "2025-12", org_);
+  auto dec = ReadOne(*store_, &ReportStore::ResponseTimes, "2025-12", "2025-12", org_);
   EXPECT_EQ((*dec)[0].count, 1);
-  EXPECT_EQ((*store_->ResponseTimes("2026-01", "2026-12", other_org_))[1].count, 0);
+  EXPECT_EQ(
+      (*ReadOne(*store_, &ReportStore::ResponseTimes, "2026-01", "2026-12", other_org_))[1].count,
+      0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReportStoreTest,

@@ -33,7 +33,10 @@ namespace {
 using store_test::Backend;
 using store_test::BackendName;
 using store_test::Env;
+using store_test::FailureOf;
 using store_test::PgConninfo;
+using store_test::ReadOne;
+using store_test::WriteOne;
 
 std::string RandomHex() {
   std::random_device rd;
@@ -77,13 +80,6 @@ T Must(Result<T> r) {
     return T{};
   }
   return std::move(*r);
-}
-
-// The error code of a store call that must fail; nullopt if it succeeded.
-template <typename R>
-std::optional<ErrorCode> FailureOf(const R& r) {
-  if (r) return std::nullopt;
-  return r.error().code;
 }
 
 // A second, plain connection to a SQLite file, as another process would have.
@@ -186,7 +182,7 @@ class StoreFixture : public ::testing::Test {
     o.slug = slug;
     o.name = "Organisation " + slug;
     o.public_key = public_key;
-    Result<int64_t> id = store_->InsertOrganisation(o);
+    Result<int64_t> id = WriteOne(*store_, &StaffStore::InsertOrganisation, o);
     EXPECT_TRUE(id.has_value()) << id.error().detail;
     return id.value_or(0);
   }
@@ -229,7 +225,7 @@ class StoreFixture : public ::testing::Test {
 
   int64_t AddUser(const std::string& username, std::optional<int64_t> org,
                   Role role = Role::kAdvisor) {
-    Result<int64_t> id = store_->InsertUser(MakeUser(username, org, role));
+    Result<int64_t> id = WriteOne(*store_, &StaffStore::InsertUser, MakeUser(username, org, role));
     EXPECT_TRUE(id.has_value()) << id.error().detail;
     return id.value_or(0);
   }
@@ -263,8 +259,9 @@ class StoreFixture : public ::testing::Test {
   }
 
   int64_t AddConversation(int64_t org, const std::string& tag, int64_t at, int64_t expires) {
-    Result<int64_t> id = store_->InsertConversation(MakeConversation(org, tag, at, expires),
-                                                    WorkerMessage(0, "first-" + tag, at));
+    Result<int64_t> id =
+        WriteOne(*store_, &ConversationStore::Insert, MakeConversation(org, tag, at, expires),
+                 WorkerMessage(0, "first-" + tag, at));
     EXPECT_TRUE(id.has_value()) << id.error().detail;
     return id.value_or(0);
   }
@@ -328,9 +325,9 @@ TEST_P(StoreTest, MigrationsAreIdempotent) {
   ASSERT_TRUE(store_->Migrate());
   EXPECT_EQ(Must(store_->SchemaVersion()), latest);
   // The data survives a second run: nothing was re-created.
-  EXPECT_EQ(Must(store_->GetOrCreateSetting("k", "v")), "v");
+  EXPECT_EQ(Must(WriteOne(*store_, &SettingsStore::GetOrCreate, "k", "v")), "v");
   ASSERT_TRUE(store_->Migrate());
-  EXPECT_EQ(Must(store_->GetSetting("k")).value_or("<none>"), "v");
+  EXPECT_EQ(Must(ReadOne(*store_, &SettingsStore::Get, "k")).value_or("<none>"), "v");
 }
 
 TEST(MigrationsTest, NumberedFromOneWithoutGapsAlikeInBothDialects) {
@@ -393,7 +390,7 @@ TEST_P(StoreTest, ServersMigratingAtOnceBothSucceed) {
   for (const Status& s : results) EXPECT_TRUE(s) << s.error().detail;
   const int latest = Migrations(pg() ? Dialect::kPostgres : Dialect::kSqlite).back().version;
   EXPECT_EQ(Must(servers[0]->SchemaVersion()), latest);
-  EXPECT_TRUE(servers[1]->InsertOrganisation({0, "one", "One", ""}));
+  EXPECT_TRUE(WriteOne(*servers[1], &StaffStore::InsertOrganisation, {0, "one", "One", ""}));
 }
 
 // --- SQLite connection settings, checked by what they do ------------------------------------
@@ -404,11 +401,11 @@ TEST_F(SqliteStoreTest, UsesWal) {
 }
 
 TEST_F(SqliteStoreTest, EnforcesForeignKeysAndCascades) {
-  Result<int64_t> orphan = store_->InsertUser(MakeUser("orphan", 999999));
+  Result<int64_t> orphan = WriteOne(*store_, &StaffStore::InsertUser, MakeUser("orphan", 999999));
   ASSERT_FALSE(orphan.has_value());
   EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
   const int64_t c = AddConversation(AddOrg("o"), "1", 10, 20);
-  ASSERT_TRUE(store_->DeleteConversation(c));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::Delete, c));
   RawSqlite raw(sqlite_path_);
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM messages"), "0");
 }
@@ -425,30 +422,32 @@ TEST_F(SqliteStoreTest, DistrustsTheSchema) {
   ASSERT_EQ(raw.Exec("INSERT INTO settings (key, value) VALUES ('raw', 'x')"), SQLITE_OK);
   ASSERT_EQ(raw.One("SELECT COUNT(*) FROM probe"), "1");
 
-  Result<std::string> planted = store_->GetOrCreateSetting("probe", "x");
+  Result<std::string> planted = WriteOne(*store_, &SettingsStore::GetOrCreate, "probe", "x");
   ASSERT_FALSE(planted.has_value());
   EXPECT_EQ(planted.error().code, ErrorCode::kStorage);
   EXPECT_EQ(raw.One("SELECT COUNT(*) FROM probe"), "1");
-  EXPECT_FALSE(Must(store_->GetSetting("probe")).has_value());  // rolled back whole
+  EXPECT_FALSE(
+      Must(ReadOne(*store_, &SettingsStore::Get, "probe")).has_value());  // rolled back whole
 
   // Connections that compiled the planted schema keep it cached: start afresh once it is gone.
   ASSERT_EQ(raw.Exec("DROP TRIGGER probe_t"), SQLITE_OK);
   store_ = Open(url_);
-  EXPECT_EQ(Must(store_->GetOrCreateSetting("probe", "x")), "x");
+  EXPECT_EQ(Must(WriteOne(*store_, &SettingsStore::GetOrCreate, "probe", "x")), "x");
 }
 
 TEST_F(SqliteStoreTest, OverwritesDeletedContent) {
   const std::string marker = "MARKER" + RandomHex() + RandomHex();
   const int64_t org = AddOrg("o");
-  Result<int64_t> c = store_->InsertConversation(MakeConversation(org, "x", 10, 20),
-                                                 WorkerMessage(0, marker + marker, 10));
+  Result<int64_t> c =
+      WriteOne(*store_, &ConversationStore::Insert, MakeConversation(org, "x", 10, 20),
+               WorkerMessage(0, marker + marker, 10));
   ASSERT_TRUE(c.has_value());
   store_.reset();  // the last connection checkpoints the WAL into the main file
   ASSERT_NE(Slurp(sqlite_path_).find(marker), std::string::npos)
       << "the row never reached the main file, so this test would prove nothing";
 
   store_ = Open(url_);
-  ASSERT_TRUE(store_->DeleteConversation(*c));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::Delete, *c));
   store_.reset();
   EXPECT_EQ(Slurp(sqlite_path_).find(marker), std::string::npos) << "secure_delete is off";
   EXPECT_EQ(Slurp(sqlite_path_.string() + "-wal").find(marker), std::string::npos);
@@ -461,7 +460,7 @@ TEST_F(SqliteStoreTest, WritersWaitForALockAndReadersDoNot) {
 
   // WAL readers see the last commit without waiting for the writer.
   auto start = std::chrono::steady_clock::now();
-  Result<std::optional<std::string>> held = store_->GetSetting("held");
+  Result<std::optional<std::string>> held = ReadOne(*store_, &SettingsStore::Get, "held");
   ASSERT_TRUE(held.has_value()) << held.error().detail;
   EXPECT_FALSE(held->has_value());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
@@ -472,18 +471,18 @@ TEST_F(SqliteStoreTest, WritersWaitForALockAndReadersDoNot) {
     raw.Exec("COMMIT");
   });
   start = std::chrono::steady_clock::now();
-  Result<std::string> written = store_->GetOrCreateSetting("mine", "2");
+  Result<std::string> written = WriteOne(*store_, &SettingsStore::GetOrCreate, "mine", "2");
   const auto waited = std::chrono::steady_clock::now() - start;
   release.join();
   ASSERT_TRUE(written.has_value()) << written.error().detail;
   EXPECT_GE(waited, std::chrono::milliseconds(1000));
-  EXPECT_EQ(Must(store_->GetSetting("held")).value_or("<none>"), "1");
+  EXPECT_EQ(Must(ReadOne(*store_, &SettingsStore::Get, "held")).value_or("<none>"), "1");
 }
 
 // --- PostgreSQL connections --------------------------------------------------------------
 
 TEST_F(PostgresStoreTest, AcceptsUriUrls) {
-  ASSERT_TRUE(store_->InsertOrganisation({0, "shared", "Shared", ""}));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::InsertOrganisation, {0, "shared", "Shared", ""}));
   // Rebuild the test server's keyword string (simple values only) as a URI naming the
   // same database, then open it under both schemes.
   std::string uri = url_;
@@ -506,12 +505,13 @@ TEST_F(PostgresStoreTest, AcceptsUriUrls) {
   for (const char* scheme : {"postgresql", "postgres"}) {
     std::unique_ptr<Store> other = Open(scheme + rest, 1);
     ASSERT_NE(other, nullptr) << scheme;
-    EXPECT_EQ(Must(other->FindOrganisationBySlug("shared")).name, "Shared") << scheme;
+    EXPECT_EQ(Must(ReadOne(*other, &StaffStore::FindOrganisationBySlug, "shared")).name, "Shared")
+        << scheme;
   }
 }
 
 TEST_F(PostgresStoreTest, ConnectionsSurviveTheServerDroppingThem) {
-  ASSERT_TRUE(store_->InsertOrganisation({0, "o", "O", ""}));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::InsertOrganisation, {0, "o", "O", ""}));
   const std::string db = url_.substr(url_.rfind("dbname=") + 7);
   // What a server restart or an idle-connection reaper does to the pool.
   PgAdmin([&](soci::session& s) {
@@ -525,20 +525,21 @@ TEST_F(PostgresStoreTest, ConnectionsSurviveTheServerDroppingThem) {
     EXPECT_EQ(left, 0);
   });
   for (int i = 0; i < 16; ++i) {
-    Result<Organisation> o = store_->FindOrganisationBySlug("o");
+    Result<Organisation> o = ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "o");
     ASSERT_TRUE(o.has_value()) << o.error().detail;
   }
-  EXPECT_TRUE(store_->SetOrganisationPublicKey(store_->FindOrganisationBySlug("o")->id, "k"));
+  EXPECT_TRUE(WriteOne(*store_, &StaffStore::SetOrganisationPublicKey,
+                       ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "o")->id, "k"));
 }
 
 // --- settings ------------------------------------------------------------------------------
 
 TEST_P(StoreTest, SettingsFirstWriterWins) {
-  EXPECT_FALSE(Must(store_->GetSetting("csrf_key")).has_value());
-  EXPECT_EQ(Must(store_->GetOrCreateSetting("csrf_key", "first")), "first");
-  EXPECT_EQ(Must(store_->GetOrCreateSetting("csrf_key", "second")), "first");
-  EXPECT_EQ(Must(store_->GetSetting("csrf_key")).value_or("<none>"), "first");
-  EXPECT_FALSE(Must(store_->GetSetting("other")).has_value());
+  EXPECT_FALSE(Must(ReadOne(*store_, &SettingsStore::Get, "csrf_key")).has_value());
+  EXPECT_EQ(Must(WriteOne(*store_, &SettingsStore::GetOrCreate, "csrf_key", "first")), "first");
+  EXPECT_EQ(Must(WriteOne(*store_, &SettingsStore::GetOrCreate, "csrf_key", "second")), "first");
+  EXPECT_EQ(Must(ReadOne(*store_, &SettingsStore::Get, "csrf_key")).value_or("<none>"), "first");
+  EXPECT_FALSE(Must(ReadOne(*store_, &SettingsStore::Get, "other")).has_value());
 }
 
 TEST_P(StoreTest, SettingsFirstWriterWinsAcrossServers) {
@@ -564,25 +565,29 @@ TEST_P(StoreTest, SettingsFirstWriterWinsAcrossServers) {
 TEST_P(StoreTest, Organisations) {
   const int64_t haven = AddOrg("dehaven");
   const int64_t shop = AddOrg("shop", "cGs=");
-  Result<int64_t> dup = store_->InsertOrganisation({0, "dehaven", "Again", ""});
+  Result<int64_t> dup =
+      WriteOne(*store_, &StaffStore::InsertOrganisation, {0, "dehaven", "Again", ""});
   ASSERT_FALSE(dup.has_value());
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
 
-  Result<Organisation> found = store_->FindOrganisationBySlug("shop");
+  Result<Organisation> found = ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "shop");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->id, shop);
   EXPECT_EQ(found->name, "Organisation shop");
   EXPECT_EQ(found->public_key, "cGs=");
-  EXPECT_EQ(Must(store_->FindOrganisationById(haven)).slug, "dehaven");
-  EXPECT_EQ(Must(store_->FindOrganisationById(haven)).public_key, "");
-  EXPECT_EQ(FailureOf(store_->FindOrganisationBySlug("none")), ErrorCode::kNotFound);
-  EXPECT_EQ(FailureOf(store_->FindOrganisationById(999999)), ErrorCode::kNotFound);
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindOrganisationById, haven)).slug, "dehaven");
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindOrganisationById, haven)).public_key, "");
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "none")),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &StaffStore::FindOrganisationById, 999999)),
+            ErrorCode::kNotFound);
 
-  ASSERT_TRUE(store_->SetOrganisationPublicKey(haven, "bmV3"));
-  EXPECT_EQ(Must(store_->FindOrganisationById(haven)).public_key, "bmV3");
-  EXPECT_EQ(FailureOf(store_->SetOrganisationPublicKey(999999, "x")), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::SetOrganisationPublicKey, haven, "bmV3"));
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindOrganisationById, haven)).public_key, "bmV3");
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::SetOrganisationPublicKey, 999999, "x")),
+            ErrorCode::kNotFound);
 
-  Result<std::vector<Organisation>> all = store_->ListOrganisations();
+  Result<std::vector<Organisation>> all = ReadOne(*store_, &StaffStore::ListOrganisations);
   ASSERT_TRUE(all.has_value());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].slug, "dehaven");
@@ -601,9 +606,9 @@ TEST_P(StoreTest, UsersRoundTripEveryField) {
   u.locked_until = 1234;
   u.disabled = true;
   u.created_at = 4242;
-  Result<int64_t> id = store_->InsertUser(u);
+  Result<int64_t> id = WriteOne(*store_, &StaffStore::InsertUser, u);
   ASSERT_TRUE(id.has_value()) << id.error().detail;
-  Result<User> back = store_->FindUserById(*id);
+  Result<User> back = ReadOne(*store_, &StaffStore::FindUserById, *id);
   ASSERT_TRUE(back.has_value()) << back.error().detail;
   EXPECT_EQ(back->id, *id);
   EXPECT_EQ(back->username, "advisor1");
@@ -623,17 +628,18 @@ TEST_P(StoreTest, UsersRoundTripEveryField) {
   EXPECT_EQ(back->created_at, 4242);
 
   const int64_t admin = AddUser("root", std::nullopt, Role::kAdmin);
-  Result<User> by_name = store_->FindUserByUsername("root");
+  Result<User> by_name = ReadOne(*store_, &StaffStore::FindUserByUsername, "root");
   ASSERT_TRUE(by_name.has_value());
   EXPECT_EQ(by_name->id, admin);
   EXPECT_EQ(by_name->role, Role::kAdmin);
   EXPECT_FALSE(by_name->organisation_id.has_value());
   EXPECT_FALSE(by_name->totp_enabled);
   EXPECT_FALSE(by_name->disabled);
-  EXPECT_EQ(FailureOf(store_->FindUserByUsername("nobody")), ErrorCode::kNotFound);
-  EXPECT_EQ(FailureOf(store_->FindUserById(999999)), ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &StaffStore::FindUserByUsername, "nobody")),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &StaffStore::FindUserById, 999999)), ErrorCode::kNotFound);
 
-  Result<std::vector<User>> all = store_->ListUsers();
+  Result<std::vector<User>> all = ReadOne(*store_, &StaffStore::ListUsers);
   ASSERT_TRUE(all.has_value());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].username, "advisor1");
@@ -642,44 +648,52 @@ TEST_P(StoreTest, UsersRoundTripEveryField) {
 
 TEST_P(StoreTest, UsernamesAreUnique) {
   AddUser("ada", std::nullopt, Role::kAdmin);
-  Result<int64_t> dup = store_->InsertUser(MakeUser("ada", std::nullopt, Role::kAnalyst));
+  Result<int64_t> dup =
+      WriteOne(*store_, &StaffStore::InsertUser, MakeUser("ada", std::nullopt, Role::kAnalyst));
   ASSERT_FALSE(dup.has_value());
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
-  EXPECT_EQ(Must(store_->ListUsers()).size(), 1u);
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::ListUsers)).size(), 1u);
 }
 
 TEST_P(StoreTest, AUserOfAMissingOrganisationIsRefused) {
-  Result<int64_t> orphan = store_->InsertUser(MakeUser("orphan", 999999));
+  Result<int64_t> orphan = WriteOne(*store_, &StaffStore::InsertUser, MakeUser("orphan", 999999));
   ASSERT_FALSE(orphan.has_value());
   EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, LoginFailuresAndSuccess) {
   const int64_t a = AddUser("a", std::nullopt, Role::kAdmin);
-  ASSERT_TRUE(store_->RecordLoginFailure(a, 3, 12345));
-  EXPECT_EQ(Must(store_->FindUserById(a)).failed_logins, 3);
-  EXPECT_EQ(Must(store_->FindUserById(a)).locked_until, 12345);
-  ASSERT_TRUE(store_->RecordLoginSuccess(a));
-  EXPECT_EQ(Must(store_->FindUserById(a)).failed_logins, 0);
-  EXPECT_EQ(Must(store_->FindUserById(a)).locked_until, 0);
-  EXPECT_EQ(FailureOf(store_->RecordLoginFailure(999999, 1, 1)), ErrorCode::kNotFound);
-  EXPECT_EQ(FailureOf(store_->RecordLoginSuccess(999999)), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::RecordLoginFailure, a, 3, 12345));
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).failed_logins, 3);
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).locked_until, 12345);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::RecordLoginSuccess, a));
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).failed_logins, 0);
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).locked_until, 0);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::RecordLoginFailure, 999999, 1, 1)),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::RecordLoginSuccess, 999999)),
+            ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, TotpEnrolmentAndReplay) {
   const int64_t a = AddUser("a", std::nullopt, Role::kAdmin);
-  ASSERT_TRUE(store_->SetTotpSecret(a, "d3JhcHBlZA=="));
-  EXPECT_TRUE(Must(store_->FindUserById(a)).totp_enabled);
-  EXPECT_EQ(Must(store_->FindUserById(a)).wrapped_totp_secret, "d3JhcHBlZA==");
-  EXPECT_EQ(FailureOf(store_->SetTotpSecret(999999, "x")), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::SetTotpSecret, a, "d3JhcHBlZA=="));
+  EXPECT_TRUE(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).totp_enabled);
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).wrapped_totp_secret,
+            "d3JhcHBlZA==");
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::SetTotpSecret, 999999, "x")),
+            ErrorCode::kNotFound);
 
-  ASSERT_TRUE(store_->AdvanceTotpStep(a, 100));
-  EXPECT_EQ(FailureOf(store_->AdvanceTotpStep(a, 100)), ErrorCode::kConflict);  // replayed
-  EXPECT_EQ(FailureOf(store_->AdvanceTotpStep(a, 99)), ErrorCode::kConflict);   // older
-  EXPECT_EQ(Must(store_->FindUserById(a)).totp_last_step, 100);
-  ASSERT_TRUE(store_->AdvanceTotpStep(a, 101));
-  EXPECT_EQ(Must(store_->FindUserById(a)).totp_last_step, 101);
-  EXPECT_EQ(FailureOf(store_->AdvanceTotpStep(999999, 5)), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::AdvanceTotpStep, a, 100));
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::AdvanceTotpStep, a, 100)),
+            ErrorCode::kConflict);  // replayed
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::AdvanceTotpStep, a, 99)),
+            ErrorCode::kConflict);  // older
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).totp_last_step, 100);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::AdvanceTotpStep, a, 101));
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).totp_last_step, 101);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::AdvanceTotpStep, 999999, 5)),
+            ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, TotpStepRaceHasOneWinner) {
@@ -688,7 +702,7 @@ TEST_P(StoreTest, TotpStepRaceHasOneWinner) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      Status s = store_->AdvanceTotpStep(a, 777);
+      Status s = WriteOne(*store_, &StaffStore::AdvanceTotpStep, a, 777);
       if (s)
         ++accepted;
       else if (s.error().code == ErrorCode::kConflict)
@@ -709,28 +723,33 @@ TEST_P(StoreTest, GrantsAndUsersWaitingForOne) {
   const int64_t waiting = AddUser("waiting", org);
   User no_key = MakeUser("nokey", org);
   no_key.public_key = "";  // has not set up keys yet: nothing to seal to
-  ASSERT_TRUE(store_->InsertUser(no_key));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::InsertUser, no_key));
   const int64_t elsewhere = AddUser("elsewhere", other);
   AddUser("admin", std::nullopt, Role::kAdmin);
 
-  ASSERT_TRUE(store_->UpsertOrgKeyGrant({org, granted, "sealed-1"}));
-  EXPECT_EQ(Must(store_->FindOrgKeyGrant(org, granted)).sealed_org_secret_key, "sealed-1");
-  ASSERT_TRUE(store_->UpsertOrgKeyGrant({org, granted, "sealed-2"}));  // re-grant replaces
-  Result<OrgKeyGrant> g = store_->FindOrgKeyGrant(org, granted);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org, granted, "sealed-1"}));
+  EXPECT_EQ(
+      Must(ReadOne(*store_, &StaffStore::FindOrgKeyGrant, org, granted)).sealed_org_secret_key,
+      "sealed-1");
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant,
+                       {org, granted, "sealed-2"}));  // re-grant replaces
+  Result<OrgKeyGrant> g = ReadOne(*store_, &StaffStore::FindOrgKeyGrant, org, granted);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->organisation_id, org);
   EXPECT_EQ(g->user_id, granted);
   EXPECT_EQ(g->sealed_org_secret_key, "sealed-2");
-  EXPECT_EQ(FailureOf(store_->FindOrgKeyGrant(org, waiting)), ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &StaffStore::FindOrgKeyGrant, org, waiting)),
+            ErrorCode::kNotFound);
   // A grant for another organisation does not count for this one.
-  ASSERT_TRUE(store_->UpsertOrgKeyGrant({other, waiting, "sealed-other"}));
-  EXPECT_EQ(FailureOf(store_->UpsertOrgKeyGrant({org, 999999, "x"})), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {other, waiting, "sealed-other"}));
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org, 999999, "x"})),
+            ErrorCode::kNotFound);
 
-  Result<std::vector<User>> todo = store_->UsersWithoutGrant(org);
+  Result<std::vector<User>> todo = ReadOne(*store_, &StaffStore::UsersWithoutGrant, org);
   ASSERT_TRUE(todo.has_value()) << todo.error().detail;
   ASSERT_EQ(todo->size(), 1u);
   EXPECT_EQ((*todo)[0].id, waiting);
-  Result<std::vector<User>> todo_other = store_->UsersWithoutGrant(other);
+  Result<std::vector<User>> todo_other = ReadOne(*store_, &StaffStore::UsersWithoutGrant, other);
   ASSERT_EQ(todo_other->size(), 1u);
   EXPECT_EQ((*todo_other)[0].id, elsewhere);
 }
@@ -742,12 +761,14 @@ TEST_P(StoreTest, ConversationsRoundTripEveryField) {
   Conversation c = MakeConversation(org, "1", 1000, 5000);
   c.status = ConversationStatus::kWaiting;
   c.first_reply_at = 0;
-  Result<int64_t> id = store_->InsertConversation(c, WorkerMessage(0, "hello", 1000));
+  Result<int64_t> id =
+      WriteOne(*store_, &ConversationStore::Insert, c, WorkerMessage(0, "hello", 1000));
   ASSERT_TRUE(id.has_value()) << id.error().detail;
 
   for (Result<Conversation> back :
-       {store_->FindConversationById(*id), store_->FindConversationByLookup("lookup-1"),
-        store_->FindConversationByPublicId("pub-1")}) {
+       {ReadOne(*store_, &ConversationStore::FindById, *id),
+        ReadOne(*store_, &ConversationStore::FindByLookup, "lookup-1"),
+        ReadOne(*store_, &ConversationStore::FindByPublicId, "pub-1")}) {
     ASSERT_TRUE(back.has_value()) << back.error().detail;
     EXPECT_EQ(back->id, *id);
     EXPECT_EQ(back->public_id, "pub-1");
@@ -766,11 +787,14 @@ TEST_P(StoreTest, ConversationsRoundTripEveryField) {
     EXPECT_EQ(back->expires_at, 5000);
     EXPECT_EQ(back->first_reply_at, 0);
   }
-  EXPECT_EQ(FailureOf(store_->FindConversationById(999999)), ErrorCode::kNotFound);
-  EXPECT_EQ(FailureOf(store_->FindConversationByLookup("nope")), ErrorCode::kNotFound);
-  EXPECT_EQ(FailureOf(store_->FindConversationByPublicId("nope")), ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &ConversationStore::FindById, 999999)),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &ConversationStore::FindByLookup, "nope")),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &ConversationStore::FindByPublicId, "nope")),
+            ErrorCode::kNotFound);
 
-  Result<std::vector<Message>> messages = store_->ListMessages(*id);
+  Result<std::vector<Message>> messages = ReadOne(*store_, &ConversationStore::ListMessages, *id);
   ASSERT_TRUE(messages.has_value());
   ASSERT_EQ(messages->size(), 1u);
   EXPECT_EQ((*messages)[0].conversation_id, *id);
@@ -778,7 +802,7 @@ TEST_P(StoreTest, ConversationsRoundTripEveryField) {
   EXPECT_FALSE((*messages)[0].author_user_id.has_value());
   EXPECT_EQ((*messages)[0].ciphertext, "hello");
   EXPECT_EQ((*messages)[0].created_at, 1000);
-  EXPECT_TRUE(Must(store_->ListMessages(999999)).empty());
+  EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::ListMessages, 999999)).empty());
 }
 
 TEST_P(StoreTest, ConversationClashesAreConflictsAndWriteNothing) {
@@ -789,16 +813,19 @@ TEST_P(StoreTest, ConversationClashesAreConflictsAndWriteNothing) {
   Conversation same_public_id = MakeConversation(org, "3", 1000, 5000);
   same_public_id.public_id = "pub-1";
   for (const Conversation& clash : {same_lookup, same_public_id}) {
-    Result<int64_t> id = store_->InsertConversation(clash, WorkerMessage(0, "lost", 1000));
+    Result<int64_t> id =
+        WriteOne(*store_, &ConversationStore::Insert, clash, WorkerMessage(0, "lost", 1000));
     ASSERT_FALSE(id.has_value());
     EXPECT_EQ(id.error().code, ErrorCode::kConflict);
   }
-  EXPECT_EQ(Must(store_->Inbox(org, std::nullopt, 10)).size(), 1u);
-  EXPECT_EQ(Must(store_->ListMessages(c1)).size(), 1u);
-  EXPECT_EQ(Must(store_->Inbox(org, std::nullopt, 10)).at(0).message_count, 1);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 10)).size(), 1u);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::ListMessages, c1)).size(), 1u);
+  EXPECT_EQ(
+      Must(ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 10)).at(0).message_count,
+      1);
 
-  Result<int64_t> nowhere =
-      store_->InsertConversation(MakeConversation(999999, "4", 1, 2), WorkerMessage(0, "x", 1));
+  Result<int64_t> nowhere = WriteOne(*store_, &ConversationStore::Insert,
+                                     MakeConversation(999999, "4", 1, 2), WorkerMessage(0, "x", 1));
   ASSERT_FALSE(nowhere.has_value());
   EXPECT_EQ(nowhere.error().code, ErrorCode::kNotFound);
 }
@@ -808,9 +835,9 @@ TEST_P(StoreTest, AppendMessageUpdatesTheConversation) {
   const int64_t advisor = AddUser("adv", org);
   const int64_t c = AddConversation(org, "1", 1000, 5000);
 
-  ASSERT_TRUE(
-      store_->AppendMessage(WorkerMessage(c, "again", 1100), ConversationStatus::kWaiting, 6000));
-  Result<Conversation> after = store_->FindConversationById(c);
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, WorkerMessage(c, "again", 1100),
+                       ConversationStatus::kWaiting, 6000));
+  Result<Conversation> after = ReadOne(*store_, &ConversationStore::FindById, c);
   EXPECT_EQ(after->status, ConversationStatus::kWaiting);
   EXPECT_EQ(after->last_activity_at, 1100);
   EXPECT_EQ(after->expires_at, 6000);
@@ -822,19 +849,22 @@ TEST_P(StoreTest, AppendMessageUpdatesTheConversation) {
   reply.author_user_id = advisor;
   reply.ciphertext = "reply";
   reply.created_at = 2500;
-  ASSERT_TRUE(store_->AppendMessage(reply, ConversationStatus::kAnswered, 9000));
-  after = store_->FindConversationById(c);
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, reply,
+                       ConversationStatus::kAnswered, 9000));
+  after = ReadOne(*store_, &ConversationStore::FindById, c);
   EXPECT_EQ(after->status, ConversationStatus::kAnswered);
   EXPECT_EQ(after->last_activity_at, 2500);
   EXPECT_EQ(after->expires_at, 9000);
   EXPECT_EQ(after->first_reply_at, 2500);
 
   reply.created_at = 2600;
-  ASSERT_TRUE(store_->AppendMessage(reply, ConversationStatus::kAnswered, 9100));
-  EXPECT_EQ(Must(store_->FindConversationById(c)).first_reply_at, 2500);  // the first one stays
-  EXPECT_EQ(Must(store_->FindConversationById(c)).last_activity_at, 2600);
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, reply,
+                       ConversationStatus::kAnswered, 9100));
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c)).first_reply_at,
+            2500);  // the first one stays
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c)).last_activity_at, 2600);
 
-  Result<std::vector<Message>> messages = store_->ListMessages(c);
+  Result<std::vector<Message>> messages = ReadOne(*store_, &ConversationStore::ListMessages, c);
   ASSERT_EQ(messages->size(), 4u);
   EXPECT_EQ((*messages)[0].ciphertext, "first-1");
   EXPECT_EQ((*messages)[1].ciphertext, "again");
@@ -851,12 +881,13 @@ TEST_P(StoreTest, InboxFiltersOrdersAndCounts) {
   AddConversation(org, "2", 2000, 9000);
   AddConversation(org, "3", 3000, 9000);
   AddConversation(other, "4", 4000, 9000);
-  ASSERT_TRUE(
-      store_->AppendMessage(WorkerMessage(c1, "m", 3500), ConversationStatus::kWaiting, 9000));
-  ASSERT_TRUE(
-      store_->AppendMessage(WorkerMessage(c1, "m", 3600), ConversationStatus::kWaiting, 9000));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, WorkerMessage(c1, "m", 3500),
+                       ConversationStatus::kWaiting, 9000));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, WorkerMessage(c1, "m", 3600),
+                       ConversationStatus::kWaiting, 9000));
 
-  Result<std::vector<InboxEntry>> inbox = store_->Inbox(org, std::nullopt, 10);
+  Result<std::vector<InboxEntry>> inbox =
+      ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 10);
   ASSERT_TRUE(inbox.has_value()) << inbox.error().detail;
   ASSERT_EQ(inbox->size(), 3u);               // not the other organisation's
   EXPECT_EQ((*inbox)[0].public_id, "pub-1");  // most recent activity first
@@ -869,21 +900,27 @@ TEST_P(StoreTest, InboxFiltersOrdersAndCounts) {
   EXPECT_EQ((*inbox)[1].message_count, 1);
   EXPECT_EQ((*inbox)[2].public_id, "pub-2");
 
-  Result<std::vector<InboxEntry>> fresh = store_->Inbox(org, ConversationStatus::kNew, 10);
+  Result<std::vector<InboxEntry>> fresh =
+      ReadOne(*store_, &ConversationStore::Inbox, org, ConversationStatus::kNew, 10);
   ASSERT_EQ(fresh->size(), 2u);
   EXPECT_EQ((*fresh)[0].public_id, "pub-3");
   EXPECT_EQ((*fresh)[1].public_id, "pub-2");
-  EXPECT_EQ(Must(store_->Inbox(org, ConversationStatus::kWaiting, 10)).size(), 1u);
-  EXPECT_TRUE(Must(store_->Inbox(org, ConversationStatus::kAnswered, 10)).empty());
-  Result<std::vector<InboxEntry>> one = store_->Inbox(org, std::nullopt, 1);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::Inbox, org, ConversationStatus::kWaiting, 10))
+                .size(),
+            1u);
+  EXPECT_TRUE(
+      Must(ReadOne(*store_, &ConversationStore::Inbox, org, ConversationStatus::kAnswered, 10))
+          .empty());
+  Result<std::vector<InboxEntry>> one =
+      ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 1);
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].public_id, "pub-1");
-  EXPECT_TRUE(Must(store_->Inbox(999999, std::nullopt, 10)).empty());
+  EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::Inbox, 999999, std::nullopt, 10)).empty());
 }
 
 TEST_P(StoreTest, CountConversationsByStatus) {
   Result<std::vector<std::pair<ConversationStatus, int64_t>>> none =
-      store_->CountConversationsByStatus();
+      ReadOne(*store_, &ConversationStore::CountByStatus);
   ASSERT_TRUE(none.has_value()) << none.error().detail;
   ASSERT_EQ(none->size(), 3u);  // zeros too, so that a metrics series never disappears
   for (const auto& [status, n] : *none) EXPECT_EQ(n, 0);
@@ -895,9 +932,10 @@ TEST_P(StoreTest, CountConversationsByStatus) {
   AddConversation(other, "3", 3000, 7000);
   Message reply = WorkerMessage(c1, "reply", 2500);
   reply.author = Author::kAdvisor;
-  ASSERT_TRUE(store_->AppendMessage(reply, ConversationStatus::kAnswered, 9000));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, reply,
+                       ConversationStatus::kAnswered, 9000));
   Result<std::vector<std::pair<ConversationStatus, int64_t>>> counts =
-      store_->CountConversationsByStatus();
+      ReadOne(*store_, &ConversationStore::CountByStatus);
   ASSERT_TRUE(counts.has_value());
   ASSERT_EQ(counts->size(), 3u);
   EXPECT_EQ((*counts)[0], std::make_pair(ConversationStatus::kNew, int64_t{2}));
@@ -910,40 +948,42 @@ TEST_P(StoreTest, DeletingAConversationTakesMessagesAndWorkerSessions) {
   const int64_t staff = AddUser("adv", org);
   const int64_t c1 = AddConversation(org, "1", 1000, 5000);
   const int64_t c2 = AddConversation(org, "2", 1000, 5000);
-  ASSERT_TRUE(
-      store_->AppendMessage(WorkerMessage(c1, "more", 1100), ConversationStatus::kWaiting, 5000));
-  ASSERT_TRUE(store_->InsertSession(WorkerSession("w1", c1, 1000)));
-  ASSERT_TRUE(store_->InsertSession(WorkerSession("w2", c2, 1000)));
-  ASSERT_TRUE(store_->InsertSession(StaffSession("s1", staff, 1000, 1000)));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, WorkerMessage(c1, "more", 1100),
+                       ConversationStatus::kWaiting, 5000));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, WorkerSession("w1", c1, 1000)));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, WorkerSession("w2", c2, 1000)));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("s1", staff, 1000, 1000)));
 
-  ASSERT_TRUE(store_->DeleteConversation(c1));
-  EXPECT_EQ(FailureOf(store_->FindConversationById(c1)), ErrorCode::kNotFound);
-  EXPECT_TRUE(Must(store_->ListMessages(c1)).empty());
-  EXPECT_EQ(FailureOf(store_->FindSession("w1")), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::Delete, c1));
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &ConversationStore::FindById, c1)), ErrorCode::kNotFound);
+  EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::ListMessages, c1)).empty());
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &SessionStore::Find, "w1")), ErrorCode::kNotFound);
   // Nothing else goes with it.
-  EXPECT_TRUE(store_->FindSession("w2").has_value());
-  EXPECT_TRUE(store_->FindSession("s1").has_value());
-  EXPECT_EQ(Must(store_->ListMessages(c2)).size(), 1u);
+  EXPECT_TRUE(ReadOne(*store_, &SessionStore::Find, "w2").has_value());
+  EXPECT_TRUE(ReadOne(*store_, &SessionStore::Find, "s1").has_value());
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::ListMessages, c2)).size(), 1u);
 
-  EXPECT_EQ(FailureOf(store_->DeleteConversation(c1)), ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &ConversationStore::Delete, c1)), ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, AppendingToADeletedConversationWritesNothing) {
   const int64_t org = AddOrg("dehaven");
   const int64_t c1 = AddConversation(org, "1", 1000, 5000);
   const int64_t c2 = AddConversation(org, "2", 1000, 5000);
-  ASSERT_TRUE(store_->DeleteConversation(c1));
-  Status late =
-      store_->AppendMessage(WorkerMessage(c1, "late", 1200), ConversationStatus::kWaiting, 9000);
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::Delete, c1));
+  Status late = WriteOne(*store_, &ConversationStore::AppendMessage,
+                         WorkerMessage(c1, "late", 1200), ConversationStatus::kWaiting, 9000);
   ASSERT_FALSE(late.has_value());
   EXPECT_EQ(late.error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(Must(store_->ListMessages(c1)).empty());
+  EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::ListMessages, c1)).empty());
   // A worker session for it cannot be created either (it refers to nothing).
-  EXPECT_EQ(FailureOf(store_->InsertSession(WorkerSession("w", c1, 1200))), ErrorCode::kNotFound);
-  Result<std::vector<InboxEntry>> inbox = store_->Inbox(org, std::nullopt, 10);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::Insert, WorkerSession("w", c1, 1200))),
+            ErrorCode::kNotFound);
+  Result<std::vector<InboxEntry>> inbox =
+      ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 10);
   ASSERT_EQ(inbox->size(), 1u);
   EXPECT_EQ((*inbox)[0].message_count, 1);
-  EXPECT_EQ(Must(store_->FindConversationById(c2)).last_activity_at, 1000);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c2)).last_activity_at, 1000);
 }
 
 TEST_P(StoreTest, ExpiredConversationsGoWithEverythingTheyOwn) {
@@ -951,16 +991,17 @@ TEST_P(StoreTest, ExpiredConversationsGoWithEverythingTheyOwn) {
   const int64_t old = AddConversation(org, "old", 1000, 5000);
   const int64_t edge = AddConversation(org, "edge", 1000, 5001);
   const int64_t young = AddConversation(org, "young", 1000, 9000);
-  ASSERT_TRUE(store_->InsertSession(WorkerSession("w-old", old, 1000)));
-  EXPECT_EQ(Must(store_->DeleteExpiredConversations(4999)), 0);
-  EXPECT_EQ(Must(store_->DeleteExpiredConversations(5000)), 1);  // expires_at <= now
-  EXPECT_EQ(Must(store_->DeleteExpiredConversations(5000)), 0);
-  EXPECT_EQ(FailureOf(store_->FindConversationById(old)), ErrorCode::kNotFound);
-  EXPECT_TRUE(Must(store_->ListMessages(old)).empty());
-  EXPECT_EQ(FailureOf(store_->FindSession("w-old")), ErrorCode::kNotFound);
-  EXPECT_TRUE(store_->FindConversationById(edge).has_value());
-  EXPECT_EQ(Must(store_->DeleteExpiredConversations(9000)), 2);
-  EXPECT_EQ(FailureOf(store_->FindConversationById(young)), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, WorkerSession("w-old", old, 1000)));
+  EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 4999)), 0);
+  EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 5000)),
+            1);  // expires_at <= now
+  EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 5000)), 0);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &ConversationStore::FindById, old)), ErrorCode::kNotFound);
+  EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::ListMessages, old)).empty());
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &SessionStore::Find, "w-old")), ErrorCode::kNotFound);
+  EXPECT_TRUE(ReadOne(*store_, &ConversationStore::FindById, edge).has_value());
+  EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 9000)), 2);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &ConversationStore::FindById, young)), ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, ConcurrentAppendsAreNeverLost) {
@@ -976,7 +1017,8 @@ TEST_P(StoreTest, ConcurrentAppendsAreNeverLost) {
       for (int i = 0; i < kEach; ++i) {
         Message m = WorkerMessage(c1, "t" + std::to_string(t) + "-" + std::to_string(i), 2000 + i);
         if (t % 2 == 1) m.author = Author::kAdvisor;
-        Status s = store_->AppendMessage(m, ConversationStatus::kWaiting, 9000 + i);
+        Status s = WriteOne(*store_, &ConversationStore::AppendMessage, m,
+                            ConversationStatus::kWaiting, 9000 + i);
         if (!s) {
           ++failures;
           std::lock_guard lock(error_mu);
@@ -987,14 +1029,16 @@ TEST_P(StoreTest, ConcurrentAppendsAreNeverLost) {
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0) << first_error;
-  Result<std::vector<Message>> messages = store_->ListMessages(c1);
+  Result<std::vector<Message>> messages = ReadOne(*store_, &ConversationStore::ListMessages, c1);
   ASSERT_TRUE(messages.has_value());
   EXPECT_EQ(messages->size(), 1u + kThreads * kEach);
   std::set<std::string> texts;
   for (const Message& m : *messages) texts.insert(m.ciphertext);
   EXPECT_EQ(texts.size(), 1u + kThreads * kEach);
-  EXPECT_EQ(Must(store_->Inbox(org, std::nullopt, 10)).at(0).message_count, 1 + kThreads * kEach);
-  EXPECT_GE(Must(store_->FindConversationById(c1)).first_reply_at, 2000);
+  EXPECT_EQ(
+      Must(ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 10)).at(0).message_count,
+      1 + kThreads * kEach);
+  EXPECT_GE(Must(ReadOne(*store_, &ConversationStore::FindById, c1)).first_reply_at, 2000);
 }
 
 // --- sessions ------------------------------------------------------------------------------
@@ -1007,13 +1051,13 @@ TEST_P(StoreTest, SessionsRoundTripAndUpdate) {
   staff.stage = 0;
   staff.wrapped_key = "wk";
   staff.pending = "pending-totp";
-  ASSERT_TRUE(store_->InsertSession(staff));
-  ASSERT_TRUE(store_->InsertSession(WorkerSession("aGFzaDI=", c, 200)));
-  EXPECT_EQ(FailureOf(store_->InsertSession(staff)), ErrorCode::kConflict);
-  EXPECT_EQ(FailureOf(store_->InsertSession(StaffSession("x", 999999, 1, 1))),
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, staff));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, WorkerSession("aGFzaDI=", c, 200)));
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::Insert, staff)), ErrorCode::kConflict);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::Insert, StaffSession("x", 999999, 1, 1))),
             ErrorCode::kNotFound);
 
-  Result<Session> s = store_->FindSession("aGFzaDE=");
+  Result<Session> s = ReadOne(*store_, &SessionStore::Find, "aGFzaDE=");
   ASSERT_TRUE(s.has_value()) << s.error().detail;
   EXPECT_EQ(s->id_hash, "aGFzaDE=");
   EXPECT_EQ(s->kind, SessionKind::kStaff);
@@ -1024,81 +1068,83 @@ TEST_P(StoreTest, SessionsRoundTripAndUpdate) {
   EXPECT_EQ(s->pending, "pending-totp");
   EXPECT_EQ(s->created_at, 100);
   EXPECT_EQ(s->last_seen_at, 100);
-  Result<Session> w = store_->FindSession("aGFzaDI=");
+  Result<Session> w = ReadOne(*store_, &SessionStore::Find, "aGFzaDI=");
   ASSERT_TRUE(w.has_value());
   EXPECT_EQ(w->kind, SessionKind::kWorker);
   EXPECT_EQ(w->conversation_id, c);
   EXPECT_FALSE(w->user_id.has_value());
-  EXPECT_EQ(FailureOf(store_->FindSession("nope")), ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &SessionStore::Find, "nope")), ErrorCode::kNotFound);
 
-  ASSERT_TRUE(store_->TouchSession("aGFzaDE=", 150));
-  EXPECT_EQ(Must(store_->FindSession("aGFzaDE=")).last_seen_at, 150);
-  EXPECT_EQ(FailureOf(store_->TouchSession("nope", 1)), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Touch, "aGFzaDE=", 150));
+  EXPECT_EQ(Must(ReadOne(*store_, &SessionStore::Find, "aGFzaDE=")).last_seen_at, 150);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::Touch, "nope", 1)), ErrorCode::kNotFound);
 
   staff.stage = 1;
   staff.wrapped_key = "wk2";
   staff.pending = "";
   staff.last_seen_at = 160;
   staff.created_at = 999;  // not updatable: the absolute timeout counts from creation
-  ASSERT_TRUE(store_->UpdateSession(staff));
-  s = store_->FindSession("aGFzaDE=");
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Update, staff));
+  s = ReadOne(*store_, &SessionStore::Find, "aGFzaDE=");
   EXPECT_EQ(s->stage, 1);
   EXPECT_EQ(s->wrapped_key, "wk2");
   EXPECT_EQ(s->pending, "");
   EXPECT_EQ(s->last_seen_at, 160);
   EXPECT_EQ(s->created_at, 100);
   staff.id_hash = "nope";
-  EXPECT_EQ(FailureOf(store_->UpdateSession(staff)), ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::Update, staff)), ErrorCode::kNotFound);
 
-  ASSERT_TRUE(store_->DeleteSession("aGFzaDE="));
-  EXPECT_EQ(FailureOf(store_->FindSession("aGFzaDE=")), ErrorCode::kNotFound);
-  EXPECT_EQ(FailureOf(store_->DeleteSession("aGFzaDE=")), ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Delete, "aGFzaDE="));
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &SessionStore::Find, "aGFzaDE=")), ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::Delete, "aGFzaDE=")), ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, StaleSessionsAreDeleted) {
   const int64_t user = AddUser("a", std::nullopt, Role::kAdmin);
-  ASSERT_TRUE(store_->InsertSession(StaffSession("idle", user, 500, 150)));
-  ASSERT_TRUE(store_->InsertSession(StaffSession("old", user, 100, 900)));
-  ASSERT_TRUE(store_->InsertSession(StaffSession("fine", user, 500, 900)));
-  EXPECT_EQ(Must(store_->DeleteStaleSessions(150, 100)), 0);  // strictly before
-  EXPECT_EQ(Must(store_->DeleteStaleSessions(200, 0)), 1);    // idle since 150
-  EXPECT_EQ(FailureOf(store_->FindSession("idle")), ErrorCode::kNotFound);
-  EXPECT_EQ(Must(store_->DeleteStaleSessions(0, 200)), 1);  // created at 100
-  EXPECT_EQ(FailureOf(store_->FindSession("old")), ErrorCode::kNotFound);
-  EXPECT_TRUE(store_->FindSession("fine").has_value());
-  EXPECT_EQ(Must(store_->DeleteStaleSessions(1000, 1000)), 1);
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("idle", user, 500, 150)));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("old", user, 100, 900)));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("fine", user, 500, 900)));
+  EXPECT_EQ(Must(WriteOne(*store_, &SessionStore::DeleteStale, 150, 100)), 0);  // strictly before
+  EXPECT_EQ(Must(WriteOne(*store_, &SessionStore::DeleteStale, 200, 0)), 1);    // idle since 150
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &SessionStore::Find, "idle")), ErrorCode::kNotFound);
+  EXPECT_EQ(Must(WriteOne(*store_, &SessionStore::DeleteStale, 0, 200)), 1);  // created at 100
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &SessionStore::Find, "old")), ErrorCode::kNotFound);
+  EXPECT_TRUE(ReadOne(*store_, &SessionStore::Find, "fine").has_value());
+  EXPECT_EQ(Must(WriteOne(*store_, &SessionStore::DeleteStale, 1000, 1000)), 1);
 }
 
 // --- help pages ----------------------------------------------------------------------------
 
 TEST_P(StoreTest, HelpPagesLoadOnceAndKeepEdits) {
   HelpPage shipped{"ro", "health", "# Sănătate\n\nGGD.", 10, std::nullopt};
-  EXPECT_EQ(FailureOf(store_->FindHelpPage("ro", "health")), ErrorCode::kNotFound);
-  EXPECT_TRUE(Must(store_->InsertHelpPageIfAbsent(shipped)));
-  EXPECT_FALSE(Must(store_->InsertHelpPageIfAbsent(shipped)));
+  EXPECT_EQ(FailureOf(ReadOne(*store_, &HelpStore::Find, "ro", "health")), ErrorCode::kNotFound);
+  EXPECT_TRUE(Must(WriteOne(*store_, &HelpStore::InsertIfAbsent, shipped)));
+  EXPECT_FALSE(Must(WriteOne(*store_, &HelpStore::InsertIfAbsent, shipped)));
   const int64_t coordinator = AddUser("coord", AddOrg("haven"), Role::kCoordinator);
   HelpPage edited = shipped;
   edited.markdown = "# Sănătate\n\nTest gratuit.";
   edited.updated_at = 20;
   edited.updated_by = coordinator;
-  ASSERT_TRUE(store_->SaveHelpPage(edited));
+  ASSERT_TRUE(WriteOne(*store_, &HelpStore::Save, edited));
   // A restart loads the shipped text again: the edit must survive it.
-  EXPECT_FALSE(Must(store_->InsertHelpPageIfAbsent(shipped)));
-  auto found = store_->FindHelpPage("ro", "health");
+  EXPECT_FALSE(Must(WriteOne(*store_, &HelpStore::InsertIfAbsent, shipped)));
+  auto found = ReadOne(*store_, &HelpStore::Find, "ro", "health");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->markdown, edited.markdown);
   EXPECT_EQ(found->updated_at, 20);
   EXPECT_EQ(found->updated_by, coordinator);
-  EXPECT_TRUE(Must(store_->InsertHelpPageIfAbsent({"ro", "advisor", "# A", 10, std::nullopt})));
-  EXPECT_TRUE(Must(store_->InsertHelpPageIfAbsent({"th", "advisor", "# ท", 10, std::nullopt})));
-  auto ro = store_->ListHelpPages("ro");
+  EXPECT_TRUE(Must(
+      WriteOne(*store_, &HelpStore::InsertIfAbsent, {"ro", "advisor", "# A", 10, std::nullopt})));
+  EXPECT_TRUE(Must(
+      WriteOne(*store_, &HelpStore::InsertIfAbsent, {"th", "advisor", "# ท", 10, std::nullopt})));
+  auto ro = ReadOne(*store_, &HelpStore::List, "ro");
   ASSERT_TRUE(ro.has_value());
   ASSERT_EQ(ro->size(), 2u);
   EXPECT_EQ((*ro)[0].slug, "advisor");
   EXPECT_FALSE((*ro)[0].updated_by.has_value());
   EXPECT_EQ((*ro)[1].slug, "health");
   EXPECT_EQ((*ro)[1].updated_by, coordinator);
-  EXPECT_EQ(Must(store_->ListHelpPages("")).size(), 3u);
+  EXPECT_EQ(Must(ReadOne(*store_, &HelpStore::List, "")).size(), 3u);
 }
 
 // --- what errors may say -------------------------------------------------------------------
@@ -1106,14 +1152,16 @@ TEST_P(StoreTest, HelpPagesLoadOnceAndKeepEdits) {
 TEST_P(StoreTest, ErrorsNeverCarryRowContent) {
   const int64_t org = AddOrg("o");
   AddUser("Jolanda de Vries", org);
-  Result<int64_t> dup = store_->InsertUser(MakeUser("Jolanda de Vries", org));
+  Result<int64_t> dup =
+      WriteOne(*store_, &StaffStore::InsertUser, MakeUser("Jolanda de Vries", org));
   ASSERT_FALSE(dup.has_value());
   EXPECT_EQ(dup.error().detail.find("Jolanda"), std::string::npos) << dup.error().detail;
 
   Conversation c = MakeConversation(org, "secret-receipt-hash", 1, 2);
-  ASSERT_TRUE(store_->InsertConversation(c, WorkerMessage(0, "x", 1)));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::Insert, c, WorkerMessage(0, "x", 1)));
   c.public_id = "another";
-  Result<int64_t> clash = store_->InsertConversation(c, WorkerMessage(0, "x", 1));
+  Result<int64_t> clash =
+      WriteOne(*store_, &ConversationStore::Insert, c, WorkerMessage(0, "x", 1));
   ASSERT_FALSE(clash.has_value());
   EXPECT_EQ(clash.error().detail.find("secret-receipt-hash"), std::string::npos)
       << clash.error().detail;

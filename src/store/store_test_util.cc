@@ -41,8 +41,7 @@ void SkipUnlessPostgres(bool with_psql) {
   }
   const char* require = Env("VD_REQUIRE_PG");
   if (require != nullptr && std::string(require) == "1") {
-    FAIL() << "VD_REQUIRE_PG=1 but VD_TEST_PG_URL"
-           << (with_psql ? " or VD_TEST_PG_BIN" : "")
+    FAIL() << "VD_REQUIRE_PG=1 but VD_TEST_PG_URL" << (with_psql ? " or VD_TEST_PG_BIN" : "")
            << " is not set: run the tests through tests/pg/with_postgres.sh";
   }
   GTEST_SKIP() << "no PostgreSQL server (run through tests/pg/with_postgres.sh)";
@@ -107,11 +106,11 @@ int64_t FreshStoreTest::AddOrganisation(const std::string& slug, const std::stri
   Organisation o;
   o.slug = slug;
   o.name = name;
-  return store_->InsertOrganisation(o).value_or(0);
+  return WriteOne(*store_, &StaffStore::InsertOrganisation, o).value_or(0);
 }
 
 int64_t FreshStoreTest::AddUser(const std::string& username, int64_t org) {
-  return store_->InsertUser(TestUser(username, org)).value_or(0);
+  return WriteOne(*store_, &StaffStore::InsertUser, TestUser(username, org)).value_or(0);
 }
 
 int64_t FreshStoreTest::StartConversation(int64_t org, const std::string& public_id,
@@ -129,7 +128,7 @@ int64_t FreshStoreTest::StartConversation(int64_t org, const std::string& public
   m.author = Author::kWorker;
   m.ciphertext = "x";
   m.created_at = at;
-  return store_->InsertConversation(c, m).value_or(0);
+  return WriteOne(*store_, &ConversationStore::Insert, c, m).value_or(0);
 }
 
 }  // namespace vd::store_test

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <type_traits>
 
 #include "store/store.h"
 
@@ -43,6 +45,66 @@ ContactRecord TestContact(int64_t org, int64_t advisor, const std::string& month
                           const std::string& channel, const std::string& location,
                           const std::string& language, const std::string& gender,
                           const std::string& age_band, const std::string& region);
+
+// The error code of a store call that must fail; nullopt if it succeeded.
+template <typename R>
+std::optional<ErrorCode> FailureOf(const R& r) {
+  if (r) return std::nullopt;
+  return r.error().code;
+}
+
+// The aggregate store S of `db`, for ReadOne/WriteOne.
+template <typename S>
+S& StoreOf(Database& db);
+template <>
+inline SettingsStore& StoreOf<SettingsStore>(Database& db) {
+  return db.settings();
+}
+template <>
+inline StaffStore& StoreOf<StaffStore>(Database& db) {
+  return db.staff();
+}
+template <>
+inline SessionStore& StoreOf<SessionStore>(Database& db) {
+  return db.sessions();
+}
+template <>
+inline ConversationStore& StoreOf<ConversationStore>(Database& db) {
+  return db.conversations();
+}
+template <>
+inline ContactStore& StoreOf<ContactStore>(Database& db) {
+  return db.contacts();
+}
+template <>
+inline DirectoryStore& StoreOf<DirectoryStore>(Database& db) {
+  return db.directory();
+}
+template <>
+inline AuditStore& StoreOf<AuditStore>(Database& db) {
+  return db.audit();
+}
+template <>
+inline HelpStore& StoreOf<HelpStore>(Database& db) {
+  return db.help();
+}
+template <>
+inline ReportStore& StoreOf<ReportStore>(Database& db) {
+  return db.reports();
+}
+
+// One aggregate-store call in a read or write transaction of its own, for tests that check
+// a store call by call (a domain operation opens one transaction around several calls):
+//   WriteOne(*store_, &StaffStore::InsertUser, user);  ReadOne(*store_, &StaffStore::ListUsers);
+// The arguments convert to the method's parameter types (braced lists work).
+template <typename S, typename R, typename... P>
+R ReadOne(Database& db, R (S::*method)(Tx&, P...), std::type_identity_t<P>... args) {
+  return db.Read("test", [&](Tx& tx) -> R { return (StoreOf<S>(db).*method)(tx, args...); });
+}
+template <typename S, typename R, typename... P>
+R WriteOne(Database& db, R (S::*method)(Tx&, P...), std::type_identity_t<P>... args) {
+  return db.Write("test", [&](Tx& tx) -> R { return (StoreOf<S>(db).*method)(tx, args...); });
+}
 
 // A fixture with a migrated store_ on a fresh database, removed again in TearDown.
 class FreshStoreTest : public ::testing::Test {
