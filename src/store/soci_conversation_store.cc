@@ -222,10 +222,8 @@ class SociConversationStore final : public ConversationStore {
   template <typename V>
   Result<Conversation> Find(Tx& tx, const char* where, const V& value) {
     return Soci(tx).Guarded("find conversation", [&](soci::session& sql) -> Result<Conversation> {
-      std::vector<Conversation> found =
-          soci_row::Select(sql, kConversations, std::string(" WHERE ") + where, value);
-      if (found.empty()) return std::unexpected(NotFoundError("conversation"));
-      return std::move(found.front());
+      return soci_row::SelectOne(sql, "conversation", kConversations,
+                                 std::string(" WHERE ") + where, value);
     });
   }
 };

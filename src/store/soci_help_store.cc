@@ -21,10 +21,8 @@ class SociHelpStore final : public HelpStore {
  public:
   Result<HelpPage> Find(Tx& tx, const std::string& language, const std::string& slug) override {
     return Soci(tx).Guarded("find help page", [&](soci::session& sql) -> Result<HelpPage> {
-      std::vector<HelpPage> found =
-          soci_row::Select(sql, kHelpPages, " WHERE language = :l AND slug = :s", language, slug);
-      if (found.empty()) return std::unexpected(NotFoundError("help page"));
-      return std::move(found.front());
+      return soci_row::SelectOne(sql, "help page", kHelpPages, " WHERE language = :l AND slug = :s",
+                                 language, slug);
     });
   }
 

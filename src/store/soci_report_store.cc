@@ -109,11 +109,9 @@ class SociReportStore final : public ReportStore {
   Result<ReleaseRecord> FindRelease(Tx& tx, const std::string& city, const std::string& label,
                                     const std::string& method) override {
     return Soci(tx).Guarded("find release", [&](soci::session& sql) -> Result<ReleaseRecord> {
-      std::vector<ReleaseRecord> found =
-          soci_row::Select(sql, kReleases, " WHERE city = :c AND period_label = :l AND method = :m",
-                           city, label, method);
-      if (found.empty()) return std::unexpected(NotFoundError("release"));
-      return std::move(found.front());
+      return soci_row::SelectOne(sql, "release", kReleases,
+                                 " WHERE city = :c AND period_label = :l AND method = :m", city,
+                                 label, method);
     });
   }
 

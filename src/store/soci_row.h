@@ -32,6 +32,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.h"
+#include "store/soci_sql.h"
+
 namespace vd::soci_row {
 
 // A value the schema's CHECKs should have made impossible.
@@ -220,6 +223,15 @@ std::vector<R> Select(soci::session& sql, const Table<R, F...>& table, const std
   st.execute();
   while (st.fetch()) out.push_back(row.Get());
   return out;
+}
+
+// The first row selected by `rest`; kNotFound, naming `noun`, if there is none.
+template <typename R, typename... F, typename... V>
+Result<R> SelectOne(soci::session& sql, const char* noun, const Table<R, F...>& table,
+                    const std::string& rest, const V&... values) {
+  std::vector<R> found = Select(sql, table, rest, values...);
+  if (found.empty()) return std::unexpected(NotFoundError(noun));
+  return std::move(found.front());
 }
 
 // INSERT of every column of `record` but the first (the id), which the database assigns and

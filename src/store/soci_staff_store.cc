@@ -248,18 +248,14 @@ class SociStaffStore final : public StaffStore {
   template <typename V>
   Result<Organisation> FindOrganisation(Tx& tx, const char* where, const V& value) {
     return Soci(tx).Guarded("find organisation", [&](soci::session& sql) -> Result<Organisation> {
-      std::vector<Organisation> found = soci_row::Select(sql, kOrganisations, where, value);
-      if (found.empty()) return std::unexpected(NotFoundError("organisation"));
-      return std::move(found.front());
+      return soci_row::SelectOne(sql, "organisation", kOrganisations, where, value);
     });
   }
 
   template <typename V>
   Result<User> FindUser(Tx& tx, const char* where, const V& value) {
     return Soci(tx).Guarded("find user", [&](soci::session& sql) -> Result<User> {
-      std::vector<User> found = soci_row::Select(sql, kUsers, where, value);
-      if (found.empty()) return std::unexpected(NotFoundError("user"));
-      return std::move(found.front());
+      return soci_row::SelectOne(sql, "user", kUsers, where, value);
     });
   }
 
