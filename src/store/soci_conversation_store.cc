@@ -9,17 +9,8 @@
 namespace vd {
 
 template <>
-struct soci_row::Value<ConversationStatus> {
-  using Buffer = std::string;
-  static void Load(const Buffer& b, ConversationStatus& out, const std::string& column) {
-    std::optional<ConversationStatus> s = ParseConversationStatus(b);
-    if (!s) Corrupt(column);
-    out = *s;
-  }
-  static void Store(ConversationStatus v, Buffer& b, soci::indicator&) {
-    b = ConversationStatusName(v);
-  }
-};
+struct soci_row::Value<ConversationStatus>
+    : soci_row::CodeValue<ConversationStatus, &ConversationStatusName, &ParseConversationStatus> {};
 
 namespace {
 

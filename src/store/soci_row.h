@@ -16,8 +16,8 @@
 // execute.
 //
 // A member's C++ type says how it travels (Value<F> below): int64_t and bool as BIGINT, an
-// optional<int64_t> as a nullable BIGINT, strings as TEXT; an enum needs its own Value
-// (codes stored as text) next to its table. A stored value that no longer parses, or a NULL
+// optional<int64_t> as a nullable BIGINT, strings as TEXT; an enum stored as a text code
+// needs a Value, a CodeValue next to its table. A stored value that no longer parses, or a NULL
 // in a column the record cannot hold as empty, throws (the transaction turns that into
 // kStorage, naming the column, never the value).
 
@@ -76,6 +76,20 @@ struct Value<std::optional<int64_t>> {
     b = v.value_or(0);
     ind = v ? soci::i_ok : soci::i_null;
   }
+};
+
+// An enum stored as its code: Name(e) gives the code, Parse(code) the enum or nullopt (a
+// code that no longer parses is never guessed). template <> struct Value<Role> :
+// CodeValue<Role, &RoleName, &ParseRole> {};
+template <typename E, auto Name, auto Parse>
+struct CodeValue {
+  using Buffer = std::string;
+  static void Load(const Buffer& b, E& out, const std::string& column) {
+    std::optional<E> v = Parse(b);
+    if (!v) Corrupt(column);
+    out = *v;
+  }
+  static void Store(E v, Buffer& b, soci::indicator&) { b = Name(v); }
 };
 
 // One column: its name in SQL and the member of R it fills.

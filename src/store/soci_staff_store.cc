@@ -9,18 +9,9 @@
 
 namespace vd {
 
-// Roles are stored by name; a name that no longer parses is never guessed (a wrong guess
-// could grant access).
+// Never guess a role from a code that no longer parses: a wrong guess could grant access.
 template <>
-struct soci_row::Value<Role> {
-  using Buffer = std::string;
-  static void Load(const Buffer& b, Role& out, const std::string& column) {
-    std::optional<Role> r = ParseRole(b);
-    if (!r) Corrupt(column);
-    out = *r;
-  }
-  static void Store(Role v, Buffer& b, soci::indicator&) { b = RoleName(v); }
-};
+struct soci_row::Value<Role> : soci_row::CodeValue<Role, &RoleName, &ParseRole> {};
 
 namespace {
 
