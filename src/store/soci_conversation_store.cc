@@ -14,6 +14,20 @@ struct soci_row::Value<ConversationStatus>
 
 namespace {
 
+std::string_view AuthorName(Author a) { return a == Author::kWorker ? "worker" : "advisor"; }
+std::optional<Author> ParseAuthor(std::string_view s) {
+  if (s == "worker") return Author::kWorker;
+  if (s == "advisor") return Author::kAdvisor;
+  return std::nullopt;
+}
+
+}  // namespace
+
+template <>
+struct soci_row::Value<Author> : soci_row::CodeValue<Author, &AuthorName, &ParseAuthor> {};
+
+namespace {
+
 using soci::indicator;
 using soci::into;
 using soci::use;
@@ -35,12 +49,11 @@ const auto kConversations = soci_row::Table(
     Col("expires_at", &Conversation::expires_at),
     Col("first_reply_at", &Conversation::first_reply_at));
 
-std::string_view AuthorName(Author a) { return a == Author::kWorker ? "worker" : "advisor"; }
-Author ParseAuthor(const std::string& s) {
-  if (s == "worker") return Author::kWorker;
-  if (s == "advisor") return Author::kAdvisor;
-  soci_row::Corrupt("messages.author");
-}
+const auto kMessages = soci_row::Table(
+    "messages", Col("id", &Message::id), Col("conversation_id", &Message::conversation_id),
+    Col("author", &Message::author), Col("author_user_id", &Message::author_user_id),
+    Col("ciphertext", &Message::ciphertext), Col("created_at", &Message::created_at));
+
 ConversationStatus StatusOf(const std::string& s) {
   std::optional<ConversationStatus> status = ParseConversationStatus(s);
   if (!status) soci_row::Corrupt("conversations.status");
@@ -48,13 +61,9 @@ ConversationStatus StatusOf(const std::string& s) {
 }
 
 void InsertMessage(soci::session& sql, long long conversation_id, const Message& m) {
-  const std::string author(AuthorName(m.author));
-  const long long user = m.author_user_id.value_or(0);
-  indicator user_ind = m.author_user_id ? soci::i_ok : soci::i_null;
-  const long long created = m.created_at;
-  sql << "INSERT INTO messages (conversation_id, author, author_user_id, ciphertext, "
-         "created_at) VALUES (:c, :a, :u, :t, :at)",
-      use(conversation_id), use(author), use(user, user_ind), use(m.ciphertext), use(created);
+  Message row = m;
+  row.conversation_id = conversation_id;
+  soci_row::Insert(sql, kMessages, row, /*skip=*/1);
 }
 
 class SociConversationStore final : public ConversationStore {
@@ -80,27 +89,8 @@ class SociConversationStore final : public ConversationStore {
   Result<std::vector<Message>> ListMessages(Tx& tx, int64_t conversation_id) override {
     return Soci(tx).Guarded(
         "list messages", [&](soci::session& sql) -> Result<std::vector<Message>> {
-          std::vector<Message> out;
-          long long id = 0, user = 0, created = 0;
-          indicator user_ind = soci::i_null;
-          std::string author, text;
-          const long long cid = conversation_id;
-          soci::statement st =
-              (sql.prepare << "SELECT id, author, author_user_id, ciphertext, created_at "
-                              "FROM messages WHERE conversation_id = :c ORDER BY id",
-               use(cid), into(id), into(author), into(user, user_ind), into(text), into(created));
-          st.execute();
-          while (st.fetch()) {
-            Message m;
-            m.id = id;
-            m.conversation_id = conversation_id;
-            m.author = ParseAuthor(author);
-            if (user_ind == soci::i_ok) m.author_user_id = user;
-            m.ciphertext = text;
-            m.created_at = created;
-            out.push_back(std::move(m));
-          }
-          return out;
+          return soci_row::Select(sql, kMessages, " WHERE conversation_id = :c ORDER BY id",
+                                  static_cast<long long>(conversation_id));
         });
   }
 

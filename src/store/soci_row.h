@@ -248,6 +248,19 @@ Result<R> SelectOne(soci::session& sql, const char* noun, const Table<R, F...>& 
   return std::move(found.front());
 }
 
+// INSERT of every column of `record` but the first `skip`.
+template <typename R, typename... F>
+void Insert(soci::session& sql, const Table<R, F...>& table, const R& record, size_t skip = 0) {
+  auto row = table.Buffer();
+  row.Set(record);
+  soci::statement st(sql);
+  row.Use(st, skip);
+  st.alloc();
+  st.prepare(table.Insert(skip));
+  st.define_and_bind();
+  st.execute(true);
+}
+
 // INSERT of every column of `record` but the first (the id), which the database assigns and
 // this returns.
 template <typename R, typename... F>

@@ -8,56 +8,46 @@
 namespace vd {
 namespace {
 
-using soci::indicator;
 using soci::into;
 using soci::use;
+using soci_row::Col;
 
 std::string_view SessionKindName(SessionKind k) {
   return k == SessionKind::kStaff ? "staff" : "worker";
 }
-SessionKind ParseSessionKind(const std::string& s) {
+std::optional<SessionKind> ParseSessionKind(std::string_view s) {
   if (s == "staff") return SessionKind::kStaff;
   if (s == "worker") return SessionKind::kWorker;
-  soci_row::Corrupt("sessions.kind");
+  return std::nullopt;
 }
+
+}  // namespace
+
+template <>
+struct soci_row::Value<SessionKind>
+    : soci_row::CodeValue<SessionKind, &SessionKindName, &ParseSessionKind> {};
+
+namespace {
+
+const auto kSessions = soci_row::Table(
+    "sessions", Col("id_hash", &Session::id_hash), Col("kind", &Session::kind),
+    Col("user_id", &Session::user_id), Col("conversation_id", &Session::conversation_id),
+    Col("stage", &Session::stage), Col("wrapped_key", &Session::wrapped_key),
+    Col("pending", &Session::pending), Col("created_at", &Session::created_at),
+    Col("last_seen_at", &Session::last_seen_at));
 
 class SociSessionStore final : public SessionStore {
  public:
   Status Insert(Tx& tx, const Session& s) override {
     return Soci(tx).Guarded("insert session", [&](soci::session& sql) -> Status {
-      const long long user = s.user_id.value_or(0), conv = s.conversation_id.value_or(0);
-      indicator user_ind = s.user_id ? soci::i_ok : soci::i_null;
-      indicator conv_ind = s.conversation_id ? soci::i_ok : soci::i_null;
-      const std::string kind(SessionKindName(s.kind));
-      const long long stage = s.stage, created = s.created_at, seen = s.last_seen_at;
-      sql << "INSERT INTO sessions (id_hash, kind, user_id, conversation_id, stage, "
-             "wrapped_key, pending, created_at, last_seen_at) "
-             "VALUES (:h, :k, :u, :c, :s, :w, :p, :ca, :ls)",
-          use(s.id_hash), use(kind), use(user, user_ind), use(conv, conv_ind), use(stage),
-          use(s.wrapped_key), use(s.pending), use(created), use(seen);
+      soci_row::Insert(sql, kSessions, s);
       return {};
     });
   }
 
   Result<Session> Find(Tx& tx, const std::string& id_hash) override {
     return Soci(tx).Guarded("find session", [&](soci::session& sql) -> Result<Session> {
-      Session s;
-      std::string kind;
-      long long user = 0, conv = 0, stage = 0, created = 0, seen = 0;
-      indicator user_ind = soci::i_null, conv_ind = soci::i_null;
-      sql << "SELECT kind, user_id, conversation_id, stage, wrapped_key, pending, created_at, "
-             "last_seen_at FROM sessions WHERE id_hash = :h",
-          use(id_hash), into(kind), into(user, user_ind), into(conv, conv_ind), into(stage),
-          into(s.wrapped_key), into(s.pending), into(created), into(seen);
-      if (!sql.got_data()) return std::unexpected(NotFoundError("session"));
-      s.id_hash = id_hash;
-      s.kind = ParseSessionKind(kind);
-      if (user_ind == soci::i_ok) s.user_id = user;
-      if (conv_ind == soci::i_ok) s.conversation_id = conv;
-      s.stage = stage;
-      s.created_at = created;
-      s.last_seen_at = seen;
-      return s;
+      return soci_row::SelectOne(sql, "session", kSessions, " WHERE id_hash = :h", id_hash);
     });
   }
 
