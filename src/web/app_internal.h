@@ -1,6 +1,6 @@
 #pragma once
 // WebApp's insides: the parts it is made of (renderer, router, role groups, pipeline) and,
-// until they become a role group of their own, the report pages (report_routes.cc), which
+// until they become a role group of their own, the report pages (report_pages.cc), which
 // are Impl methods with the few renderer shortcuts they use. Not for use outside src/web.
 
 #include <mutex>
@@ -38,7 +38,7 @@ struct WebApp::Impl {
   // Every role's routes, in one place per role (each group's Register).
   void RegisterRoutes();
 
-  // --- report pages (report_routes.cc) -------------------------------------------------
+  // --- report pages (report_pages.cc) -------------------------------------------------
   std::string T(const Ctx& ctx, std::string_view msgid) const { return page.T(ctx, msgid); }
   Response Render(Ctx& ctx, std::string_view name, mustache::data data, bool staff_page) {
     return page.Render(ctx, name, std::move(data), staff_page ? Audience::kStaff : Audience::kWorker);
