@@ -17,7 +17,7 @@ void WebApp::Impl::RegisterRoutes() {
   advisor.Register(router);
   coordinator.Register(router);
   admin.Register(router);
-  RegisterReportRoutes();
+  reports.Register(router);
 }
 
 WebApp::WebApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

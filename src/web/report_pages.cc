@@ -1,33 +1,15 @@
-// Staff report pages (issue 4). Coordinators prepare a release for a period (noise is drawn
-// once and the budget spent; the draft is stored in the ledger), preview and publish it, see
-// their own organisation's exact figures (marked internal) and enter the city's population
-// estimates. Analysts see published releases only (HTML, CSV, JSON). Advisors and admins
-// have no access. The roles are stated in RegisterReportRoutes; audit records ids only.
+#include "web/report_pages.h"
 
-#include <spdlog/spdlog.h>
-
-#include <charconv>
 #include <ctime>
-#include <map>
-#include <mutex>
 
 #include "core/text.h"
 #include "domain/contacts.h"
-#include "report/reports.h"
-#include "web/app_internal.h"
 #include "web/errors.h"
 
 namespace vd {
 namespace {
 
 using report::Release;
-
-std::optional<int64_t> ReportId(const std::string& s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
-  return v;
-}
 
 // Dimensions for which coordinators enter population estimates, with their code lists.
 const std::vector<std::pair<std::string, std::vector<std::string>>>& PopulationDimensions() {
@@ -57,30 +39,34 @@ Response Served(report::Document doc) {
 
 }  // namespace
 
-void WebApp::Impl::RegisterReportRoutes() {
+void ReportPages::Register(Router& router) {
   using R = Role;
   const auto coordinator = Access::Staff({R::kCoordinator});
   const auto readers = Access::Staff({R::kCoordinator, R::kAnalyst});
-  Get("/staff/reports", readers, [this](Ctx& c) { return ReportList(c); });
-  Post("/staff/reports", coordinator, [this](Ctx& c) { return ReportPrepare(c); });
-  Get(kReportCss, readers, [](Ctx&) {
+  router.Get("/staff/reports", readers, [this](Ctx& c) { return ReportList(c); });
+  router.Post("/staff/reports", coordinator, [this](Ctx& c) { return ReportPrepare(c); });
+  router.Get(kReportCss, readers, [](Ctx&) {
     Response res;
     res.Set("Content-Type", "text/css; charset=utf-8");
     res.body = report::ReportCss();
     return res;
   });
-  Get("/staff/reports/internal", coordinator, [this](Ctx& c) { return ReportInternal(c); });
-  Get("/staff/reports/{id}", readers, [this](Ctx& c) { return ReportShow(c, report::Format::kHtml); });
-  Get("/staff/reports/{id}/csv", readers, [this](Ctx& c) { return ReportShow(c, report::Format::kCsv); });
-  Get("/staff/reports/{id}/json", readers, [this](Ctx& c) { return ReportShow(c, report::Format::kJson); });
-  Post("/staff/reports/{id}/publish", coordinator, [this](Ctx& c) { return ReportPublish(c); });
-  Get("/staff/population", coordinator, [this](Ctx& c) { return PopulationPage(c); });
-  Post("/staff/population", coordinator, [this](Ctx& c) { return PopulationPost(c); });
+  router.Get("/staff/reports/internal", coordinator, [this](Ctx& c) { return ReportInternal(c); });
+  router.Get("/staff/reports/{id}", readers,
+             [this](Ctx& c) { return ReportShow(c, report::Format::kHtml); });
+  router.Get("/staff/reports/{id}/csv", readers,
+             [this](Ctx& c) { return ReportShow(c, report::Format::kCsv); });
+  router.Get("/staff/reports/{id}/json", readers,
+             [this](Ctx& c) { return ReportShow(c, report::Format::kJson); });
+  router.Post("/staff/reports/{id}/publish", coordinator,
+              [this](Ctx& c) { return ReportPublish(c); });
+  router.Get("/staff/population", coordinator, [this](Ctx& c) { return PopulationPage(c); });
+  router.Post("/staff/population", coordinator, [this](Ctx& c) { return PopulationPost(c); });
 }
 
-Response WebApp::Impl::ReportList(Ctx& ctx) {
+Response ReportPages::ReportList(Ctx& ctx) {
   const report::Reader reader = ReaderOf(ctx);
-  Result<std::vector<Release>> list = deps.reports.List(reader);
+  Result<std::vector<Release>> list = deps_.reports.List(reader);
   if (!list) return ErrorPage(ctx, list.error());
   mustache::data rows{mustache::data::type::list};
   for (const Release& r : *list) {
@@ -95,63 +81,63 @@ Response WebApp::Impl::ReportList(Ctx& ctx) {
   d.set("rows", rows);
   d.set("empty", list->empty());
   d.set("coordinator", reader == report::Reader::kCoordinator);
-  d.set("city", deps.reports.settings().city);
-  return Render(ctx, "staff_reports", d, true);
+  d.set("city", deps_.reports.settings().city);
+  return Render(ctx, "staff_reports", d, Audience::kStaff);
 }
 
-Response WebApp::Impl::ReportPrepare(Ctx& ctx) {
+Response ReportPages::ReportPrepare(Ctx& ctx) {
   Result<report::Period> period = report::ParsePeriod(Trim(FormValue(ctx.form, "period").value_or("")));
   if (!period) return ErrorPage(ctx, period.error());
-  Result<Release> release = deps.reports.Prepare(*period);
+  Result<Release> release = deps_.reports.Prepare(*period);
   if (!release) return ErrorPage(ctx, release.error());
   ctx.audit_record = std::to_string(release->id);
-  return Redirect(ctx, "/staff/reports/" + std::to_string(release->id));
+  return Redirect("/staff/reports/" + std::to_string(release->id));
 }
 
-Response WebApp::Impl::ReportShow(Ctx& ctx, report::Format format) {
-  auto id = ReportId(ctx.params["id"]);
-  if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "report id"});
+Response ReportPages::ReportShow(Ctx& ctx, report::Format format) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "report id");
   const std::string self = "/staff/reports/" + std::to_string(*id);
   const report::PageOptions page{kReportCss, {{"/staff/reports", "report.back"},
                                               {self + "/csv", "report.download.csv"},
                                               {self + "/json", "report.download.json"}}};
-  Result<report::Document> doc = deps.reports.Show(*id, ReaderOf(ctx), format, ctx.lang, page);
+  Result<report::Document> doc = deps_.reports.Show(*id, ReaderOf(ctx), format, ctx.lang, page);
   if (!doc) return ErrorPage(ctx, doc.error());
   return Served(std::move(*doc));
 }
 
-Response WebApp::Impl::ReportPublish(Ctx& ctx) {
-  auto id = ReportId(ctx.params["id"]);
-  if (!id) return ErrorPage(ctx, Error{ErrorCode::kNotFound, "error.not_found", "report id"});
-  Result<Release> r = deps.reports.Publish(*id);
+Response ReportPages::ReportPublish(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "report id");
+  Result<Release> r = deps_.reports.Publish(*id);
   if (!r) return ErrorPage(ctx, r.error());
-  return Redirect(ctx, "/staff/reports/" + std::to_string(*id));
+  return Redirect("/staff/reports/" + std::to_string(*id));
 }
 
-Response WebApp::Impl::ReportInternal(Ctx& ctx) {
+Response ReportPages::ReportInternal(Ctx& ctx) {
   const std::optional<int64_t> org = ctx.staff->user.organisation_id;
   if (!org) return ErrorPage(ctx, Error{ErrorCode::kForbidden, "error.forbidden", "no organisation"});
   Result<report::Period> period = report::ParsePeriod(ctx.req.Query("period").value_or(""));
   if (!period) return ErrorPage(ctx, period.error());
   // Exact figures of the coordinator's own organisation only: no noise, never stored.
   Result<report::Document> doc =
-      deps.reports.Internal(*period, *org, ctx.lang, {kReportCss, {{"/staff/reports", "report.back"}}});
+      deps_.reports.Internal(*period, *org, ctx.lang, {kReportCss, {{"/staff/reports", "report.back"}}});
   if (!doc) return ErrorPage(ctx, doc.error());
   return Served(std::move(*doc));
 }
 
-Response WebApp::Impl::PopulationPage(Ctx& ctx) {
+Response ReportPages::PopulationPage(Ctx& ctx) {
   const int64_t year = [&] {
     auto y = ParseInt(ctx.req.Query("year").value_or(""));
     if (y && *y >= 2000 && *y <= 2099) return *y;
-    const time_t now = static_cast<time_t>(deps.clock.Now());
+    const time_t now = static_cast<time_t>(deps_.clock.Now());
     std::tm tm{};
     gmtime_r(&now, &tm);
     return static_cast<int64_t>(tm.tm_year) + 1900;
   }();
-  Result<std::vector<PopulationEstimate>> stored = deps.reports.Population(year);
+  Result<std::vector<PopulationEstimate>> stored = deps_.reports.Population(year);
   if (!stored) return ErrorPage(ctx, stored.error());
-  report::Labels labels = deps.reports.LabelsFor(ctx.lang);
+  report::Labels labels = deps_.reports.LabelsFor(ctx.lang);
   mustache::data dims{mustache::data::type::list};
   for (const auto& [dim, codes] : PopulationDimensions()) {
     mustache::data d;
@@ -180,11 +166,11 @@ Response WebApp::Impl::PopulationPage(Ctx& ctx) {
   mustache::data d;
   d.set("dims", dims);
   d.set("year", std::to_string(year));
-  d.set("city", deps.reports.settings().city);
-  return Render(ctx, "staff_population", d, true);
+  d.set("city", deps_.reports.settings().city);
+  return Render(ctx, "staff_population", d, Audience::kStaff);
 }
 
-Response WebApp::Impl::PopulationPost(Ctx& ctx) {
+Response ReportPages::PopulationPost(Ctx& ctx) {
   const std::string dim(FormValue(ctx.form, "dimension").value_or(""));
   const std::vector<std::string>* codes = nullptr;
   for (const auto& [id, list] : PopulationDimensions()) {
@@ -213,16 +199,16 @@ Response WebApp::Impl::PopulationPost(Ctx& ctx) {
     p.code = code;
     p.per_mille = *v;
     p.source = source;
-    p.updated_at = deps.clock.Now();
+    p.updated_at = deps_.clock.Now();
     estimates.push_back(std::move(p));
   }
   if (sum > 1000) return ErrorPage(ctx, Invalid("staff_error.population_sum", "sum"));
   if (estimates.empty()) return ErrorPage(ctx, Invalid("staff_error.population_empty", "empty"));
   // One transaction: the dimension's estimates are replaced whole or not at all.
-  if (Status s = deps.reports.ReplacePopulation(*year, dim, std::move(estimates)); !s) {
+  if (Status s = deps_.reports.ReplacePopulation(*year, dim, std::move(estimates)); !s) {
     return ErrorPage(ctx, s.error());
   }
-  return Redirect(ctx, "/staff/population?year=" + std::to_string(*year));
+  return Redirect("/staff/population?year=" + std::to_string(*year));
 }
 
 }  // namespace vd
