@@ -136,8 +136,6 @@ struct ContactRow {
   }
 };
 
-constexpr std::string_view kIndicatorKind = kSignalCodesKind;
-
 void WriteChildren(soci::session& sql, long long id, const ContactRecord& c) {
   sql << "DELETE FROM contact_codes WHERE contact_id = :c", use(id);
   sql << "DELETE FROM referrals WHERE contact_id = :c", use(id);
@@ -151,7 +149,7 @@ void WriteChildren(soci::session& sql, long long id, const ContactRecord& c) {
   for (size_t f = 0; f < kContactFields.size(); ++f) {
     if (kContactFields[f].choice == Choice::kMany) codes(kContactFields[f].name, c.fields.many[f]);
   }
-  codes(kIndicatorKind, c.indicators);
+  codes(kSignalCodesKind, c.indicators);
   for (const Referral& r : c.referrals) {
     const long long dir = r.directory_id, done = r.follow_up_done ? 1 : 0;
     sql << "INSERT INTO referrals (contact_id, directory_id, service, consent, kind, follow_up, "
@@ -169,7 +167,7 @@ void ReadChildren(soci::session& sql, ContactRecord& c) {
                         use(id), into(kind), into(code));
   st.execute();
   while (st.fetch()) {
-    if (kind == kIndicatorKind) {
+    if (kind == kSignalCodesKind) {
       c.indicators.push_back(code);
       continue;
     }

@@ -109,10 +109,6 @@ class Sqlite {
       return false;
     }
     long long Int(int i) const { return sqlite_api::sqlite3_column_int64(st_, i); }
-    char FirstChar(int i) const {
-      const unsigned char* p = sqlite_api::sqlite3_column_text(st_, i);
-      return p ? static_cast<char>(p[0]) : '\0';
-    }
     bool Null(int i) const { return sqlite_api::sqlite3_column_type(st_, i) == SQLITE_NULL; }
     std::string_view View(int i) const {
       const unsigned char* p = sqlite_api::sqlite3_column_text(st_, i);
