@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   }
   Runtime& r = **rt;
   for (const char* slug : {"independent", "shop", "dehaven"}) (void)r.staff().CreateOrganisation(slug, slug);
-  NewUser u{"bench.advisor", "bench password 1234", Role::kAdvisor, "dehaven", true};
+  NewUser u{"bench.advisor", "bench password 1234", Role::kAdvisor, "dehaven", true, std::nullopt};
   auto created = r.staff().CreateUser(u);
   if (!created) {
     std::fprintf(stderr, "%s\n", created.error().detail.c_str());

@@ -72,7 +72,7 @@ TEST_F(DomainTest, OnlyAdvisorsOfTheChosenOrganisationRead) {
   EXPECT_EQ(view->meta.status, ConversationStatus::kAnswered);
 }
 
-TEST_F(DomainTest, ANewAdvisorGetsTheKeyWhenAColleagueLogsIn) {
+TEST_F(DomainTest, ANewAdvisorGetsTheKeyOnlyWhenAKeyHolderApproves) {
   Advisor first = AddAdvisor("a.first", "dehaven");
   Advisor second = AddAdvisor("a.second", "dehaven");
   ASSERT_TRUE(conversations_->Start("dehaven", "hello", "en", {}).has_value());
@@ -82,7 +82,9 @@ TEST_F(DomainTest, ANewAdvisorGetsTheKeyWhenAColleagueLogsIn) {
   auto ctx = staff_->Context(login->user.id, login->user_secret_key);
   ASSERT_TRUE(ctx.has_value());
   EXPECT_FALSE(ctx->org_key.has_value());  // nobody has granted it yet
-  LogIn("a.first", first.totp);            // grants waiting colleagues
+  LogIn("a.first", first.totp);            // a key holder's login grants nothing
+  EXPECT_FALSE(LogIn("a.second", second.totp).org_key.has_value());
+  Approve("a.first", first, second);
   StaffContext later = LogIn("a.second", second.totp);
   ASSERT_TRUE(later.org_key.has_value());
   auto inbox = conversations_->Inbox(later, std::nullopt);
@@ -114,7 +116,7 @@ TEST_F(DomainTest, LockoutWithBackOffAndNoTotpReplay) {
 }
 
 TEST_F(DomainTest, RecoveryKeyRestoresAccessWithANewPassword) {
-  NewUser u{"a.lost", kPassword, Role::kAdvisor, "dehaven", true};
+  NewUser u{"a.lost", kPassword, Role::kAdvisor, "dehaven", true, std::nullopt};
   auto created = staff_->CreateUser(u);
   ASSERT_TRUE(created.has_value());
   auto started = conversations_->Start("dehaven", "before recovery", "en", {});
@@ -130,9 +132,9 @@ TEST_F(DomainTest, RecoveryKeyRestoresAccessWithANewPassword) {
   ASSERT_TRUE(login.has_value());
   ASSERT_EQ(login->stage, LoginStage::kNeedsTotpEnrolment);
   SecretBytes totp = NewTotpSecret();
-  auto secret = staff_->CompleteEnrolment(login->user.id, login->wrap_key, totp, TotpCode(totp, clock_.Now()));
-  ASSERT_TRUE(secret.has_value());
-  auto ctx = staff_->Context(login->user.id, *secret);
+  auto enrolled = staff_->CompleteEnrolment(login->user.id, login->wrap_key, totp, TotpCode(totp, clock_.Now()));
+  ASSERT_TRUE(enrolled.has_value());
+  auto ctx = staff_->Context(login->user.id, enrolled->user_secret_key);
   ASSERT_TRUE(ctx.has_value());
   ASSERT_TRUE(ctx->org_key.has_value());  // the organisation grant still opens
   auto inbox = conversations_->Inbox(*ctx, std::nullopt);

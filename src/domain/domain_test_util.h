@@ -57,7 +57,7 @@ class StaffFixture : public ::testing::Test {
   };
   // A staff member with password kPassword and TOTP enrolled.
   Member Add(const std::string& name, Role role, const std::string& org) {
-    NewUser u{name, kPassword, role, org, true};
+    NewUser u{name, kPassword, role, org, true, std::nullopt};
     auto created = staff_->CreateUser(u);
     EXPECT_TRUE(created.has_value()) << (created ? "" : created.error().detail);
     return {created->id, *TotpSecretFromBase32(created->totp_base32)};
@@ -72,15 +72,21 @@ class StaffFixture : public ::testing::Test {
   Result<LoginOutcome> Login(const std::string& name, const Member& m) {
     return Login(name, m.totp);
   }
-  // Logs in (which grants waiting colleagues the key) and returns the staff context.
+  // Logs in and returns the staff context.
   StaffContext LogIn(const std::string& name, const SecretBytes& totp) {
     auto login = Login(name, totp);
     EXPECT_TRUE(login.has_value()) << (login ? "" : login.error().detail);
-    auto ctx = staff_->Context(login->user.id, login->user_secret_key, Staff::Colleagues::kGrantWaiting);
+    auto ctx = staff_->Context(login->user.id, login->user_secret_key);
     EXPECT_TRUE(ctx.has_value());
     return std::move(*ctx);
   }
   StaffContext LogIn(const std::string& name, const Member& m) { return LogIn(name, m.totp); }
+  // The key holder `holder` logs in and gives the waiting colleague access.
+  void Approve(const std::string& holder_name, const Member& holder, const Member& waiting) {
+    StaffContext ctx = LogIn(holder_name, holder);
+    Status approved = staff_->ApproveGrant(ctx, waiting.id);
+    EXPECT_TRUE(approved.has_value()) << (approved ? "" : approved.error().detail);
+  }
 
   std::filesystem::path dir_;
   FakeClock clock_{1798761600};

@@ -67,8 +67,9 @@ Result<std::vector<KeyPair>> OpenOrgKeyGrant(const KeyPair& me, std::string_view
   return keys;
 }
 
-Status Staff::GrantOrgKeys(int64_t organisation_id, const User& user,
-                           const std::vector<const KeyPair*>& keys) {
+Result<OrgKeyGrant> Staff::SealGrant(int64_t organisation_id, const User& user,
+                                     const std::vector<const KeyPair*>& keys,
+                                     std::optional<int64_t> by, int64_t at) {
   Result<std::string> user_public = Base64Decode(user.public_key);
   if (!user_public) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
   SecretBytes ring(32 * keys.size());
@@ -79,11 +80,21 @@ Status Staff::GrantOrgKeys(int64_t organisation_id, const User& user,
   grant.organisation_id = organisation_id;
   grant.user_id = user.id;
   grant.sealed_org_secret_key = SealTo(*user_public, ring.view());
-  return store_.UpsertOrgKeyGrant(grant);
+  grant.granted_by = by;
+  grant.granted_at = at;
+  return grant;
+}
+
+bool Staff::HoldsCurrentKey(const StaffContext& actor, const Organisation& org) {
+  return actor.user.role == Role::kAdvisor && !actor.user.disabled && actor.org_key &&
+         actor.user.organisation_id == org.id && !org.public_key.empty() &&
+         Base64Encode(actor.org_key->public_key) == org.public_key;
 }
 
 Status Staff::Disable(const StaffContext& actor, int64_t user_id) {
-  Result<User> target = store_.FindUserById(user_id);
+  Result<User> target = store_.Read("find user", [&](Tx& tx) {
+    return store_.staff().FindUserById(tx, user_id);
+  });
   if (!target) return std::unexpected(target.error());
   const bool admin = actor.user.role == Role::kAdmin;
   const bool own_coordinator = actor.user.role == Role::kCoordinator &&
@@ -93,40 +104,34 @@ Status Staff::Disable(const StaffContext& actor, int64_t user_id) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "may not disable this account");
   }
   if (target->disabled) return {};
-  for (int attempt = 0;; ++attempt) {
-    std::optional<Store::OrgKeyRotation> rotation;
-    if (target->role == Role::kAdvisor && target->organisation_id) {
-      Result<Organisation> org = store_.FindOrganisationById(*target->organisation_id);
-      if (!org) return std::unexpected(org.error());
-      if (!org->public_key.empty()) {
-        // New conversations and notes are sealed to a key the leaving advisor never held.
-        // Colleagues who hold the old key get the new one added to their grant; if none
-        // does, those still waiting get it (the old key was then held by nobody else).
-        KeyPair fresh = GenerateKeyPair();
-        Result<std::vector<User>> users = store_.ListUsers();
-        if (!users) return std::unexpected(users.error());
-        std::map<int64_t, std::string> holders, waiting;
-        for (const User& u : *users) {
-          if (u.id == target->id || u.disabled || u.role != Role::kAdvisor ||
-              u.organisation_id != target->organisation_id) {
-            continue;
-          }
-          Result<std::string> pub = Base64Decode(u.public_key);
-          if (!pub) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
-          Result<OrgKeyGrant> grant = store_.FindOrgKeyGrant(*target->organisation_id, u.id);
-          if (!grant && grant.error().code != ErrorCode::kNotFound) {
-            return std::unexpected(grant.error());
-          }
-          (grant ? holders : waiting)[u.id] = SealTo(*pub, fresh.secret_key.view());
-        }
-        rotation = Store::OrgKeyRotation{*target->organisation_id,
-                                         Base64Encode(fresh.public_key),
-                                         holders.empty() ? std::move(waiting) : std::move(holders)};
-      }
+  // The new key pair is drawn once: a retried transaction seals the same key again.
+  const KeyPair fresh = GenerateKeyPair();
+  return store_.Write("disable user", [&](Tx& tx) -> Status {
+    StaffStore& staff = store_.staff();
+    if (Status s = staff.DisableUser(tx, target->id); !s) return s;
+    if (target->role != Role::kAdvisor || !target->organisation_id) return {};
+    const int64_t org_id = *target->organisation_id;
+    if (Status s = staff.LockOrganisation(tx, org_id); !s) return s;
+    Result<Organisation> org = staff.FindOrganisationById(tx, org_id);
+    if (!org) return std::unexpected(org.error());
+    if (org->public_key.empty()) return {};
+    // New conversations and notes are sealed to a key the leaving advisor never held; the
+    // colleagues who hold the old key get the new one added to their grant.
+    Result<std::vector<OrgKeyGrant>> grants = staff.ListGrants(tx, org_id);
+    if (!grants) return std::unexpected(grants.error());
+    OrgKeyRotation rotation{org_id, Base64Encode(fresh.public_key), {}};
+    for (const OrgKeyGrant& g : *grants) {
+      Result<User> holder = staff.FindUserById(tx, g.user_id);
+      if (!holder) return std::unexpected(holder.error());
+      Result<std::string> pub = Base64Decode(holder->public_key);
+      if (!pub) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
+      rotation.sealed_for[holder->id] = SealTo(*pub, fresh.secret_key.view());
     }
-    Status s = store_.DisableUser(target->id, rotation);
-    if (s || s.error().code != ErrorCode::kConflict || attempt >= 3) return s;
-  }
+    // Nobody holds a key any more: nobody could approve, and waiting accounts get nothing.
+    // Workers cannot choose the organisation until its next advisor is created.
+    if (rotation.sealed_for.empty()) return staff.SetOrganisationPublicKey(tx, org_id, "");
+    return staff.RotateOrgKey(tx, rotation);
+  });
 }
 
 Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
@@ -172,26 +177,36 @@ Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
     user.totp_enabled = true;
     created.totp_base32 = TotpSecretBase32(totp);
   }
-  Result<int64_t> id = store_.InsertUser(user);
+  if (request.created_by) user.created_by = *request.created_by;
+  // The first advisor of an organisation creates its key pair, in the same transaction as
+  // her account. Every later advisor waits until a key holder approves her (ApproveGrant).
+  const KeyPair org_key = GenerateKeyPair();
+  Result<int64_t> id = store_.Write("create user", [&](Tx& tx) -> Result<int64_t> {
+    StaffStore& staff = store_.staff();
+    Result<int64_t> inserted = staff.InsertUser(tx, user);
+    if (!inserted || !org || user.role != Role::kAdvisor) return inserted;
+    if (Status s = staff.LockOrganisation(tx, org->id); !s) return std::unexpected(s.error());
+    Result<Organisation> now = staff.FindOrganisationById(tx, org->id);
+    if (!now) return std::unexpected(now.error());
+    if (!now->public_key.empty()) return inserted;
+    User stored = user;
+    stored.id = *inserted;
+    Result<OrgKeyGrant> grant = SealGrant(org->id, stored, {&org_key}, std::nullopt, user.created_at);
+    if (!grant) return std::unexpected(grant.error());
+    if (Status s = staff.UpsertOrgKeyGrant(tx, *grant); !s) return std::unexpected(s.error());
+    if (Status s = staff.SetOrganisationPublicKey(tx, org->id, Base64Encode(org_key.public_key)); !s) {
+      return std::unexpected(s.error());
+    }
+    return inserted;
+  });
   if (!id) {
     if (id.error().code == ErrorCode::kConflict) {
       return Fail(ErrorCode::kConflict, "error.username_taken", "username taken");
     }
     return std::unexpected(id.error());
   }
-  user.id = *id;
   created.id = *id;
   created.recovery_key = recovery.display;
-
-  // The first advisor of an organisation creates its key pair. Later advisors are granted
-  // the key by the next colleague who logs in (see Context), since only they can open it.
-  if (org && user.role == Role::kAdvisor && org->public_key.empty()) {
-    KeyPair org_key = GenerateKeyPair();
-    if (auto s = GrantOrgKeys(org->id, user, {&org_key}); !s) return std::unexpected(s.error());
-    if (auto s = store_.SetOrganisationPublicKey(org->id, Base64Encode(org_key.public_key)); !s) {
-      return std::unexpected(s.error());
-    }
-  }
   return created;
 }
 
@@ -254,6 +269,11 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
   Result<SecretBytes> secret = Unwrap(pw->wrap_key, user->wrapped_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
   if (auto s = store_.RecordLoginSuccess(user->id); !s) return std::unexpected(s.error());
+  Result<int64_t> before = store_.Write("stamp login", [&](Tx& tx) {
+    return store_.staff().StampLogin(tx, user->id, now);
+  });
+  if (!before) return std::unexpected(before.error());
+  outcome.first_login = *before == 0;
   outcome.stage = LoginStage::kLoggedIn;
   outcome.user_secret_key = std::move(*secret);
   return outcome;
@@ -292,25 +312,28 @@ Result<CreatedUser> Staff::Recover(std::string_view username, std::string_view r
   return out;
 }
 
-Result<SecretBytes> Staff::CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
-                                             const SecretBytes& totp_secret,
-                                             std::string_view code) {
+Result<Enrolled> Staff::CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
+                                          const SecretBytes& totp_secret, std::string_view code) {
   Result<User> user = store_.FindUserById(user_id);
   if (!user) return std::unexpected(user.error());
-  std::optional<int64_t> step = VerifyTotp(totp_secret, code, clock_.Now());
+  const int64_t now = clock_.Now();
+  std::optional<int64_t> step = VerifyTotp(totp_secret, code, now);
   if (!step) return Fail(ErrorCode::kInvalidInput, "error.totp_wrong", "enrolment code wrong");
   Result<SecretBytes> secret = Unwrap(wrap_key, user->wrapped_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
-  if (auto s = store_.SetTotpSecret(user_id, Wrap(wrap_key, totp_secret.view())); !s) {
-    return std::unexpected(s.error());
-  }
-  if (auto s = store_.AdvanceTotpStep(user_id, *step); !s) return std::unexpected(s.error());
-  if (auto s = store_.RecordLoginSuccess(user_id); !s) return std::unexpected(s.error());
-  return secret;
+  const std::string wrapped_totp = Wrap(wrap_key, totp_secret.view());
+  Result<int64_t> before = store_.Write("complete enrolment", [&](Tx& tx) -> Result<int64_t> {
+    StaffStore& staff = store_.staff();
+    if (Status s = staff.SetTotpSecret(tx, user_id, wrapped_totp); !s) return std::unexpected(s.error());
+    if (Status s = staff.AdvanceTotpStep(tx, user_id, *step); !s) return std::unexpected(s.error());
+    if (Status s = staff.RecordLoginSuccess(tx, user_id); !s) return std::unexpected(s.error());
+    return staff.StampLogin(tx, user_id, now);
+  });
+  if (!before) return std::unexpected(before.error());
+  return Enrolled{std::move(*secret), *before == 0};
 }
 
-Result<StaffContext> Staff::Context(int64_t user_id, const SecretBytes& user_secret_key,
-                                    Colleagues colleagues) {
+Result<StaffContext> Staff::Context(int64_t user_id, const SecretBytes& user_secret_key) {
   Result<User> user = store_.FindUserById(user_id);
   if (!user) return std::unexpected(user.error());
   if (user->disabled) return Fail(ErrorCode::kUnauthorized, "error.session_expired", "disabled");
@@ -319,34 +342,89 @@ Result<StaffContext> Staff::Context(int64_t user_id, const SecretBytes& user_sec
 
   Result<OrgKeyGrant> grant = store_.FindOrgKeyGrant(*user->organisation_id, user->id);
   if (!grant) {
-    if (grant.error().code == ErrorCode::kNotFound) return ctx;  // waiting for a colleague
+    if (grant.error().code == ErrorCode::kNotFound) return ctx;  // waiting for an approval
     return std::unexpected(grant.error());
   }
   Result<KeyPair> me = KeyPairFromSecret(user_secret_key.Clone());
   if (!me) return std::unexpected(me.error());
   Result<std::vector<KeyPair>> keys = OpenOrgKeyGrant(*me, grant->sealed_org_secret_key);
   if (!keys) return std::unexpected(keys.error());
-
-  if (colleagues == Colleagues::kGrantWaiting) {
-    // Only someone holding the organisation's current key hands the key history on.
-    Result<Organisation> org = store_.FindOrganisationById(*user->organisation_id);
-    if (!org) return std::unexpected(org.error());
-    if (Base64Encode(keys->front().public_key) == org->public_key) {
-      Result<std::vector<User>> waiting = store_.UsersWithoutGrant(*user->organisation_id);
-      if (!waiting) return std::unexpected(waiting.error());
-      std::vector<const KeyPair*> ring;
-      for (const KeyPair& k : *keys) ring.push_back(&k);
-      for (const User& colleague : *waiting) {
-        if (colleague.role != Role::kAdvisor || colleague.disabled) continue;
-        if (auto s = GrantOrgKeys(*user->organisation_id, colleague, ring); !s) {
-          return std::unexpected(s.error());
-        }
-      }
-    }
-  }
   ctx.org_key = std::move(keys->front());
   for (size_t i = 1; i < keys->size(); ++i) ctx.older_org_keys.push_back(std::move((*keys)[i]));
   return ctx;
+}
+
+Result<GrantNews> Staff::Grants(const StaffContext& actor) {
+  GrantNews news;
+  if (actor.user.role != Role::kAdvisor || !actor.user.organisation_id || !actor.org_key) {
+    return news;
+  }
+  const int64_t org_id = *actor.user.organisation_id;
+  return store_.Read("grant news", [&](Tx& tx) -> Result<GrantNews> {
+    StaffStore& staff = store_.staff();
+    Result<Organisation> org = staff.FindOrganisationById(tx, org_id);
+    if (!org) return std::unexpected(org.error());
+    GrantNews out;
+    out.key_holder = HoldsCurrentKey(actor, *org);
+    if (!out.key_holder) return out;
+    Result<std::vector<User>> users = staff.ListUsers(tx);
+    if (!users) return std::unexpected(users.error());
+    std::map<int64_t, std::string> names;
+    for (const User& u : *users) names[u.id] = u.username;
+    auto name_of = [&](std::optional<int64_t> id) {
+      auto it = id ? names.find(*id) : names.end();
+      return it == names.end() ? std::string() : it->second;
+    };
+    Result<std::vector<User>> waiting = staff.UsersWithoutGrant(tx, org_id);
+    if (!waiting) return std::unexpected(waiting.error());
+    for (const User& u : *waiting) {
+      if (u.role != Role::kAdvisor || u.disabled) continue;
+      out.waiting.push_back({u.id, u.username, name_of(u.created_by), u.created_at});
+    }
+    Result<std::vector<OrgKeyGrant>> grants = staff.ListGrants(tx, org_id);
+    if (!grants) return std::unexpected(grants.error());
+    const int64_t last_visit = actor.user.previous_login_at;
+    for (const OrgKeyGrant& g : *grants) {
+      // A first visit has no last visit to compare with; one's own grant is no news.
+      if (last_visit == 0 || g.user_id == actor.user.id || g.granted_at < last_visit) continue;
+      out.since_last_visit.push_back({name_of(g.user_id), name_of(g.granted_by), g.granted_at});
+    }
+    return out;
+  });
+}
+
+Status Staff::ApproveGrant(const StaffContext& actor, int64_t user_id) {
+  if (actor.user.role != Role::kAdvisor || !actor.user.organisation_id || !actor.org_key) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "only key holders approve");
+  }
+  const int64_t org_id = *actor.user.organisation_id;
+  std::vector<const KeyPair*> ring{&*actor.org_key};
+  for (const KeyPair& k : actor.older_org_keys) ring.push_back(&k);
+  const int64_t now = clock_.Now();
+  return store_.Write("approve grant", [&](Tx& tx) -> Status {
+    StaffStore& staff = store_.staff();
+    if (Status s = staff.LockOrganisation(tx, org_id); !s) return s;
+    Result<Organisation> org = staff.FindOrganisationById(tx, org_id);
+    if (!org) return std::unexpected(org.error());
+    Result<User> me = staff.FindUserById(tx, actor.user.id);
+    if (!me) return std::unexpected(me.error());
+    if (me->disabled || !HoldsCurrentKey(actor, *org)) {
+      return Fail(ErrorCode::kConflict, "staff_error.grant_keys_changed", "approver key not current");
+    }
+    Result<User> target = staff.FindUserById(tx, user_id);
+    // Anyone but a waiting colleague is "not found" (other organisations' accounts too).
+    if (!target) return std::unexpected(target.error());
+    if (target->role != Role::kAdvisor || target->disabled || target->organisation_id != org_id ||
+        target->id == actor.user.id || target->public_key.empty()) {
+      return Fail(ErrorCode::kNotFound, "error.not_found", "not a waiting colleague");
+    }
+    Result<OrgKeyGrant> existing = staff.FindOrgKeyGrant(tx, org_id, target->id);
+    if (existing) return Fail(ErrorCode::kConflict, "staff_error.grant_exists", "already granted");
+    if (existing.error().code != ErrorCode::kNotFound) return std::unexpected(existing.error());
+    Result<OrgKeyGrant> grant = SealGrant(org_id, *target, ring, actor.user.id, now);
+    if (!grant) return std::unexpected(grant.error());
+    return staff.UpsertOrgKeyGrant(tx, *grant);
+  });
 }
 
 }  // namespace vd

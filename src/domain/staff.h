@@ -30,6 +30,7 @@ struct NewUser {
   Role role = Role::kAdvisor;
   std::string organisation_slug;  // required for advisors and coordinators
   bool enroll_totp = false;       // CLI and demo: enrol now and return the secret
+  std::optional<int64_t> created_by;  // the staff member creating it (none from the CLI)
 };
 
 struct CreatedUser {
@@ -42,9 +43,38 @@ enum class LoginStage { kLoggedIn, kNeedsTotpEnrolment };
 
 struct LoginOutcome {
   LoginStage stage = LoginStage::kLoggedIn;
+  bool first_login = false;  // kLoggedIn: the account had never logged in before (audited)
   User user;
   SecretBytes user_secret_key;  // kLoggedIn: the staff member's X25519 secret key
   SecretBytes wrap_key;         // kNeedsTotpEnrolment: the password wrap key, to finish enrolling
+};
+
+// What CompleteEnrolment returns: the user's secret key, now fully logged in.
+struct Enrolled {
+  SecretBytes user_secret_key;
+  bool first_login = false;
+};
+
+// An advisor of the key holder's organisation who cannot read conversations yet.
+struct AwaitingGrant {
+  int64_t user_id = 0;
+  std::string username;
+  std::string created_by;  // username of whoever created the account; empty from the CLI
+  int64_t created_at = 0;
+};
+
+// A grant a key holder should know of: who was given access, by whom, when.
+struct GrantNotice {
+  std::string username;
+  std::string granted_by;
+  int64_t granted_at = 0;
+};
+
+// What a key holder sees on her home page and on the access page.
+struct GrantNews {
+  bool key_holder = false;  // holds the organisation's current key: may approve
+  std::vector<AwaitingGrant> waiting;
+  std::vector<GrantNotice> since_last_visit;  // granted after her previous login
 };
 
 // Opens a grant (see staff.cc) with the advisor's key pair: the organisation keys it
@@ -69,8 +99,8 @@ class Staff {
                              std::string_view totp_code);
   // Finishes enrolment: checks `code` against the new secret, stores the secret wrapped under
   // the password key and returns the user's secret key (now fully logged in).
-  Result<SecretBytes> CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
-                                        const SecretBytes& totp_secret, std::string_view code);
+  Result<Enrolled> CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
+                                     const SecretBytes& totp_secret, std::string_view code);
 
   // Key recovery for a staff member who lost the password: the recovery key opens their
   // secret key, which is rewrapped under a new password with a new recovery key. TOTP must
@@ -79,24 +109,37 @@ class Staff {
                               std::string_view new_password);
 
   // The staff context for a request. For advisors, opens the organisation key from their
-  // grant; with kGrantWaiting (done at login) also grants it to colleagues still waiting.
-  enum class Colleagues { kLeave, kGrantWaiting };
-  Result<StaffContext> Context(int64_t user_id, const SecretBytes& user_secret_key,
-                               Colleagues colleagues = Colleagues::kLeave);
+  // grant. Never grants anything: an advisor without a grant reads nothing (ApproveGrant).
+  Result<StaffContext> Context(int64_t user_id, const SecretBytes& user_secret_key);
+
+  // Key grants only by approval. An advisor who holds her organisation's current key sees
+  // the colleagues waiting for access and what was granted since her previous login; other
+  // staff see nothing (key_holder false). Admins and coordinators never hold keys.
+  Result<GrantNews> Grants(const StaffContext& actor);
+  // Seals the actor's organisation keys (the whole history) to a waiting advisor of the same
+  // organisation, in one transaction, recording who approved it and when. kForbidden unless
+  // the actor holds a key; kNotFound unless the target is an enabled advisor of her
+  // organisation; kConflict if it holds a grant already or the actor's key is not current.
+  Status ApproveGrant(const StaffContext& actor, int64_t user_id);
 
   // Disables a staff account (admins: anyone but themselves; coordinators: advisors of their
   // own organisation): logins and sessions end at once. For an advisor, the grant is deleted
   // and the organisation key rotated: a new key pair, whose secret key is added to every
-  // remaining advisor's grant (sealed to them, so the actor need not hold the key), becomes
-  // the organisation's public key for new conversations and notes. Older keys stay in the
-  // remaining grants, so old conversations stay readable. kForbidden otherwise.
+  // remaining key holder's grant (sealed to them, so the actor need not hold the key),
+  // becomes the organisation's public key for new conversations and notes. Older keys stay
+  // in the remaining grants, so old conversations stay readable. When no key holder remains
+  // the organisation has no key (workers cannot choose it) until its next advisor is
+  // created; advisors still waiting get nothing. kForbidden otherwise.
   Status Disable(const StaffContext& actor, int64_t user_id);
 
  private:
   Status RegisterFailure(const User& user);
-  // Seals `keys` (newest first) to `user` as one grant, replacing any grant they had.
-  Status GrantOrgKeys(int64_t organisation_id, const User& user,
-                      const std::vector<const KeyPair*>& keys);
+  // Seals `keys` (newest first) to `user` as one grant, approved by `by` at `at`.
+  static Result<OrgKeyGrant> SealGrant(int64_t organisation_id, const User& user,
+                                       const std::vector<const KeyPair*>& keys,
+                                       std::optional<int64_t> by, int64_t at);
+  // Whether `actor` holds her organisation's current key (what approving requires).
+  static bool HoldsCurrentKey(const StaffContext& actor, const Organisation& org);
 
   Store& store_;
   const Clock& clock_;

@@ -27,7 +27,7 @@ TEST_F(StaffDisableTest, DisabledAdvisorIsOutAndTheKeyIsRotatedForTheOthers) {
   Member a = Add("a.first", Role::kAdvisor, "dehaven");
   Member b = Add("a.leaving", Role::kAdvisor, "dehaven");
   Member coordinator = Add("c.haven", Role::kCoordinator, "dehaven");
-  LogIn("a.first", a);  // grants a.leaving the key
+  Approve("a.first", a, b);  // a.first gives a.leaving the key
   auto old_conversation = conversations_->Start("dehaven", "before", "en", {});
   ASSERT_TRUE(old_conversation.has_value());
   // What the leaving advisor could have kept: their key pair and their grant.
@@ -79,7 +79,10 @@ TEST_F(StaffDisableTest, DisabledAdvisorIsOutAndTheKeyIsRotatedForTheOthers) {
   ASSERT_TRUE(read_new.has_value());
   EXPECT_EQ(read_old->messages[0].text, "before");
   EXPECT_EQ(read_new->messages[0].text, "after");
-  // The colleague who was still waiting got the whole history from a.first's login.
+  // The colleague who was still waiting got nothing from the rotation, and gets the whole
+  // history when a.first approves her.
+  EXPECT_FALSE(LogIn("a.new", waiting).org_key.has_value());
+  Approve("a.first", a, waiting);
   StaffContext later = LogIn("a.new", waiting);
   ASSERT_TRUE(later.org_key.has_value());
   EXPECT_EQ(later.older_org_keys.size(), 1u);
@@ -95,7 +98,8 @@ TEST_F(StaffDisableTest, RotatesAgainAndKeepsTheWholeHistory) {
   Member b = Add("a.two", Role::kAdvisor, "dehaven");
   Member c = Add("a.three", Role::kAdvisor, "dehaven");
   Member admin = Add("admin", Role::kAdmin, "");
-  LogIn("a.one", a);
+  Approve("a.one", a, b);
+  Approve("a.one", a, c);
   std::vector<int64_t> conversations;
   conversations.push_back(conversations_->Start("dehaven", "k1", "en", {})->conversation_id);
   StaffContext root = LogIn("admin", admin);
@@ -108,17 +112,31 @@ TEST_F(StaffDisableTest, RotatesAgainAndKeepsTheWholeHistory) {
   for (int64_t id : conversations) EXPECT_TRUE(conversations_->ReadAsAdvisor(one, PublicId(id))) << id;
 }
 
-TEST_F(StaffDisableTest, WhenNobodyElseHoldsTheKeyTheWaitingAdvisorsGetTheNewOne) {
+TEST_F(StaffDisableTest, WhenNobodyElseHoldsTheKeyTheOrganisationHasNoneAndWaitingGetNothing) {
   Member only = Add("s.only", Role::kAdvisor, "shop");
-  Member fresh = Add("s.fresh", Role::kAdvisor, "shop");  // never granted: s.only never logged in
+  Member fresh = Add("s.fresh", Role::kAdvisor, "shop");  // never approved
   Member admin = Add("admin", Role::kAdmin, "");
+  auto before = conversations_->Start("shop", "before", "en", {});
+  ASSERT_TRUE(before.has_value());
   StaffContext root = LogIn("admin", admin);
   ASSERT_TRUE(staff_->Disable(root, only.id));
-  auto started = conversations_->Start("shop", "hello", "en", {});
-  ASSERT_TRUE(started.has_value());
-  StaffContext ctx = LogIn("s.fresh", fresh);
-  ASSERT_TRUE(ctx.org_key.has_value());
-  EXPECT_TRUE(conversations_->ReadAsAdvisor(ctx, PublicId(started->conversation_id)));
+  // Nobody holds a key: no new key is handed to the waiting account, and workers cannot
+  // choose the organisation (nobody could read them).
+  EXPECT_EQ(store_->FindOrganisationBySlug("shop")->public_key, "");
+  EXPECT_EQ(store_->FindOrgKeyGrant(2, fresh.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(conversations_->Start("shop", "hello", "en", {}).error().code, ErrorCode::kInvalidInput);
+  StaffContext waiting = LogIn("s.fresh", fresh);
+  EXPECT_FALSE(waiting.org_key.has_value());
+  EXPECT_FALSE(conversations_->ReadAsAdvisor(waiting, PublicId(before->conversation_id)));
+  // The organisation's next advisor starts a new key; the old conversation stays closed.
+  Member next = Add("s.next", Role::kAdvisor, "shop");
+  StaffContext restart = LogIn("s.next", next);
+  ASSERT_TRUE(restart.org_key.has_value());
+  EXPECT_TRUE(restart.older_org_keys.empty());
+  EXPECT_FALSE(conversations_->ReadAsAdvisor(restart, PublicId(before->conversation_id)));
+  auto after = conversations_->Start("shop", "after", "en", {});
+  ASSERT_TRUE(after.has_value());
+  EXPECT_TRUE(conversations_->ReadAsAdvisor(restart, PublicId(after->conversation_id)));
 }
 
 TEST_F(StaffDisableTest, OnlyAdminsAndTheOrganisationsCoordinatorMayDisable) {
@@ -142,6 +160,124 @@ TEST_F(StaffDisableTest, OnlyAdminsAndTheOrganisationsCoordinatorMayDisable) {
   EXPECT_FALSE(store_->FindUserById(other.id)->disabled);
   EXPECT_TRUE(staff_->Disable(root, analyst.id));  // no key involved
   EXPECT_EQ(Login("analyst", analyst).error().code, ErrorCode::kUnauthorized);
+}
+
+// Issue 14: an admin or a coordinator creates an account; it reads nothing until a key
+// holder of the same organisation approves it by name, and nobody but such an advisor can.
+class StaffGrantTest : public domain_test::StaffFixture {
+ protected:
+  StaffGrantTest() : StaffFixture("grant") {}
+};
+
+TEST_F(StaffGrantTest, OnlyAKeyHolderOfTheOrganisationApprovesAndOnlyOnce) {
+  Member holder = Add("a.holder", Role::kAdvisor, "dehaven");
+  Member admin = Add("admin", Role::kAdmin, "");
+  Member coordinator = Add("c.haven", Role::kCoordinator, "dehaven");
+  Member shop = Add("a.shop", Role::kAdvisor, "shop");
+  StaffContext root = LogIn("admin", admin);
+  NewUser request{"mallory", kPassword, Role::kAdvisor, "dehaven", true, root.user.id};
+  auto created = staff_->CreateUser(request);
+  ASSERT_TRUE(created.has_value());
+  Member mallory{created->id, *TotpSecretFromBase32(created->totp_base32)};
+  ASSERT_TRUE(conversations_->Start("dehaven", "hello", "en", {}).has_value());
+
+  // Key holders logging in grant nothing; the new account reads nothing.
+  LogIn("a.holder", holder);
+  StaffContext waiting = LogIn("mallory", mallory);
+  EXPECT_FALSE(waiting.org_key.has_value());
+  EXPECT_EQ(conversations_->Inbox(waiting, std::nullopt).error().code, ErrorCode::kForbidden);
+
+  // Nobody but a key holder of dehaven can approve: not the admin, not the coordinator, not
+  // an advisor of another organisation, not the waiting account itself.
+  StaffContext coord = LogIn("c.haven", coordinator);
+  StaffContext other = LogIn("a.shop", shop);
+  for (const StaffContext* actor : {&root, &coord, &waiting}) {
+    EXPECT_EQ(staff_->ApproveGrant(*actor, mallory.id).error().code, ErrorCode::kForbidden);
+  }
+  EXPECT_EQ(staff_->ApproveGrant(other, mallory.id).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(staff_->Grants(root)->key_holder);
+  EXPECT_FALSE(staff_->Grants(coord)->key_holder);
+  EXPECT_TRUE(staff_->Grants(other)->waiting.empty());  // shop's holder sees no dehaven account
+  EXPECT_EQ(store_->FindOrgKeyGrant(1, mallory.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindOrgKeyGrant(1, coordinator.id).error().code, ErrorCode::kNotFound);
+
+  // The key holder sees who waits, who created the account and when; she approves by id.
+  StaffContext approver = LogIn("a.holder", holder);
+  auto news = staff_->Grants(approver);
+  ASSERT_TRUE(news.has_value());
+  EXPECT_TRUE(news->key_holder);
+  ASSERT_EQ(news->waiting.size(), 1u);
+  EXPECT_EQ(news->waiting[0].username, "mallory");
+  EXPECT_EQ(news->waiting[0].created_by, "admin");
+  EXPECT_EQ(news->waiting[0].created_at, store_->FindUserById(mallory.id)->created_at);
+  EXPECT_EQ(staff_->ApproveGrant(approver, coordinator.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(staff_->ApproveGrant(approver, shop.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(staff_->ApproveGrant(approver, 999999).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(staff_->ApproveGrant(approver, mallory.id));
+  EXPECT_EQ(staff_->ApproveGrant(approver, mallory.id).error().code, ErrorCode::kConflict);
+  auto grant = store_->FindOrgKeyGrant(1, mallory.id);
+  ASSERT_TRUE(grant.has_value());
+  EXPECT_EQ(grant->granted_by, std::optional<int64_t>(holder.id));
+  EXPECT_EQ(grant->granted_at, clock_.Now());
+  StaffContext reader = LogIn("mallory", mallory);
+  ASSERT_TRUE(reader.org_key.has_value());
+  EXPECT_EQ(conversations_->Inbox(reader, std::nullopt)->size(), 1u);
+  EXPECT_TRUE(staff_->Grants(approver)->waiting.empty());
+}
+
+TEST_F(StaffGrantTest, KeyHoldersSeeWhatWasGrantedSinceTheirLastVisit) {
+  Member one = Add("a.one", Role::kAdvisor, "dehaven");
+  Member two = Add("a.two", Role::kAdvisor, "dehaven");
+  Member three = Add("a.three", Role::kAdvisor, "dehaven");
+  Approve("a.one", one, two);
+  // A first visit has no "last visit" to compare with: nothing is shown.
+  StaffContext second = LogIn("a.two", two);
+  auto first_visit = staff_->Grants(second);
+  ASSERT_TRUE(first_visit.has_value());
+  EXPECT_TRUE(first_visit->since_last_visit.empty());
+  Approve("a.one", one, three);
+  StaffContext next = LogIn("a.two", two);  // the grant of a.three came after her last visit
+  auto news = staff_->Grants(next);
+  ASSERT_EQ(news->since_last_visit.size(), 1u);
+  EXPECT_EQ(news->since_last_visit[0].username, "a.three");
+  EXPECT_EQ(news->since_last_visit[0].granted_by, "a.one");
+  StaffContext again = LogIn("a.two", two);  // seen: not shown at the visit after
+  EXPECT_TRUE(staff_->Grants(again)->since_last_visit.empty());
+}
+
+TEST_F(StaffGrantTest, AnApprovalWithAKeyThatWasRotatedMeanwhileIsRefused) {
+  Member a = Add("a.one", Role::kAdvisor, "dehaven");
+  Member b = Add("a.two", Role::kAdvisor, "dehaven");
+  Member c = Add("a.three", Role::kAdvisor, "dehaven");
+  Member admin = Add("admin", Role::kAdmin, "");
+  Approve("a.one", a, b);
+  StaffContext stale = LogIn("a.one", a);  // holds the key of before the rotation
+  ASSERT_TRUE(staff_->Disable(LogIn("admin", admin), b.id));
+  EXPECT_EQ(staff_->ApproveGrant(stale, c.id).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(store_->FindOrgKeyGrant(1, c.id).error().code, ErrorCode::kNotFound);
+  Approve("a.one", a, c);  // with a fresh context it works, and holds the whole history
+  StaffContext three = LogIn("a.three", c);
+  ASSERT_TRUE(three.org_key.has_value());
+  EXPECT_EQ(three.older_org_keys.size(), 1u);
+}
+
+TEST_F(StaffGrantTest, TheFirstLoginIsReportedOnceAndTheEnrolmentToo) {
+  NewUser request{"a.new", kPassword, Role::kAdvisor, "dehaven", false, std::nullopt};
+  auto created = staff_->CreateUser(request);
+  ASSERT_TRUE(created.has_value());
+  auto login = staff_->Login("a.new", kPassword, "");
+  ASSERT_TRUE(login.has_value());
+  ASSERT_EQ(login->stage, LoginStage::kNeedsTotpEnrolment);
+  SecretBytes totp = NewTotpSecret();
+  auto enrolled = staff_->CompleteEnrolment(login->user.id, login->wrap_key, totp,
+                                            TotpCode(totp, clock_.Now()));
+  ASSERT_TRUE(enrolled.has_value());
+  EXPECT_TRUE(enrolled->first_login);
+  clock_.Advance(30);
+  auto again = staff_->Login("a.new", kPassword, TotpCode(totp, clock_.Now()));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->first_login);
+  EXPECT_EQ(store_->FindUserById(created->id)->previous_login_at, clock_.Now() - 30);
 }
 
 }  // namespace

@@ -248,6 +248,17 @@ std::vector<std::string> Schema5(Dialect) {
   return {"ALTER TABLE contacts ADD COLUMN how_found TEXT NOT NULL DEFAULT 'unknown'"};
 }
 
+// Schema 6: key grants only by approval (issue 14). Who created an account, when its owner
+// last logged in (the one before shows a key holder what was granted since her last visit),
+// and who approved each grant, when. Grants made before this migration have no approver.
+std::vector<std::string> Schema6(Dialect) {
+  return {"ALTER TABLE users ADD COLUMN created_by BIGINT REFERENCES users(id)",
+          "ALTER TABLE users ADD COLUMN last_login_at BIGINT NOT NULL DEFAULT 0",
+          "ALTER TABLE users ADD COLUMN previous_login_at BIGINT NOT NULL DEFAULT 0",
+          "ALTER TABLE org_key_grants ADD COLUMN granted_by BIGINT REFERENCES users(id)",
+          "ALTER TABLE org_key_grants ADD COLUMN granted_at BIGINT NOT NULL DEFAULT 0"};
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
@@ -255,12 +266,14 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                 {2, Schema2(Dialect::kSqlite)},
                                                 {3, Schema3(Dialect::kSqlite)},
                                                 {4, Schema4(Dialect::kSqlite)},
-                                                {5, Schema5(Dialect::kSqlite)}};
+                                                {5, Schema5(Dialect::kSqlite)},
+                                                {6, Schema6(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
                                                   {3, Schema3(Dialect::kPostgres)},
                                                   {4, Schema4(Dialect::kPostgres)},
-                                                  {5, Schema5(Dialect::kPostgres)}};
+                                                  {5, Schema5(Dialect::kPostgres)},
+                                                  {6, Schema6(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

@@ -28,11 +28,19 @@ const auto kUsers = soci_row::Table(
     Col("wrapped_totp_secret", &User::wrapped_totp_secret),
     Col("totp_enabled", &User::totp_enabled), Col("totp_last_step", &User::totp_last_step),
     Col("failed_logins", &User::failed_logins), Col("locked_until", &User::locked_until),
-    Col("disabled", &User::disabled), Col("created_at", &User::created_at));
+    Col("disabled", &User::disabled), Col("created_at", &User::created_at),
+    Col("created_by", &User::created_by), Col("last_login_at", &User::last_login_at),
+    Col("previous_login_at", &User::previous_login_at));
 
 const auto kOrganisations =
     soci_row::Table("organisations", Col("id", &Organisation::id), Col("slug", &Organisation::slug),
                     Col("name", &Organisation::name), Col("public_key", &Organisation::public_key));
+
+const auto kGrants = soci_row::Table(
+    "org_key_grants", Col("organisation_id", &OrgKeyGrant::organisation_id),
+    Col("user_id", &OrgKeyGrant::user_id),
+    Col("sealed_org_secret_key", &OrgKeyGrant::sealed_org_secret_key),
+    Col("granted_by", &OrgKeyGrant::granted_by), Col("granted_at", &OrgKeyGrant::granted_at));
 
 class SociStaffStore final : public StaffStore {
  public:
@@ -105,6 +113,19 @@ class SociStaffStore final : public StaffStore {
     });
   }
 
+  Result<int64_t> StampLogin(Tx& tx, int64_t user_id, int64_t now) override {
+    return Soci(tx).Guarded("stamp login", [&](soci::session& sql) -> Result<int64_t> {
+      const long long id = user_id, at = now;
+      long long before = 0;
+      sql << "SELECT last_login_at FROM users WHERE id = :id", use(id), into(before);
+      if (!sql.got_data()) return std::unexpected(NotFoundError("user"));
+      sql << "UPDATE users SET previous_login_at = last_login_at, last_login_at = :t "
+             "WHERE id = :id",
+          use(at), use(id);
+      return static_cast<int64_t>(before);
+    });
+  }
+
   Status AdvanceTotpStep(Tx& tx, int64_t user_id, int64_t step) override {
     return Soci(tx).Guarded("advance totp step", [&](soci::session& sql) -> Status {
       // Compare and set in one statement: two logins racing with the same code cannot both
@@ -150,24 +171,47 @@ class SociStaffStore final : public StaffStore {
   // --- organisation key grants -----------------------------------------------------------
   Status UpsertOrgKeyGrant(Tx& tx, const OrgKeyGrant& grant) override {
     return Soci(tx).Guarded("upsert grant", [&](soci::session& sql) -> Status {
-      const long long org = grant.organisation_id, user = grant.user_id;
-      sql << "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key) "
-             "VALUES (:o, :u, :k) ON CONFLICT (organisation_id, user_id) "
-             "DO UPDATE SET sealed_org_secret_key = excluded.sealed_org_secret_key",
-          use(org), use(user), use(grant.sealed_org_secret_key);
+      const long long org = grant.organisation_id, user = grant.user_id, at = grant.granted_at;
+      soci::indicator by_ind = grant.granted_by ? soci::i_ok : soci::i_null;
+      const long long by = grant.granted_by.value_or(0);
+      sql << "INSERT INTO org_key_grants (organisation_id, user_id, sealed_org_secret_key, "
+             "granted_by, granted_at) VALUES (:o, :u, :k, :b, :t) "
+             "ON CONFLICT (organisation_id, user_id) DO UPDATE SET "
+             "sealed_org_secret_key = excluded.sealed_org_secret_key, "
+             "granted_by = excluded.granted_by, granted_at = excluded.granted_at",
+          use(org), use(user), use(grant.sealed_org_secret_key), use(by, by_ind), use(at);
       return {};
     });
   }
 
   Result<OrgKeyGrant> FindOrgKeyGrant(Tx& tx, int64_t organisation_id, int64_t user_id) override {
     return Soci(tx).Guarded("find grant", [&](soci::session& sql) -> Result<OrgKeyGrant> {
-      OrgKeyGrant g{organisation_id, user_id, {}};
-      const long long org = organisation_id, user = user_id;
-      sql << "SELECT sealed_org_secret_key FROM org_key_grants "
-             "WHERE organisation_id = :o AND user_id = :u",
-          use(org), use(user), into(g.sealed_org_secret_key);
-      if (!sql.got_data()) return std::unexpected(NotFoundError("grant"));
-      return g;
+      return soci_row::SelectOne(sql, "grant", kGrants,
+                                 " WHERE organisation_id = :o AND user_id = :u",
+                                 static_cast<long long>(organisation_id),
+                                 static_cast<long long>(user_id));
+    });
+  }
+
+  Result<std::vector<OrgKeyGrant>> ListGrants(Tx& tx, int64_t organisation_id) override {
+    return Soci(tx).Guarded("list grants", [&](soci::session& sql) -> Result<std::vector<OrgKeyGrant>> {
+      Result<std::vector<OrgKeyGrant>> grants =
+          soci_row::Select(sql, kGrants, " WHERE organisation_id = :o ORDER BY granted_at, user_id",
+                           static_cast<long long>(organisation_id));
+      if (grants) {
+        for (OrgKeyGrant& g : *grants) g.sealed_org_secret_key.clear();
+      }
+      return grants;
+    });
+  }
+
+  Status LockOrganisation(Tx& tx, int64_t organisation_id) override {
+    return Soci(tx).Guarded("lock organisation", [&](soci::session& sql) -> Status {
+      if (dialect_ != Dialect::kPostgres) return {};
+      long long id = organisation_id, locked = 0;
+      sql << "SELECT id FROM organisations WHERE id = :o FOR UPDATE", use(id), into(locked);
+      if (!sql.got_data()) return std::unexpected(NotFoundError("organisation"));
+      return {};
     });
   }
 

@@ -46,6 +46,9 @@ struct User {
   int64_t locked_until = 0;  // Unix seconds; 0 when not locked
   bool disabled = false;
   int64_t created_at = 0;
+  std::optional<int64_t> created_by;  // the staff member who created it; none from the CLI
+  int64_t last_login_at = 0;          // Unix seconds; 0 until the first login
+  int64_t previous_login_at = 0;      // the login before the last one ("since your last visit")
 };
 
 // The organisation private key sealed to one staff member's public key.
@@ -53,6 +56,8 @@ struct OrgKeyGrant {
   int64_t organisation_id = 0;
   int64_t user_id = 0;
   std::string sealed_org_secret_key;  // SealTo(user public key, org secret key)
+  std::optional<int64_t> granted_by;  // the key holder who approved it; none for the first
+  int64_t granted_at = 0;             // advisor of an organisation and for older grants
 };
 
 // A new organisation key pair, sealed for each remaining grant holder (an advisor left).
@@ -81,6 +86,9 @@ class StaffStore {
   virtual Status RecordLoginFailure(Tx& tx, int64_t user_id, int64_t failed_logins,
                                     int64_t locked_until) = 0;
   virtual Status RecordLoginSuccess(Tx& tx, int64_t user_id) = 0;  // failed_logins, lock = 0
+  // A completed login at `now`: previous_login_at takes last_login_at, which becomes `now`.
+  // Returns the old last_login_at (0: this was the account's first login).
+  virtual Result<int64_t> StampLogin(Tx& tx, int64_t user_id, int64_t now) = 0;
   // Accepts `step` only if it is greater than the stored totp_last_step (atomic compare);
   // kConflict if the step was already used (a replayed code).
   virtual Status AdvanceTotpStep(Tx& tx, int64_t user_id, int64_t step) = 0;
@@ -98,6 +106,12 @@ class StaffStore {
   virtual Result<OrgKeyGrant> FindOrgKeyGrant(Tx& tx, int64_t organisation_id, int64_t user_id) = 0;
   // Users of the organisation who have a public key but no grant yet.
   virtual Result<std::vector<User>> UsersWithoutGrant(Tx& tx, int64_t organisation_id) = 0;
+  // The organisation's grants without their sealed keys, oldest first (who holds a key,
+  // who approved it, when).
+  virtual Result<std::vector<OrgKeyGrant>> ListGrants(Tx& tx, int64_t organisation_id) = 0;
+  // Serialises key changes of one organisation until the transaction ends (approvals and
+  // rotations must see each other: PostgreSQL row lock; SQLite writers are serial already).
+  virtual Status LockOrganisation(Tx& tx, int64_t organisation_id) = 0;
 
   // Disables a staff account: disabled = 1, the user's sessions and organisation-key grants
   // deleted.

@@ -28,7 +28,7 @@ class StaffStoreTest : public store_test::FreshStoreTest,
     ASSERT_TRUE(WriteOne(*store_, &StaffStore::SetOrganisationPublicKey, org_, "old-pk"));
     for (int64_t user : {leaver_, stays_}) {
       ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant,
-                           {org_, user, "old-" + std::to_string(user)}));
+                           {org_, user, "old-" + std::to_string(user), std::nullopt, 0}));
     }
     Session s;
     s.id_hash = "leaver-session";
@@ -75,7 +75,7 @@ TEST_P(StaffStoreTest, DisableAndRotateCommitTogether) {
 TEST_P(StaffStoreTest, ARotationRefusedAfterTheDisableLeavesNothing) {
   // A colleague was granted meanwhile: the holders are not the users the key was sealed for.
   const int64_t newcomer = AddUser("newcomer", org_);
-  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org_, newcomer, "old-n"}));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org_, newcomer, "old-n", std::nullopt, 0}));
   Status s = DisableAndRotate({org_, "new-pk", {{stays_, "new-for-stays"}}});
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().code, ErrorCode::kConflict);
@@ -87,7 +87,7 @@ TEST_P(StaffStoreTest, AStatementFailingAfterTheDisableLeavesNothing) {
   // disabled in the same transaction.
   Status s = store_->Write("disable user", [&](Tx& tx) -> Status {
     if (Status ok = store_->staff().DisableUser(tx, leaver_); !ok) return ok;
-    return store_->staff().UpsertOrgKeyGrant(tx, {org_, 999999, "x"});
+    return store_->staff().UpsertOrgKeyGrant(tx, {org_, 999999, "x", std::nullopt, 0});
   });
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().code, ErrorCode::kNotFound);  // a referenced row is missing

@@ -465,12 +465,12 @@ TEST_P(StoreTest, GrantsAndUsersWaitingForOne) {
   const int64_t elsewhere = AddUser("elsewhere", other);
   AddUser("admin", std::nullopt, Role::kAdmin);
 
-  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org, granted, "sealed-1"}));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org, granted, "sealed-1", std::nullopt, 0}));
   EXPECT_EQ(
       Must(ReadOne(*store_, &StaffStore::FindOrgKeyGrant, org, granted)).sealed_org_secret_key,
       "sealed-1");
   ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant,
-                       {org, granted, "sealed-2"}));  // re-grant replaces
+                       {org, granted, "sealed-2", std::nullopt, 0}));  // re-grant replaces
   Result<OrgKeyGrant> g = ReadOne(*store_, &StaffStore::FindOrgKeyGrant, org, granted);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->organisation_id, org);
@@ -479,8 +479,8 @@ TEST_P(StoreTest, GrantsAndUsersWaitingForOne) {
   EXPECT_EQ(FailureOf(ReadOne(*store_, &StaffStore::FindOrgKeyGrant, org, waiting)),
             ErrorCode::kNotFound);
   // A grant for another organisation does not count for this one.
-  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {other, waiting, "sealed-other"}));
-  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org, 999999, "x"})),
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {other, waiting, "sealed-other", std::nullopt, 0}));
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant, {org, 999999, "x", std::nullopt, 0})),
             ErrorCode::kNotFound);
 
   Result<std::vector<User>> todo = ReadOne(*store_, &StaffStore::UsersWithoutGrant, org);
@@ -490,6 +490,43 @@ TEST_P(StoreTest, GrantsAndUsersWaitingForOne) {
   Result<std::vector<User>> todo_other = ReadOne(*store_, &StaffStore::UsersWithoutGrant, other);
   ASSERT_EQ(todo_other->size(), 1u);
   EXPECT_EQ((*todo_other)[0].id, elsewhere);
+}
+
+TEST_P(StoreTest, GrantsRecordWhoApprovedThemAndLoginsAreStamped) {
+  const int64_t org = AddOrg("o");
+  const int64_t first = AddUser("first", org);
+  User made = MakeUser("second", org);
+  made.created_by = first;
+  Result<int64_t> second = WriteOne(*store_, &StaffStore::InsertUser, made);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, *second)).created_by,
+            std::optional<int64_t>(first));
+  EXPECT_FALSE(Must(ReadOne(*store_, &StaffStore::FindUserById, first)).created_by.has_value());
+
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant,
+                       {org, first, "sealed-first", std::nullopt, 100}));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::UpsertOrgKeyGrant,
+                       {org, *second, "sealed-second", first, 200}));
+  OrgKeyGrant back = Must(ReadOne(*store_, &StaffStore::FindOrgKeyGrant, org, *second));
+  EXPECT_EQ(back.granted_by, std::optional<int64_t>(first));
+  EXPECT_EQ(back.granted_at, 200);
+  std::vector<OrgKeyGrant> grants = Must(ReadOne(*store_, &StaffStore::ListGrants, org));
+  ASSERT_EQ(grants.size(), 2u);
+  EXPECT_EQ(grants[0].user_id, first);
+  EXPECT_FALSE(grants[0].granted_by.has_value());
+  EXPECT_EQ(grants[1].user_id, *second);
+  EXPECT_EQ(grants[1].granted_at, 200);
+  for (const OrgKeyGrant& g : grants) EXPECT_EQ(g.sealed_org_secret_key, "");  // never listed
+  EXPECT_TRUE(Must(ReadOne(*store_, &StaffStore::ListGrants, AddOrg("empty"))).empty());
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::LockOrganisation, org));
+
+  // Each completed login moves the last one to "previous" and says whether it was the first.
+  EXPECT_EQ(Must(WriteOne(*store_, &StaffStore::StampLogin, *second, 1000)), 0);
+  EXPECT_EQ(Must(WriteOne(*store_, &StaffStore::StampLogin, *second, 2000)), 1000);
+  User stamped = Must(ReadOne(*store_, &StaffStore::FindUserById, *second));
+  EXPECT_EQ(stamped.last_login_at, 2000);
+  EXPECT_EQ(stamped.previous_login_at, 1000);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::StampLogin, 999999, 1)), ErrorCode::kNotFound);
 }
 
 // --- help pages ----------------------------------------------------------------------------

@@ -68,6 +68,7 @@ Result<NewUser> AdminPages::ParseNewUser(Ctx& ctx) {
   const StaffContext& staff = *ctx.staff;
   NewUser request;
   request.username = Str(FormValue(ctx.form, "username"));
+  request.created_by = staff.user.id;
   if (staff.user.role == Role::kCoordinator) {
     // A coordinator adds advisors to her or his own organisation only.
     request.role = Role::kAdvisor;

@@ -19,6 +19,42 @@ void AdvisorPages::Register(Router& router) {
   router.Get("/staff/contacts/{id}/edit", advisor, [this](Ctx& c) { return ContactForm(c); });
   router.Post("/staff/contacts/{id}/edit", advisor, [this](Ctx& c) { return ContactPost(c); });
   router.Post("/staff/followups/{id}/done", advisor, [this](Ctx& c) { return FollowUpDone(c); });
+  router.Get("/staff/access", advisor, [this](Ctx& c) { return Access(c); });
+  router.Post("/staff/access/{id}/approve", advisor, [this](Ctx& c) { return ApproveAccess(c); });
+}
+
+Response AdvisorPages::Access(Ctx& ctx, const Error* error) {
+  Result<GrantNews> news = deps_.staff.Grants(*ctx.staff);
+  if (!news) return ErrorPage(ctx, news.error());
+  mustache::data waiting{mustache::data::type::list};
+  for (const AwaitingGrant& w : news->waiting) {
+    mustache::data row;
+    row.set("id", std::to_string(w.user_id));
+    row.set("username", w.username);
+    row.set("created_by", w.created_by.empty() ? T(ctx, "grant.created_by_operator") : w.created_by);
+    row.set("created_at", FormatDateTime(w.created_at));
+    row.set("approve", Replace(T(ctx, "Give {{name}} access"), "{{name}}", w.username));
+    waiting.push_back(row);
+  }
+  mustache::data d;
+  d.set("key_holder", news->key_holder);
+  d.set("waiting", waiting);
+  d.set("none_waiting", news->waiting.empty());
+  return RenderForm(ctx, "staff_access", d, Audience::kStaff, error);
+}
+
+Response AdvisorPages::ApproveAccess(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "user id");
+  ctx.audit_record = "user:" + std::to_string(*id);
+  Status s = deps_.staff.ApproveGrant(*ctx.staff, *id);
+  if (!s) {
+    return FormOrError(ctx, s.error(), [&](const Error& e) { return Access(ctx, &e); },
+                       {ErrorCode::kConflict});
+  }
+  spdlog::info("req {} access granted user_id={} by={}", ctx.req.request_id, *id,
+               ctx.staff->user.id);
+  return Redirect("/staff/access");
 }
 
 Response AdvisorPages::Conversation(Ctx& ctx, const Error* error) {

@@ -1,7 +1,8 @@
 #pragma once
 // The advisor's daily work: a conversation of the organisation's inbox and the reply to it,
 // contact records (list, record, show, edit; coordinators read their organisation's), and
-// marking a referral's follow-up done. Roles are stated in Register.
+// marking a referral's follow-up done, and giving a waiting colleague access to the
+// organisation's conversations (only a key holder can). Roles are stated in Register.
 
 #include "web/pages.h"
 
@@ -22,6 +23,9 @@ class AdvisorPages : PageGroup {
   Response ContactPost(Ctx& ctx);
   Response ContactShow(Ctx& ctx);
   Response FollowUpDone(Ctx& ctx);
+  // Access: colleagues waiting for the organisation's keys, and approving one by name.
+  Response Access(Ctx& ctx, const Error* error = nullptr);
+  Response ApproveAccess(Ctx& ctx);
 };
 
 }  // namespace vd

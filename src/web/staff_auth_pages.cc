@@ -42,8 +42,7 @@ Result<std::string> StaffAuthPages::LoginSession(const LoginOutcome& login) {
     return sessions_.Create(SessionKind::kStaff, login.user.id, std::nullopt, 0, SecretBytes(),
                             pending);
   }
-  Result<StaffContext> staff = deps_.staff.Context(login.user.id, login.user_secret_key,
-                                                   Staff::Colleagues::kGrantWaiting);
+  Result<StaffContext> staff = deps_.staff.Context(login.user.id, login.user_secret_key);
   if (!staff) return std::unexpected(staff.error());
   return sessions_.Create(SessionKind::kStaff, login.user.id, std::nullopt, 1,
                           login.user_secret_key, SecretBytes());
@@ -66,9 +65,7 @@ Response StaffAuthPages::LoginPost(Ctx& ctx) {
   ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
   spdlog::info("req {} staff login user_id={}", ctx.req.request_id, login->user.id);
   if (login->stage == LoginStage::kLoggedIn) {
-    if (Status s = deps_.audit.Record(login->user.id, "staff.login", ""); !s) {
-      spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
-    }
+    AuditLogin(ctx, login->user.id, "staff.login", login->first_login);
   }
   return Redirect(login->stage == LoginStage::kNeedsTotpEnrolment ? "/staff/enrol" : "/staff");
 }
@@ -102,20 +99,31 @@ Response StaffAuthPages::EnrolPost(Ctx& ctx) {
   SecretBytes wrap_key(pending.data(), 32);
   SecretBytes totp(pending.data() + 32, 20);
   const int64_t user_id = *ctx.session->row.user_id;
-  Result<SecretBytes> secret = deps_.staff.CompleteEnrolment(
+  Result<Enrolled> enrolled = deps_.staff.CompleteEnrolment(
       user_id, wrap_key, totp, FormValue(ctx.form, "code").value_or(""));
-  if (!secret) {
-    return FormOrError(ctx, secret.error(), [&](const Error& e) { return EnrolForm(ctx, &e); });
+  if (!enrolled) {
+    return FormOrError(ctx, enrolled.error(), [&](const Error& e) { return EnrolForm(ctx, &e); });
   }
-  Result<StaffContext> staff =
-      deps_.staff.Context(user_id, *secret, Staff::Colleagues::kGrantWaiting);
+  const SecretBytes& secret = enrolled->user_secret_key;
+  Result<StaffContext> staff = deps_.staff.Context(user_id, secret);
   if (!staff) return ErrorPage(ctx, staff.error());
   (void)sessions_.End(ctx.session->token);
   Result<std::string> token =
-      sessions_.Create(SessionKind::kStaff, user_id, std::nullopt, 1, *secret, SecretBytes());
+      sessions_.Create(SessionKind::kStaff, user_id, std::nullopt, 1, secret, SecretBytes());
   if (!token) return ErrorPage(ctx, token.error());
   ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  AuditLogin(ctx, user_id, "staff.enrol", enrolled->first_login);
   return Redirect("/staff");
+}
+
+void StaffAuthPages::AuditLogin(Ctx& ctx, int64_t user_id, const char* action, bool first) {
+  // A first login is an event of its own: an account someone else created is now in use.
+  for (const char* a : {first ? "staff.first_login" : nullptr, action}) {
+    if (!a) continue;
+    if (Status s = deps_.audit.Record(user_id, a, ""); !s) {
+      spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
+    }
+  }
 }
 
 Response StaffAuthPages::Home(Ctx& ctx) {
@@ -135,6 +143,20 @@ Response StaffAuthPages::Home(Ctx& ctx) {
 Status StaffAuthPages::AddInbox(Ctx& ctx, mustache::data& d) {
   const StaffContext& staff = *ctx.staff;
   d.set("has_key", staff.org_key.has_value());
+  Result<GrantNews> news = deps_.staff.Grants(staff);
+  if (!news) return std::unexpected(news.error());
+  d.set("waiting_count", std::to_string(news->waiting.size()));
+  d.set("has_waiting", !news->waiting.empty());
+  mustache::data granted{mustache::data::type::list};
+  for (const GrantNotice& g : news->since_last_visit) {
+    mustache::data item;
+    item.set("username", g.username);
+    item.set("granted_by", g.granted_by.empty() ? T(ctx, "grant.first_advisor") : g.granted_by);
+    item.set("granted_at", FormatDateTime(g.granted_at));
+    granted.push_back(item);
+  }
+  d.set("has_granted", !news->since_last_visit.empty());
+  d.set("granted", granted);
   if (staff.user.organisation_id) {
     if (auto org = deps_.staff.FindOrganisation(*staff.user.organisation_id)) {
       d.set("organisation", org->name);
@@ -192,7 +214,10 @@ void StaffAuthPages::AddLinks(Ctx& ctx, mustache::data& d) {
     l.set("label", std::move(label));
     links.push_back(l);
   };
-  if (role == Role::kAdvisor) link("/staff/contacts/new", T(ctx, "Record a contact"));
+  if (role == Role::kAdvisor) {
+    link("/staff/contacts/new", T(ctx, "Record a contact"));
+    link("/staff/access", T(ctx, "Access to conversations"));
+  }
   if (role == Role::kAdvisor || role == Role::kCoordinator) {
     link("/staff/contacts", T(ctx, "Contact records"));
     link("/staff/directory", T(ctx, "Referral directory"));

@@ -23,6 +23,8 @@ class StaffAuthPages : PageGroup {
   // A logged-in staff session (after the password, with or without a finished enrolment).
   Result<std::string> LoginSession(const LoginOutcome& login);
   Status AddInbox(Ctx& ctx, mustache::data& d);
+  // Audits a completed login (`action`), and before it "staff.first_login" when `first`.
+  void AuditLogin(Ctx& ctx, int64_t user_id, const char* action, bool first);
   void AddLinks(Ctx& ctx, mustache::data& d);
 
   Throttle login_throttle_;

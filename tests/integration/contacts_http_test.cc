@@ -43,6 +43,8 @@ const std::map<std::pair<std::string, std::string>, std::set<Role>>& Matrix() {
       {{"GET", "/staff/contacts/{id}/edit"}, {R::kAdvisor}},
       {{"POST", "/staff/contacts/{id}/edit"}, {R::kAdvisor}},
       {{"POST", "/staff/followups/{id}/done"}, {R::kAdvisor}},
+      {{"GET", "/staff/access"}, {R::kAdvisor}},
+      {{"POST", "/staff/access/{id}/approve"}, {R::kAdvisor}},
       {{"GET", "/staff/directory"}, {R::kAdvisor, R::kCoordinator}},
       {{"POST", "/staff/directory"}, {R::kCoordinator}},
       {{"POST", "/staff/directory/{id}/active"}, {R::kCoordinator}},
@@ -560,7 +562,10 @@ TEST_P(ContactsHttpTest, CoordinatorDisablesAnAdvisorWhoseSessionEndsAtOnce) {
   if (!server_.runtime) return;
   Runtime& rt = *server_.runtime;
   const std::string second_totp = AddStaff(rt, "advisor2.dehaven", kPassword, Role::kAdvisor, "dehaven");
-  Client advisor = LoggedIn(Role::kAdvisor);  // grants advisor2 the key
+  Client advisor = LoggedIn(Role::kAdvisor);
+  const int64_t waiting_id = rt.store().FindUserByUsername("advisor2.dehaven")->id;
+  ASSERT_EQ(advisor.Post("/staff/access/" + std::to_string(waiting_id) + "/approve",
+                         {{"csrf", advisor.csrf}}).status, 303);  // gives advisor2 the key
   server_.clock.Advance(31);
   Client second(port_);
   second.extra_headers["Accept-Language"] = "en";

@@ -196,7 +196,7 @@ TEST(EnrolmentTest, FirstLoginShowsAQrCodeAndTheConfirmedCodeLogsIn) {
   TestServer server;
   if (!server.Start(Backend::kSqlite)) return;
   AddOrganisation(*server.runtime, "dehaven", "De Haven");
-  NewUser u{"new.advisor", "a long enough password", Role::kAdvisor, "dehaven", false};
+  NewUser u{"new.advisor", "a long enough password", Role::kAdvisor, "dehaven", false, std::nullopt};
   ASSERT_TRUE(server.runtime->staff().CreateUser(u).has_value());
   auto port = server.runtime->Start();
   ASSERT_TRUE(port.has_value());

@@ -405,7 +405,7 @@ const char* const kBadBytes[] = {"%C3%28", "%FF%FE", "%ED%A0%80", "%C0%AF", "%00
 
 TEST_F(HostileHttpTest, TotpEnrolmentFormRefusesHostileValuesCleanly) {
   if (!server_.runtime) return;
-  NewUser u{"new.advisor", kPassword, Role::kAdvisor, "dehaven", false};
+  NewUser u{"new.advisor", kPassword, Role::kAdvisor, "dehaven", false, std::nullopt};
   ASSERT_TRUE(server_.runtime->staff().CreateUser(u).has_value());
   Client c = Worker();
   c.Get("/staff/login");
