@@ -39,7 +39,9 @@ secure_cookies = true
 trusted_proxy = "127.0.0.1"
 TOML
 "$bin" --config "$work/config.toml" org add --slug dehaven --name "De Haven" >/dev/null
-"$bin" --config "$work/config.toml" user add --username advisor.dehaven --role advisor --org dehaven >/dev/null
+code=$("$bin" --config "$work/config.toml" user add --username advisor.dehaven --role advisor --org dehaven |
+  sed -n 's/^enrolment code: *//p')
+[[ ${#code} -eq 39 ]] || { echo "user add printed no enrolment code"; exit 1; }
 "$bin" --config "$work/config.toml" serve >"$work/app.log" 2>&1 &
 pids+=($!)
 
@@ -92,6 +94,15 @@ grep -qi "^content-security-policy: default-src 'none'" <<<"$headers" || { echo 
 grep -qi "^strict-transport-security:" <<<"$headers" || { echo "no HSTS over TLS"; exit 1; }
 grep -qi "^set-cookie: __Host-vd_a=.*Secure" <<<"$headers" || { echo "no __Host- Secure cookie"; echo "$headers"; exit 1; }
 if grep -qi "^server: nginx/" <<<"$headers"; then echo "nginx version leaked"; exit 1; fi
+
+# The advisor sets her own password with the enrolment code (this makes dehaven's key).
+page=$(curl_ "$base/staff/welcome")
+csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n1)
+welcome=$(curl_ -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$csrf" --data "username=advisor.dehaven" \
+  --data-urlencode "code=$code" --data-urlencode "password=a long enough password" \
+  --data-urlencode "password2=a long enough password" "$base/staff/welcome")
+[[ "$welcome" == 200 ]] || { echo "welcome through nginx gave $welcome"; exit 1; }
+rm -f "$jar"
 
 page=$(curl_ "$base/start")
 csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n1)

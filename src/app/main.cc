@@ -369,18 +369,19 @@ int main(int argc, char** argv) {
     }
     request.role = *role;
     request.organisation_slug = new_org;
-    request.password = RandomToken(15);
+    // No password: only the new staff member sets one, with the enrolment code.
     auto created = runtime.staff().CreateUser(request);
     if (!created) {
       std::fprintf(stderr, "vertrouwd: %s\n",
                    runtime.catalogs().Translate("en", created.error().user_message).c_str());
       return 1;
     }
-    std::printf("user:          %s (%s)\n", request.username.c_str(), RoleName(request.role).data());
-    std::printf("password:      %s\n", request.password.c_str());
-    std::printf("recovery key:  %s\n", created->recovery_key.c_str());
-    std::printf("Give the password in person. Two-step login (TOTP) is set up at first login.\n");
-    std::printf("The recovery key is shown only now; keep it offline.\n");
+    std::printf("user:            %s (%s)\n", request.username.c_str(), RoleName(request.role).data());
+    std::printf("enrolment code:  %s\n", created->enrolment_code.c_str());
+    std::printf("valid until:     %s UTC\n", FormatDateTime(created->enrolment_expires_at).c_str());
+    std::printf("Give the username and the code in person. With them the new staff member\n"
+                "chooses her or his own password at /staff/welcome, sets up two-step login\n"
+                "and receives a recovery key that only she or he sees. The code works once.\n");
     return 0;
   }
 

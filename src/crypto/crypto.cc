@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <utility>
 
 namespace vd {
@@ -283,9 +284,11 @@ Result<PasswordKeys> DerivePasswordKeys(std::string_view password, std::string_v
   return keys;  // master wipes itself here
 }
 
-RecoveryKey NewRecoveryKey() {
-  SecretBytes raw(kRecoveryKeyBytes);
-  randombytes_buf(raw.data(), raw.size());
+namespace {
+
+// 20 random bytes as 32 Crockford base32 characters in groups of 4 (recovery keys and
+// enrolment codes look alike: one way to write them down and type them).
+std::string GroupedCrockford(const SecretBytes& raw) {
   std::string chars = EncodeCrockford(raw.data(), raw.size());
   std::string display;
   display.reserve(kRecoveryKeyChars + kRecoveryKeyChars / 4);
@@ -294,14 +297,12 @@ RecoveryKey NewRecoveryKey() {
     display.push_back(chars[i]);
   }
   sodium_memzero(chars.data(), chars.size());
-  return RecoveryKey{std::move(display), KeyedHashSecret(raw, "vd.recovery.wrap")};
+  return display;
 }
 
-Result<SecretBytes> RecoveryWrapKey(std::string_view display) {
-  auto invalid = [] {
-    return Fail(ErrorCode::kInvalidInput, "error.recovery_key_format", "recovery key format");
-  };
-  if (display.size() > kMaxRecoveryInput) return invalid();
+// The 20 bytes of what a person typed; nullopt unless exactly 32 valid characters remain.
+std::optional<SecretBytes> ParseGroupedCrockford(std::string_view display) {
+  if (display.size() > kMaxRecoveryInput) return std::nullopt;
   SecretBytes raw(kRecoveryKeyBytes);
   size_t chars = 0;
   size_t out = 0;
@@ -313,7 +314,7 @@ Result<SecretBytes> RecoveryWrapKey(std::string_view display) {
     int value = CrockfordValue(c);
     if (value < 0 || ++chars > kRecoveryKeyChars) {
       sodium_memzero(&buffer, sizeof buffer);
-      return invalid();
+      return std::nullopt;
     }
     buffer = (buffer << 5) | static_cast<uint32_t>(value);
     bits += 5;
@@ -324,8 +325,36 @@ Result<SecretBytes> RecoveryWrapKey(std::string_view display) {
   }
   sodium_memzero(&buffer, sizeof buffer);
   // 32 characters carry exactly 160 bits, so nothing may be left over.
-  if (chars != kRecoveryKeyChars || out != kRecoveryKeyBytes || bits != 0) return invalid();
-  return KeyedHashSecret(raw, "vd.recovery.wrap");
+  if (chars != kRecoveryKeyChars || out != kRecoveryKeyBytes || bits != 0) return std::nullopt;
+  return raw;
+}
+
+}  // namespace
+
+RecoveryKey NewRecoveryKey() {
+  SecretBytes raw(kRecoveryKeyBytes);
+  randombytes_buf(raw.data(), raw.size());
+  return RecoveryKey{GroupedCrockford(raw), KeyedHashSecret(raw, "vd.recovery.wrap")};
+}
+
+Result<SecretBytes> RecoveryWrapKey(std::string_view display) {
+  std::optional<SecretBytes> raw = ParseGroupedCrockford(display);
+  if (!raw) return Fail(ErrorCode::kInvalidInput, "error.recovery_key_format", "recovery key format");
+  return KeyedHashSecret(*raw, "vd.recovery.wrap");
+}
+
+EnrolmentCode NewEnrolmentCode() {
+  SecretBytes raw(kRecoveryKeyBytes);
+  randombytes_buf(raw.data(), raw.size());
+  return EnrolmentCode{GroupedCrockford(raw), KeyedHash(raw.view(), "vd.enrol", "")};
+}
+
+Result<std::string> EnrolmentCodeHash(std::string_view display) {
+  std::optional<SecretBytes> raw = ParseGroupedCrockford(display);
+  if (!raw) {
+    return Fail(ErrorCode::kInvalidInput, "staff_error.enrolment_invalid", "enrolment code format");
+  }
+  return KeyedHash(raw->view(), "vd.enrol", "");
 }
 
 std::string NewReceipt() {

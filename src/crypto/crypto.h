@@ -123,6 +123,18 @@ RecoveryKey NewRecoveryKey();
 // kInvalidInput ("error.recovery_key_format") unless exactly 32 valid characters remain.
 Result<SecretBytes> RecoveryWrapKey(std::string_view display);
 
+// A one-time enrolment code (issue 14): how a new staff member sets her own password. 20
+// random bytes written as a recovery key is; only `hash` (raw 32 bytes, KeyedHash(bytes,
+// "vd.enrol", "")) is stored, and the code's entropy makes guessing it hopeless.
+struct EnrolmentCode {
+  std::string display;  // shown once, to whoever hands it over in person
+  std::string hash;
+};
+EnrolmentCode NewEnrolmentCode();
+// The stored hash of what a person typed (same leniency as RecoveryWrapKey); kInvalidInput
+// ("staff_error.enrolment_invalid") unless it has the form of a code.
+Result<std::string> EnrolmentCodeHash(std::string_view display);
+
 // Receipts: 16 decimal digits from the CSPRNG (about 53 bits).
 std::string NewReceipt();
 // Accepts what a person types: ASCII digits with any spaces, dashes or dots between them.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <set>
@@ -399,6 +400,26 @@ TEST_F(CryptoTest, RecoveryKeyToleratesHowPeopleTypeIt) {
   EXPECT_EQ(key_for("I" + rest), key_for("1" + rest));
   EXPECT_EQ(key_for("l" + rest), key_for("1" + rest));
   EXPECT_NE(key_for("0" + rest), key_for("1" + rest));
+}
+
+TEST_F(CryptoTest, EnrolmentCodesHashAsTypedAndDifferFromRecoveryKeys) {
+  EnrolmentCode code = NewEnrolmentCode();
+  ASSERT_EQ(code.display.size(), 39u);  // 32 characters and 7 dashes
+  EXPECT_EQ(code.hash.size(), 32u);
+  EXPECT_EQ(code.hash.find(code.display), std::string::npos);
+  std::string typed = code.display;
+  std::ranges::replace(typed, '-', ' ');
+  std::ranges::transform(typed, typed.begin(), [](char c) { return std::tolower(c); });
+  EXPECT_EQ(*EnrolmentCodeHash(typed), code.hash);
+  EXPECT_NE(*EnrolmentCodeHash(NewEnrolmentCode().display), code.hash);
+  // The same characters as a recovery key derive something else (another context).
+  EXPECT_NE(std::string(RecoveryWrapKey(code.display)->view()), code.hash);
+  for (const std::string& bad : {std::string(), code.display.substr(1), code.display + "A",
+                                 std::string(5000, 'A')}) {
+    Result<std::string> h = EnrolmentCodeHash(bad);
+    ASSERT_FALSE(h.has_value()) << bad;
+    EXPECT_EQ(h.error().user_message, "staff_error.enrolment_invalid");
+  }
 }
 
 TEST_F(CryptoTest, RecoveryKeyRejectsMalformedInput) {

@@ -91,18 +91,23 @@ bool Staff::HoldsCurrentKey(const StaffContext& actor, const Organisation& org) 
          Base64Encode(actor.org_key->public_key) == org.public_key;
 }
 
+Status Staff::MayManage(const StaffContext& actor, const User& target) {
+  const bool admin = actor.user.role == Role::kAdmin;
+  const bool own_coordinator = actor.user.role == Role::kCoordinator &&
+                               target.role == Role::kAdvisor && actor.user.organisation_id &&
+                               actor.user.organisation_id == target.organisation_id;
+  if ((!admin && !own_coordinator) || target.id == actor.user.id) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "may not manage this account");
+  }
+  return {};
+}
+
 Status Staff::Disable(const StaffContext& actor, int64_t user_id) {
   Result<User> target = store_.Read("find user", [&](Tx& tx) {
     return store_.staff().FindUserById(tx, user_id);
   });
   if (!target) return std::unexpected(target.error());
-  const bool admin = actor.user.role == Role::kAdmin;
-  const bool own_coordinator = actor.user.role == Role::kCoordinator &&
-                               target->role == Role::kAdvisor && actor.user.organisation_id &&
-                               actor.user.organisation_id == target->organisation_id;
-  if ((!admin && !own_coordinator) || target->id == actor.user.id) {
-    return Fail(ErrorCode::kForbidden, "error.forbidden", "may not disable this account");
-  }
+  if (Status may = MayManage(actor, *target); !may) return may;
   if (target->disabled) return {};
   // The new key pair is drawn once: a retried transaction seals the same key again.
   const KeyPair fresh = GenerateKeyPair();
@@ -134,12 +139,43 @@ Status Staff::Disable(const StaffContext& actor, int64_t user_id) {
   });
 }
 
+Status Staff::CheckPassword(std::string_view password) const {
+  // Length and variety, no composition rules (NIST SP 800-63B; GlobaLeaks checks the same).
+  size_t code_points = 0;
+  std::set<uint32_t> distinct;
+  uint32_t cp = 0;
+  for (unsigned char c : password) {
+    if ((c & 0xC0) != 0x80) {
+      if (code_points++) distinct.insert(cp);
+      cp = c;
+    } else {
+      cp = (cp << 6) | (c & 0x3F);
+    }
+  }
+  if (code_points) distinct.insert(cp);
+  if (code_points < policy_.min_password_length || password.size() > 1024 ||
+      distinct.size() < policy_.min_distinct_characters) {
+    return Fail(ErrorCode::kInvalidInput, "staff_error.password_policy", "password policy");
+  }
+  return {};
+}
+
+Status Staff::BootstrapOrgKey(Tx& tx, int64_t organisation_id, const User& user) {
+  StaffStore& staff = store_.staff();
+  if (Status s = staff.LockOrganisation(tx, organisation_id); !s) return s;
+  Result<Organisation> org = staff.FindOrganisationById(tx, organisation_id);
+  if (!org) return std::unexpected(org.error());
+  if (!org->public_key.empty()) return {};
+  const KeyPair org_key = GenerateKeyPair();
+  Result<OrgKeyGrant> grant = SealGrant(organisation_id, user, {&org_key}, std::nullopt, clock_.Now());
+  if (!grant) return std::unexpected(grant.error());
+  if (Status s = staff.UpsertOrgKeyGrant(tx, *grant); !s) return s;
+  return staff.SetOrganisationPublicKey(tx, organisation_id, Base64Encode(org_key.public_key));
+}
+
 Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
   if (!ValidUsername(request.username)) {
     return Fail(ErrorCode::kInvalidInput, "error.bad_username", "bad username");
-  }
-  if (request.password.size() < policy_.min_password_length || request.password.size() > 1024) {
-    return Fail(ErrorCode::kInvalidInput, "error.weak_password", "password length");
   }
   std::optional<Organisation> org;
   if (request.role == Role::kAdvisor || request.role == Role::kCoordinator) {
@@ -149,54 +185,54 @@ Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
     }
     org = std::move(*found);
   }
-
-  const std::string salt = NewSalt();
-  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
-    Result<Argon2Gate::Slot> slot = gate_.Acquire();
-    if (!slot) return std::unexpected(slot.error());
-    return DerivePasswordKeys(request.password, salt, policy_.password_pwhash);
-  }();
-  if (!pw) return std::unexpected(pw.error());
-
-  KeyPair user_key = GenerateKeyPair();
-  RecoveryKey recovery = NewRecoveryKey();
   User user;
   user.username = request.username;
   user.role = request.role;
   if (org) user.organisation_id = org->id;
-  user.pw_salt = Base64Encode(salt);
-  user.pw_verifier = Base64Encode(pw->verifier);
-  user.public_key = Base64Encode(user_key.public_key);
-  user.wrapped_secret_key = Wrap(pw->wrap_key, user_key.secret_key.view());
-  user.recovery_wrapped_secret_key = Wrap(recovery.wrap_key, user_key.secret_key.view());
   user.created_at = clock_.Now();
+  user.created_by = request.created_by;
   CreatedUser created;
-  if (request.enroll_totp) {
-    SecretBytes totp = NewTotpSecret();
-    user.wrapped_totp_secret = Wrap(pw->wrap_key, totp.view());
-    user.totp_enabled = true;
-    created.totp_base32 = TotpSecretBase32(totp);
+  if (request.password.empty()) {
+    // Invited: no password and no keys until the owner uses the code (Welcome). The salt
+    // is random so that a login attempt hashes as for anyone else, and never matches.
+    EnrolmentCode code = NewEnrolmentCode();
+    user.pw_salt = Base64Encode(NewSalt());
+    user.enrol_hash = Base64Encode(code.hash);
+    user.enrol_expires_at = user.created_at + policy_.enrolment_seconds;
+    created.enrolment_code = std::move(code.display);
+    created.enrolment_expires_at = user.enrol_expires_at;
+  } else {
+    if (Status ok = CheckPassword(request.password); !ok) return std::unexpected(ok.error());
+    const std::string salt = NewSalt();
+    Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
+      Result<Argon2Gate::Slot> slot = gate_.Acquire();
+      if (!slot) return std::unexpected(slot.error());
+      return DerivePasswordKeys(request.password, salt, policy_.password_pwhash);
+    }();
+    if (!pw) return std::unexpected(pw.error());
+    KeyPair user_key = GenerateKeyPair();
+    RecoveryKey recovery = NewRecoveryKey();
+    user.pw_salt = Base64Encode(salt);
+    user.pw_verifier = Base64Encode(pw->verifier);
+    user.public_key = Base64Encode(user_key.public_key);
+    user.wrapped_secret_key = Wrap(pw->wrap_key, user_key.secret_key.view());
+    user.recovery_wrapped_secret_key = Wrap(recovery.wrap_key, user_key.secret_key.view());
+    created.recovery_key = recovery.display;
+    if (request.enroll_totp) {
+      SecretBytes totp = NewTotpSecret();
+      user.wrapped_totp_secret = Wrap(pw->wrap_key, totp.view());
+      user.totp_enabled = true;
+      created.totp_base32 = TotpSecretBase32(totp);
+    }
   }
-  if (request.created_by) user.created_by = *request.created_by;
-  // The first advisor of an organisation creates its key pair, in the same transaction as
-  // her account. Every later advisor waits until a key holder approves her (ApproveGrant).
-  const KeyPair org_key = GenerateKeyPair();
+  // The first advisor of an organisation with keys creates its key pair, in the same
+  // transaction as her account. Every later advisor waits for a key holder (ApproveGrant).
   Result<int64_t> id = store_.Write("create user", [&](Tx& tx) -> Result<int64_t> {
-    StaffStore& staff = store_.staff();
-    Result<int64_t> inserted = staff.InsertUser(tx, user);
-    if (!inserted || !org || user.role != Role::kAdvisor) return inserted;
-    if (Status s = staff.LockOrganisation(tx, org->id); !s) return std::unexpected(s.error());
-    Result<Organisation> now = staff.FindOrganisationById(tx, org->id);
-    if (!now) return std::unexpected(now.error());
-    if (!now->public_key.empty()) return inserted;
+    Result<int64_t> inserted = store_.staff().InsertUser(tx, user);
+    if (!inserted || !org || user.role != Role::kAdvisor || user.public_key.empty()) return inserted;
     User stored = user;
     stored.id = *inserted;
-    Result<OrgKeyGrant> grant = SealGrant(org->id, stored, {&org_key}, std::nullopt, user.created_at);
-    if (!grant) return std::unexpected(grant.error());
-    if (Status s = staff.UpsertOrgKeyGrant(tx, *grant); !s) return std::unexpected(s.error());
-    if (Status s = staff.SetOrganisationPublicKey(tx, org->id, Base64Encode(org_key.public_key)); !s) {
-      return std::unexpected(s.error());
-    }
+    if (Status s = BootstrapOrgKey(tx, org->id, stored); !s) return std::unexpected(s.error());
     return inserted;
   });
   if (!id) {
@@ -206,8 +242,78 @@ Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
     return std::unexpected(id.error());
   }
   created.id = *id;
-  created.recovery_key = recovery.display;
   return created;
+}
+
+Result<Welcomed> Staff::Welcome(std::string_view username, std::string_view code,
+                                std::string_view new_password) {
+  auto invalid = [] {
+    return Fail(ErrorCode::kInvalidInput, "staff_error.enrolment_invalid", "enrolment refused");
+  };
+  if (Status ok = CheckPassword(new_password); !ok) return std::unexpected(ok.error());
+  Result<std::string> hash = EnrolmentCodeHash(code);
+  if (!hash) return invalid();
+  // Hash before looking anything up: every refusal costs the same.
+  const std::string salt = NewSalt();
+  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
+    Result<Argon2Gate::Slot> slot = gate_.Acquire();
+    if (!slot) return std::unexpected(slot.error());
+    return DerivePasswordKeys(new_password, salt, policy_.password_pwhash);
+  }();
+  if (!pw) return std::unexpected(pw.error());
+  Result<User> user = store_.Read("find user", [&](Tx& tx) {
+    return store_.staff().FindUserByUsername(tx, std::string(username));
+  });
+  if (!user) {
+    if (user.error().code == ErrorCode::kNotFound) return invalid();
+    return std::unexpected(user.error());
+  }
+  const KeyPair user_key = GenerateKeyPair();
+  RecoveryKey recovery = NewRecoveryKey();
+  User creds;
+  creds.pw_salt = Base64Encode(salt);
+  creds.pw_verifier = Base64Encode(pw->verifier);
+  creds.public_key = Base64Encode(user_key.public_key);
+  creds.wrapped_secret_key = Wrap(pw->wrap_key, user_key.secret_key.view());
+  creds.recovery_wrapped_secret_key = Wrap(recovery.wrap_key, user_key.secret_key.view());
+  Status spent = store_.Write("welcome", [&](Tx& tx) -> Status {
+    Status s = store_.staff().SpendEnrolmentCode(tx, user->id, Base64Encode(*hash), clock_.Now(), creds);
+    if (!s || user->role != Role::kAdvisor || !user->organisation_id) return s;
+    User stored = *user;
+    stored.public_key = creds.public_key;
+    return BootstrapOrgKey(tx, *user->organisation_id, stored);
+  });
+  if (!spent) {
+    if (spent.error().code == ErrorCode::kNotFound) return invalid();
+    return std::unexpected(spent.error());
+  }
+  Welcomed out;
+  out.user = *user;
+  out.wrap_key = std::move(pw->wrap_key);
+  out.recovery_key = std::move(recovery.display);
+  return out;
+}
+
+Status Staff::ReissueEnrolmentCode(const StaffContext& actor, int64_t user_id,
+                                   CreatedUser* out) {
+  Result<User> target = FindUser(user_id);
+  if (!target) return std::unexpected(target.error());
+  if (Status may = MayManage(actor, *target); !may) return may;
+  EnrolmentCode code = NewEnrolmentCode();
+  const int64_t expires = clock_.Now() + policy_.enrolment_seconds;
+  Status s = store_.Write("reissue enrolment code", [&](Tx& tx) {
+    return store_.staff().ReissueEnrolmentCode(tx, user_id, Base64Encode(code.hash), expires);
+  });
+  if (!s) {
+    if (s.error().code == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kInvalidInput, "staff_error.already_enrolled", "already enrolled");
+    }
+    return s;
+  }
+  out->id = user_id;
+  out->enrolment_code = std::move(code.display);
+  out->enrolment_expires_at = expires;
+  return {};
 }
 
 Status Staff::RegisterFailure(const User& user) {
@@ -281,9 +387,7 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
 
 Result<CreatedUser> Staff::Recover(std::string_view username, std::string_view recovery_key,
                                    std::string_view new_password) {
-  if (new_password.size() < policy_.min_password_length || new_password.size() > 1024) {
-    return Fail(ErrorCode::kInvalidInput, "error.weak_password", "password length");
-  }
+  if (Status ok = CheckPassword(new_password); !ok) return std::unexpected(ok.error());
   Result<User> user = store_.FindUserByUsername(std::string(username));
   if (!user) return std::unexpected(user.error());
   Result<SecretBytes> recovery_wrap = RecoveryWrapKey(recovery_key);

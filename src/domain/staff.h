@@ -21,9 +21,14 @@ struct StaffPolicy {
   int64_t failures_before_lock = 5;
   int64_t base_lock_seconds = 60;     // doubled for every further failure
   int64_t max_lock_seconds = 3600;
-  size_t min_password_length = 12;
+  size_t min_password_length = 12;    // characters (code points)
+  size_t min_distinct_characters = 6;
+  int64_t enrolment_seconds = 72 * 3600;  // how long an enrolment code works
 };
 
+// A new account. The web and the CLI leave `password` empty: the account is invited, and
+// only its owner sets a password, with the one-time enrolment code (Welcome). A password
+// here provisions the account at once: tests, the benchmark and the synthetic demo only.
 struct NewUser {
   std::string username;
   std::string password;
@@ -35,8 +40,18 @@ struct NewUser {
 
 struct CreatedUser {
   int64_t id = 0;
-  std::string recovery_key;  // shown once
+  std::string enrolment_code;  // invited: shown once to whoever hands it over
+  int64_t enrolment_expires_at = 0;
+  std::string recovery_key;  // provisioned (and after Recover): shown once, to its owner
   std::string totp_base32;   // only when enroll_totp
+};
+
+// An invited staff member who has set her password: she enrols TOTP next (CompleteEnrolment
+// with wrap_key) and is the only one who ever sees recovery_key.
+struct Welcomed {
+  User user;
+  SecretBytes wrap_key;
+  std::string recovery_key;
 };
 
 enum class LoginStage { kLoggedIn, kNeedsTotpEnrolment };
@@ -91,7 +106,21 @@ class Staff {
   Result<Organisation> FindOrganisation(int64_t id);
   Result<std::vector<User>> Users();
   Result<User> FindUser(int64_t id);
+  // Creates an account (see NewUser). kInvalidInput for a bad username, an unknown
+  // organisation or (provisioned) a password the policy refuses; kConflict if taken.
   Result<CreatedUser> CreateUser(const NewUser& request);
+  // The owner of an invited account sets her password with the enrolment code: her key pair
+  // and recovery key are made now (the first advisor of an organisation also makes its key).
+  // One answer (staff_error.enrolment_invalid) for an unknown name, a wrong, spent or expired
+  // code and a disabled account; staff_error.password_policy for a weak password.
+  Result<Welcomed> Welcome(std::string_view username, std::string_view code,
+                           std::string_view new_password);
+  // A new enrolment code for an account not enrolled yet (who may: as for Disable); the old
+  // code stops working. staff_error.already_enrolled once it has enrolled.
+  Status ReissueEnrolmentCode(const StaffContext& actor, int64_t user_id, CreatedUser* out);
+  // The password policy: at least min_password_length characters, min_distinct_characters
+  // different ones, at most 1024 bytes. staff_error.password_policy otherwise.
+  Status CheckPassword(std::string_view password) const;
 
   // Checks password and (once enrolled) the TOTP code. Wrong credentials of any kind count
   // toward the lockout; a locked account is refused before any hashing.
@@ -134,6 +163,10 @@ class Staff {
 
  private:
   Status RegisterFailure(const User& user);
+  // Admins may manage anyone but themselves, coordinators the advisors of their organisation.
+  static Status MayManage(const StaffContext& actor, const User& target);
+  // In `tx`: if the organisation has no key yet, makes one and seals it to `user`.
+  Status BootstrapOrgKey(Tx& tx, int64_t organisation_id, const User& user);
   // Seals `keys` (newest first) to `user` as one grant, approved by `by` at `at`.
   static Result<OrgKeyGrant> SealGrant(int64_t organisation_id, const User& user,
                                        const std::vector<const KeyPair*>& keys,

@@ -248,11 +248,14 @@ std::vector<std::string> Schema5(Dialect) {
   return {"ALTER TABLE contacts ADD COLUMN how_found TEXT NOT NULL DEFAULT 'unknown'"};
 }
 
-// Schema 6: key grants only by approval (issue 14). Who created an account, when its owner
-// last logged in (the one before shows a key holder what was granted since her last visit),
-// and who approved each grant, when. Grants made before this migration have no approver.
+// Schema 6: key grants only by approval, passwords only their owner knows (issue 14). Who
+// created an account, when its owner last logged in (the one before shows a key holder what
+// was granted since her last visit), who approved each grant, when (grants made before this
+// migration have no approver); and an account's one-time enrolment code, stored hashed.
 std::vector<std::string> Schema6(Dialect) {
   return {"ALTER TABLE users ADD COLUMN created_by BIGINT REFERENCES users(id)",
+          "ALTER TABLE users ADD COLUMN enrol_hash TEXT NOT NULL DEFAULT ''",
+          "ALTER TABLE users ADD COLUMN enrol_expires_at BIGINT NOT NULL DEFAULT 0",
           "ALTER TABLE users ADD COLUMN last_login_at BIGINT NOT NULL DEFAULT 0",
           "ALTER TABLE users ADD COLUMN previous_login_at BIGINT NOT NULL DEFAULT 0",
           "ALTER TABLE org_key_grants ADD COLUMN granted_by BIGINT REFERENCES users(id)",

@@ -29,7 +29,8 @@ const auto kUsers = soci_row::Table(
     Col("totp_enabled", &User::totp_enabled), Col("totp_last_step", &User::totp_last_step),
     Col("failed_logins", &User::failed_logins), Col("locked_until", &User::locked_until),
     Col("disabled", &User::disabled), Col("created_at", &User::created_at),
-    Col("created_by", &User::created_by), Col("last_login_at", &User::last_login_at),
+    Col("created_by", &User::created_by), Col("enrol_hash", &User::enrol_hash),
+    Col("enrol_expires_at", &User::enrol_expires_at), Col("last_login_at", &User::last_login_at),
     Col("previous_login_at", &User::previous_login_at));
 
 const auto kOrganisations =
@@ -165,6 +166,35 @@ class SociStaffStore final : public StaffStore {
       if (!s) return s;
       sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
       return {};
+    });
+  }
+
+  Status SpendEnrolmentCode(Tx& tx, int64_t user_id, const std::string& enrol_hash, int64_t now,
+                            const User& c) override {
+    return Soci(tx).Guarded("spend enrolment code", [&](soci::session& sql) -> Status {
+      const long long id = user_id, at = now;
+      soci::statement st =
+          (sql.prepare << "UPDATE users SET pw_salt = :s, pw_verifier = :v, public_key = :p, "
+                          "wrapped_secret_key = :w, recovery_wrapped_secret_key = :r, "
+                          "enrol_hash = '', enrol_expires_at = 0 WHERE id = :id AND "
+                          "enrol_hash <> '' AND enrol_hash = :h AND enrol_expires_at > :t AND "
+                          "disabled = 0",
+           use(c.pw_salt), use(c.pw_verifier), use(c.public_key), use(c.wrapped_secret_key),
+           use(c.recovery_wrapped_secret_key), use(id), use(enrol_hash), use(at));
+      st.execute(true);
+      if (st.get_affected_rows() != 1) return std::unexpected(NotFoundError("enrolment code"));
+      return {};
+    });
+  }
+
+  Status ReissueEnrolmentCode(Tx& tx, int64_t user_id, const std::string& enrol_hash,
+                              int64_t expires_at) override {
+    return Soci(tx).Guarded("reissue enrolment code", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "invited user",
+                       "UPDATE users SET enrol_hash = :h, enrol_expires_at = :t "
+                       "WHERE id = :id AND public_key = '' AND disabled = 0",
+                       enrol_hash, static_cast<long long>(expires_at),
+                       static_cast<long long>(user_id));
     });
   }
 

@@ -47,6 +47,10 @@ struct User {
   bool disabled = false;
   int64_t created_at = 0;
   std::optional<int64_t> created_by;  // the staff member who created it; none from the CLI
+  // An invited account (no password, no keys yet) holds the hash of its one-time enrolment
+  // code (base64) until its owner uses it; empty otherwise.
+  std::string enrol_hash;
+  int64_t enrol_expires_at = 0;
   int64_t last_login_at = 0;          // Unix seconds; 0 until the first login
   int64_t previous_login_at = 0;      // the login before the last one ("since your last visit")
 };
@@ -100,6 +104,17 @@ class StaffStore {
                                     const std::string& pw_verifier,
                                     const std::string& wrapped_secret_key,
                                     const std::string& recovery_wrapped_secret_key) = 0;
+
+  // The owner of an invited account sets her credentials with its enrolment code: sets the
+  // password material and key pair (salt, verifier, public key and both wraps of `creds`)
+  // and spends the code, only if `enrol_hash` is the account's unspent, unexpired code at
+  // `now` and the account is enabled; kNotFound otherwise (one answer for every reason).
+  // A new code (Reissue) replaces the old one; a spent code never works again.
+  virtual Status SpendEnrolmentCode(Tx& tx, int64_t user_id, const std::string& enrol_hash,
+                                    int64_t now, const User& creds) = 0;
+  // A fresh code for an account that has not enrolled yet; kNotFound if it has.
+  virtual Status ReissueEnrolmentCode(Tx& tx, int64_t user_id, const std::string& enrol_hash,
+                                      int64_t expires_at) = 0;
 
   // Organisation key grants.
   virtual Status UpsertOrgKeyGrant(Tx& tx, const OrgKeyGrant& grant) = 0;

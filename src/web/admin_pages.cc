@@ -13,6 +13,7 @@ void AdminPages::Register(Router& router) {
   router.Post("/staff/users", staff_managers, [this](Ctx& c) { return UsersPost(c); });
   router.Post("/staff/users/{id}/disable", staff_managers,
               [this](Ctx& c) { return UserDisablePost(c); });
+  router.Post("/staff/users/{id}/code", staff_managers, [this](Ctx& c) { return UserCodePost(c); });
   router.Get("/staff/audit", Access::Staff({R::kAdmin}), [this](Ctx& c) { return AuditPage(c); });
 }
 
@@ -34,6 +35,15 @@ Response AdminPages::UsersPage(Ctx& ctx, const Error* error) {
     const bool may = u.id != staff.user.id && !u.disabled &&
                      (staff.user.role == Role::kAdmin || u.role == Role::kAdvisor);
     row.set("can_disable", may);
+    const bool invited = u.public_key.empty() && !u.disabled;
+    row.set("invited", invited);
+    row.set("can_reissue", invited && may);
+    if (invited) {
+      const bool expired = u.enrol_expires_at <= deps_.clock.Now();
+      row.set("invite_state", expired ? T(ctx, "Enrolment code expired")
+                                      : Replace(T(ctx, "Invited, code valid until {{date}}"),
+                                                "{{date}}", FormatDateTime(u.enrol_expires_at)));
+    }
     rows.push_back(row);
   }
   mustache::data d;
@@ -81,8 +91,7 @@ Result<NewUser> AdminPages::ParseNewUser(Ctx& ctx) {
     request.role = *role;
     request.organisation_slug = Str(FormValue(ctx.form, "organisation"));
   }
-  // A one-time password, handed over in person; TOTP is set up at first login.
-  request.password = RandomToken(15);
+  // No password: the owner sets it herself with the enrolment code (Staff::Welcome).
   return request;
 }
 
@@ -93,12 +102,30 @@ Response AdminPages::UsersPost(Ctx& ctx) {
   Result<CreatedUser> created = deps_.staff.CreateUser(*request);
   if (!created) return FormOrError(ctx, created.error(), form, {ErrorCode::kInvalidInput, ErrorCode::kConflict});
   ctx.audit_record = "user:" + std::to_string(created->id);
+  return CodeIssued(ctx, request->username, request->role, *created);
+}
+
+Response AdminPages::CodeIssued(Ctx& ctx, const std::string& username, Role role,
+                                const CreatedUser& made) {
   mustache::data d;
-  d.set("username", request->username);
-  d.set("role", T(ctx, "role." + std::string(RoleName(request->role))));
-  d.set("password", request->password);
-  d.set("recovery", created->recovery_key);
+  d.set("username", username);
+  d.set("role", T(ctx, "role." + std::string(RoleName(role))));
+  d.set("code", made.enrolment_code);
+  d.set("expires", FormatDateTime(made.enrolment_expires_at));
   return Render(ctx, "staff_user_created", d, Audience::kStaff);
+}
+
+Response AdminPages::UserCodePost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "user id");
+  ctx.audit_record = "user:" + std::to_string(*id);
+  CreatedUser made;
+  if (Status s = deps_.staff.ReissueEnrolmentCode(*ctx.staff, *id, &made); !s) {
+    return FormOrError(ctx, s.error(), [&](const Error& e) { return UsersPage(ctx, &e); });
+  }
+  Result<User> user = deps_.staff.FindUser(*id);
+  if (!user) return ErrorPage(ctx, user.error());
+  return CodeIssued(ctx, user->username, user->role, made);
 }
 
 Response AdminPages::UserDisablePost(Ctx& ctx) {

@@ -1,7 +1,8 @@
 #pragma once
 // The admin's pages: staff accounts (coordinators manage the advisors of their own
 // organisation here too) and the audit log with its hash-chain verdict. Roles are stated in
-// Register. A new account's one-time password is shown once, never stored in plaintext.
+// Register. A new account gets a one-time enrolment code, shown once to its creator and
+// stored hashed; only its owner sets the password and sees her recovery key (/staff/welcome).
 
 #include "web/pages.h"
 
@@ -14,9 +15,12 @@ class AdminPages : PageGroup {
 
  private:
   Response UsersPage(Ctx& ctx, const Error* error = nullptr);
-  // The account the form asks for, with a fresh one-time password.
+  // The account the form asks for (invited: no password).
   Result<NewUser> ParseNewUser(Ctx& ctx);
   Response UsersPost(Ctx& ctx);
+  // The page that shows an enrolment code once, to be handed over in person.
+  Response CodeIssued(Ctx& ctx, const std::string& username, Role role, const CreatedUser& made);
+  Response UserCodePost(Ctx& ctx);
   Response UserDisablePost(Ctx& ctx);
   Response AuditPage(Ctx& ctx);
 };

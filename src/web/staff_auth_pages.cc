@@ -19,6 +19,8 @@ void StaffAuthPages::Register(Router& router) {
   using R = Role;
   router.Get("/staff/login", Access::Public(), [this](Ctx& c) { return LoginForm(c); });
   router.Post("/staff/login", Access::Public(), [this](Ctx& c) { return LoginPost(c); });
+  router.Get("/staff/welcome", Access::Public(), [this](Ctx& c) { return WelcomeForm(c); });
+  router.Post("/staff/welcome", Access::Public(), [this](Ctx& c) { return WelcomePost(c); });
   router.Get("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolForm(c); });
   router.Post("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolPost(c); });
   const auto all_staff = Access::Staff({R::kAdvisor, R::kCoordinator, R::kAnalyst, R::kAdmin});
@@ -32,15 +34,49 @@ Response StaffAuthPages::LoginForm(Ctx& ctx, const Error* error) {
   return RenderForm(ctx, "staff_login", d, Audience::kStaff, error);
 }
 
+Result<std::string> StaffAuthPages::EnrolmentSession(int64_t user_id, const SecretBytes& wrap_key) {
+  // Keep the password key and a fresh TOTP secret until the first code is confirmed.
+  SecretBytes totp = NewTotpSecret();
+  SecretBytes pending(wrap_key.size() + totp.size());
+  std::copy_n(wrap_key.data(), wrap_key.size(), pending.data());
+  std::copy_n(totp.data(), totp.size(), pending.data() + wrap_key.size());
+  return sessions_.Create(SessionKind::kStaff, user_id, std::nullopt, 0, SecretBytes(), pending);
+}
+
+Response StaffAuthPages::WelcomeForm(Ctx& ctx, const Error* error) {
+  mustache::data d;
+  d.set("username", std::string(FormValue(ctx.form, "username").value_or("")));
+  return RenderForm(ctx, "staff_welcome", d, Audience::kStaff, error);
+}
+
+Response StaffAuthPages::WelcomePost(Ctx& ctx) {
+  if (!login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) {
+    return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "welcome throttled"});
+  }
+  const FormPage form = [&](const Error& e) { return WelcomeForm(ctx, &e); };
+  const std::string_view password = FormValue(ctx.form, "password").value_or("");
+  if (password != FormValue(ctx.form, "password2").value_or("")) {
+    return form(Error{ErrorCode::kInvalidInput, "staff_error.password_mismatch", "passwords differ"});
+  }
+  Result<Welcomed> welcomed = deps_.staff.Welcome(FormValue(ctx.form, "username").value_or(""),
+                                                  FormValue(ctx.form, "code").value_or(""),
+                                                  password);
+  if (!welcomed) return FormOrError(ctx, welcomed.error(), form);
+  if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
+  Result<std::string> token = EnrolmentSession(welcomed->user.id, welcomed->wrap_key);
+  if (!token) return ErrorPage(ctx, token.error());
+  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  if (Status s = deps_.audit.Record(welcomed->user.id, "staff.welcome", ""); !s) {
+    spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
+  }
+  mustache::data d;
+  d.set("recovery", welcomed->recovery_key);
+  return Render(ctx, "staff_welcome_done", d, Audience::kStaff);
+}
+
 Result<std::string> StaffAuthPages::LoginSession(const LoginOutcome& login) {
   if (login.stage == LoginStage::kNeedsTotpEnrolment) {
-    // Keep the password key and a fresh TOTP secret until the first code is confirmed.
-    SecretBytes totp = NewTotpSecret();
-    SecretBytes pending(login.wrap_key.size() + totp.size());
-    std::copy_n(login.wrap_key.data(), login.wrap_key.size(), pending.data());
-    std::copy_n(totp.data(), totp.size(), pending.data() + login.wrap_key.size());
-    return sessions_.Create(SessionKind::kStaff, login.user.id, std::nullopt, 0, SecretBytes(),
-                            pending);
+    return EnrolmentSession(login.user.id, login.wrap_key);
   }
   Result<StaffContext> staff = deps_.staff.Context(login.user.id, login.user_secret_key);
   if (!staff) return std::unexpected(staff.error());

@@ -1,6 +1,7 @@
 #pragma once
-// Staff sign-in and the pages every staff role shares: login (password + TOTP, throttled
-// per client), TOTP enrolment at first login, the staff home (links for the role, an
+// Staff sign-in and the pages every staff role shares: an invited account's welcome (its
+// owner sets the password with the enrolment code), login (password + TOTP, throttled per
+// client), TOTP enrolment at first login, the staff home (links for the role, an
 // advisor's inbox and due follow-ups) and logout. A new session id at every login stage.
 
 #include "web/pages.h"
@@ -16,6 +17,11 @@ class StaffAuthPages : PageGroup {
  private:
   Response LoginForm(Ctx& ctx, const Error* error = nullptr);
   Response LoginPost(Ctx& ctx);
+  // An invited account's owner sets her password with the enrolment code; then TOTP.
+  Response WelcomeForm(Ctx& ctx, const Error* error = nullptr);
+  Response WelcomePost(Ctx& ctx);
+  // A session that holds the password key and a fresh TOTP secret until the first code.
+  Result<std::string> EnrolmentSession(int64_t user_id, const SecretBytes& wrap_key);
   Response EnrolForm(Ctx& ctx, const Error* error = nullptr);
   Response EnrolPost(Ctx& ctx);
   Response Home(Ctx& ctx);

@@ -53,6 +53,7 @@ const std::map<std::pair<std::string, std::string>, std::set<Role>>& Matrix() {
       {{"GET", "/staff/users"}, {R::kCoordinator, R::kAdmin}},
       {{"POST", "/staff/users"}, {R::kCoordinator, R::kAdmin}},
       {{"POST", "/staff/users/{id}/disable"}, {R::kCoordinator, R::kAdmin}},
+      {{"POST", "/staff/users/{id}/code"}, {R::kCoordinator, R::kAdmin}},
       {{"GET", "/staff/audit"}, {R::kAdmin}},
       // Reports (issue 4): analysts read published releases; coordinators prepare and publish.
       {{"GET", "/staff/reports"}, {R::kCoordinator, R::kAnalyst}},

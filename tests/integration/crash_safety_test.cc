@@ -16,6 +16,7 @@
 #include <fstream>
 #include <mutex>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,12 +146,17 @@ TEST(CrashSafetyTest, SigkillWhileStartingConversationsLosesNothingHandedOut) {
   const std::string cli_log = (dir / "cli.log").string();
   ASSERT_EQ(RunCli({"--config", config_file, "org", "add", "--slug", "dehaven", "--name", "De Haven"}, cli_log), 0)
       << std::ifstream(cli_log).rdbuf();
-  // An organisation takes conversations once it has an advisor (its key pair).
+  // An organisation takes conversations once it has an advisor (its key pair), who sets her
+  // password with the enrolment code the command printed (below, once the server runs).
   ASSERT_EQ(RunCli({"--config", config_file, "user", "add", "--username", "advisor.dehaven", "--role", "advisor",
                     "--org", "dehaven"},
                    cli_log),
             0)
       << std::ifstream(cli_log).rdbuf();
+  std::stringstream cli_out;
+  cli_out << std::ifstream(cli_log).rdbuf();
+  const std::string enrolment_code = Extract(cli_out.str(), "enrolment code: +([0-9A-Z-]{39})");
+  ASSERT_FALSE(enrolment_code.empty()) << cli_out.str();
 
   // First run: 8 clients start conversations until the server dies under them.
   std::vector<Handed> handed;
@@ -161,6 +167,16 @@ TEST(CrashSafetyTest, SigkillWhileStartingConversationsLosesNothingHandedOut) {
     ASSERT_TRUE(server.Spawn({"--config", config_file, "serve"}));
     const uint16_t port = server.WaitForPort();
     ASSERT_NE(port, 0) << server.Output();
+    {
+      Client advisor(port);
+      advisor.Get("/staff/welcome");
+      HttpResult welcomed = advisor.Post("/staff/welcome", {{"csrf", advisor.csrf},
+                                                            {"username", "advisor.dehaven"},
+                                                            {"code", enrolment_code},
+                                                            {"password", "a long enough password"},
+                                                            {"password2", "a long enough password"}});
+      ASSERT_EQ(welcomed.status, 200) << welcomed.body;
+    }
     std::atomic<bool> stop{false};
     std::atomic<int> attempts{0};
     std::vector<std::thread> clients;

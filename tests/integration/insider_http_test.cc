@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <set>
 
+#include "crypto/crypto.h"
 #include "crypto/totp.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
@@ -70,24 +71,30 @@ TEST_P(InsiderHttpTest, AnAccountAnAdminCreatedReadsNothingUntilAKeyHolderApprov
   const std::string conversation =
       "/staff/c/" + rt.store().FindConversationById(started->conversation_id)->public_id;
 
-  // The admin creates "mallory" in shop and learns its first password from the page.
+  // The admin creates "mallory" in shop: the page shows an enrolment code, never a password
+  // or a recovery key. (Here the admin, as an attacker, uses the code herself.)
   Client admin = LoggedIn("admin", admin_totp_);
   HttpResult created = admin.Post("/staff/users", {{"csrf", admin.csrf},
                                                    {"username", "mallory"},
                                                    {"role", "advisor"},
                                                    {"organisation", "shop"}});
   ASSERT_EQ(created.status, 200) << created.body;
-  const std::string password = Extract(created.body, "<code>([A-Za-z0-9_-]{15,})</code>");
-  ASSERT_FALSE(password.empty()) << created.body;
+  const std::string code = Extract(created.body, "<code>([0-9A-Z-]{39})</code>");
+  ASSERT_FALSE(code.empty()) << created.body;
+  EXPECT_EQ(created.body.find("assword</dt>"), std::string::npos);
+  EXPECT_EQ(created.body.find("Recovery key"), std::string::npos);
   const int64_t mallory_id = rt.store().FindUserByUsername("mallory")->id;
 
-  // Mallory logs in and enrols TOTP.
+  // Mallory sets a password with the code, sees her recovery key, and enrols TOTP.
   Client mallory = Fresh();
-  mallory.Get("/staff/login");
-  HttpResult r = mallory.Post("/staff/login", {{"csrf", mallory.csrf}, {"username", "mallory"},
-                                               {"password", password}, {"code", ""}});
-  ASSERT_EQ(r.status, 303) << r.body;
-  ASSERT_EQ(r.Header("location"), "/staff/enrol");
+  mallory.Get("/staff/welcome");
+  HttpResult welcomed = mallory.Post("/staff/welcome", {{"csrf", mallory.csrf},
+                                                        {"username", "mallory"},
+                                                        {"code", code},
+                                                        {"password", kPassword},
+                                                        {"password2", kPassword}});
+  ASSERT_EQ(welcomed.status, 200) << welcomed.body;
+  EXPECT_FALSE(Extract(welcomed.body, "<code>([0-9A-Z-]{39})</code>").empty());
   std::string secret = Extract(mallory.Get("/staff/enrol").body, "<code>([A-Z2-7 ]+)</code>");
   std::erase(secret, ' ');
   auto key = TotpSecretFromBase32(secret);
@@ -133,6 +140,7 @@ TEST_P(InsiderHttpTest, AnAccountAnAdminCreatedReadsNothingUntilAKeyHolderApprov
     if (e.user_id == mallory_id) mallory_acts.insert(e.action);
     if (e.user_id == holder_id) holder_acts.insert(e.action + " " + e.record);
   }
+  EXPECT_EQ(mallory_acts.count("staff.welcome"), 1u);
   EXPECT_EQ(mallory_acts.count("staff.first_login"), 1u);
   EXPECT_EQ(mallory_acts.count("staff.enrol"), 1u);
   EXPECT_EQ(holder_acts.count("POST /staff/access/{id}/approve user:" + std::to_string(mallory_id)),
@@ -145,6 +153,99 @@ TEST_P(InsiderHttpTest, AnAccountAnAdminCreatedReadsNothingUntilAKeyHolderApprov
   HttpResult next = later.Get("/staff");
   EXPECT_NE(next.body.find("Given access since your last visit"), std::string::npos);
   EXPECT_NE(next.body.find("<li>mallory · advisor.shop · "), std::string::npos) << next.body;
+}
+
+// Only the owner knows her password: the code works once, for its account only, until it
+// expires; every refusal reads the same; a weak password is refused with the policy.
+TEST_P(InsiderHttpTest, AnEnrolmentCodeWorksOnceForItsAccountUntilItExpires) {
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  NewUser invite;
+  invite.username = "a.new";
+  invite.role = Role::kAdvisor;
+  invite.organisation_slug = "shop";
+  auto made = rt.staff().CreateUser(invite);
+  ASSERT_TRUE(made.has_value());
+  ASSERT_FALSE(made->enrolment_code.empty());
+  EXPECT_TRUE(made->recovery_key.empty());
+  const int64_t id = made->id;
+  EXPECT_EQ(rt.store().FindUserById(id)->enrol_hash.find(made->enrolment_code), std::string::npos);
+
+  Client c = Fresh();
+  c.Get("/staff/welcome");
+  auto post = [&](const std::string& user, const std::string& code, const std::string& pw,
+                  const std::string& pw2) {
+    return c.Post("/staff/welcome", {{"csrf", c.csrf}, {"username", user}, {"code", code},
+                                     {"password", pw}, {"password2", pw2}});
+  };
+  const std::string refused = "do not belong to an open invitation";
+  const std::string other_code = NewEnrolmentCode().display;
+  for (auto [user, code] : {std::pair<std::string, std::string>{"a.new", other_code},
+                            {"nobody", made->enrolment_code},
+                            {"advisor.shop", made->enrolment_code},
+                            {"a.new", "not a code"}}) {
+    HttpResult r = post(user, code, kPassword, kPassword);
+    EXPECT_EQ(r.status, 400) << user;
+    EXPECT_NE(r.body.find(refused), std::string::npos) << user << r.body;
+  }
+  HttpResult weak = post("a.new", made->enrolment_code, "aaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaa");
+  EXPECT_EQ(weak.status, 400);
+  EXPECT_NE(weak.body.find("at least 6 different"), std::string::npos) << weak.body;
+  HttpResult differ = post("a.new", made->enrolment_code, kPassword, "something else entirely");
+  EXPECT_NE(differ.body.find("The two passwords differ."), std::string::npos);
+  EXPECT_TRUE(rt.store().FindUserById(id)->public_key.empty());  // nothing was set
+
+  // Expired after 72 hours; an admin's new code works, and only once.
+  server_.clock.Advance(72 * 3600 + 1);
+  EXPECT_NE(post("a.new", made->enrolment_code, kPassword, kPassword).body.find(refused),
+            std::string::npos);
+  Client admin = LoggedIn("admin", admin_totp_);
+  HttpResult users = admin.Get("/staff/users");
+  EXPECT_NE(users.body.find("Enrolment code expired"), std::string::npos);
+  HttpResult reissued = admin.Post("/staff/users/" + std::to_string(id) + "/code", {{"csrf", admin.csrf}});
+  ASSERT_EQ(reissued.status, 200) << reissued.body;
+  const std::string fresh_code = Extract(reissued.body, "<code>([0-9A-Z-]{39})</code>");
+  ASSERT_FALSE(fresh_code.empty());
+  c.Get("/staff/welcome");
+  EXPECT_EQ(post("a.new", fresh_code, kPassword, kPassword).status, 200);
+  EXPECT_FALSE(rt.store().FindUserById(id)->public_key.empty());
+  Client again = Fresh();
+  again.Get("/staff/welcome");
+  HttpResult twice = again.Post("/staff/welcome", {{"csrf", again.csrf}, {"username", "a.new"},
+                                                   {"code", fresh_code}, {"password", "another fine password"},
+                                                   {"password2", "another fine password"}});
+  EXPECT_NE(twice.body.find(refused), std::string::npos);
+  // Enrolled: no more codes for it.
+  EXPECT_EQ(admin.Post("/staff/users/" + std::to_string(id) + "/code", {{"csrf", admin.csrf}}).status, 400);
+  // Her password works (TOTP is set up at the next step); nobody else ever saw it.
+  again.Get("/staff/login");
+  HttpResult login = again.Post("/staff/login", {{"csrf", again.csrf}, {"username", "a.new"},
+                                                 {"password", kPassword}, {"code", ""}});
+  EXPECT_EQ(login.status, 303);
+  EXPECT_EQ(login.Header("location"), "/staff/enrol");
+}
+
+// `vertrouwd user add` prints an enrolment code, never a password or a recovery key.
+TEST_P(InsiderHttpTest, TheCommandLinePrintsAnEnrolmentCodeOnly) {
+  if (!server_.runtime) return;
+  const std::string url = GetParam() == Backend::kSqlite
+                              ? "sqlite:" + server_.data_dir + "/vertrouwd.db"
+                              : server_.database_url;
+  const std::string cmd = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd user add --database '" +
+                          url + "' --username a.cli --role advisor --org shop 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  ASSERT_EQ(WEXITSTATUS(pclose(p)), 0) << out;
+  EXPECT_FALSE(Extract(out, "enrolment code: +([0-9A-Z-]{39})").empty()) << out;
+  EXPECT_EQ(out.find("password:"), std::string::npos) << out;
+  EXPECT_EQ(out.find("recovery key:"), std::string::npos) << out;
+  auto user = server_.runtime->store().FindUserByUsername("a.cli");
+  ASSERT_TRUE(user.has_value());
+  EXPECT_TRUE(user->public_key.empty());
+  EXPECT_TRUE(user->pw_verifier.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, InsiderHttpTest,
