@@ -91,6 +91,86 @@ bool Staff::HoldsCurrentKey(const StaffContext& actor, const Organisation& org) 
          Base64Encode(actor.org_key->public_key) == org.public_key;
 }
 
+Result<SecretBytes> Staff::ProveOwner(const User& user, std::string_view password,
+                                      std::string_view totp_code, SecretBytes* totp_secret) {
+  auto wrong = [] {
+    return Fail(ErrorCode::kInvalidInput, "staff_error.current_password", "owner not proven");
+  };
+  if (password.size() > 1024 || user.disabled) return wrong();
+  Result<std::string> salt = Base64Decode(user.pw_salt);
+  if (!salt) return Fail(ErrorCode::kCrypto, "error.internal", "bad salt");
+  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
+    Result<Argon2Gate::Slot> slot = gate_.Acquire();
+    if (!slot) return std::unexpected(slot.error());
+    return DerivePasswordKeys(password, *salt, policy_.password_pwhash);
+  }();
+  if (!pw) return std::unexpected(pw.error());
+  bool ok = ConstantTimeEqual(Base64Decode(user.pw_verifier).value_or(""), pw->verifier);
+  if (ok && user.totp_enabled) {
+    Result<SecretBytes> totp = Unwrap(pw->wrap_key, user.wrapped_totp_secret);
+    if (!totp) return Fail(ErrorCode::kCrypto, "error.internal", "totp secret did not open");
+    std::optional<int64_t> step = VerifyTotp(*totp, totp_code, clock_.Now());
+    ok = step && store_.AdvanceTotpStep(user.id, *step).has_value();
+    if (ok) *totp_secret = std::move(*totp);
+  }
+  if (!ok) {
+    if (Status s = RegisterFailure(user); !s) return std::unexpected(s.error());
+    return wrong();
+  }
+  return std::move(pw->wrap_key);
+}
+
+Result<SecretBytes> Staff::ChangePassword(int64_t user_id, std::string_view current_password,
+                                          std::string_view totp_code,
+                                          std::string_view new_password) {
+  if (Status ok = CheckPassword(new_password); !ok) return std::unexpected(ok.error());
+  Result<User> user = FindUser(user_id);
+  if (!user) return std::unexpected(user.error());
+  SecretBytes totp;
+  Result<SecretBytes> old_wrap = ProveOwner(*user, current_password, totp_code, &totp);
+  if (!old_wrap) return std::unexpected(old_wrap.error());
+  Result<SecretBytes> secret = Unwrap(*old_wrap, user->wrapped_secret_key);
+  if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
+  const std::string salt = NewSalt();
+  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
+    Result<Argon2Gate::Slot> slot = gate_.Acquire();
+    if (!slot) return std::unexpected(slot.error());
+    return DerivePasswordKeys(new_password, salt, policy_.password_pwhash);
+  }();
+  if (!pw) return std::unexpected(pw.error());
+  const std::string wrapped_secret = Wrap(pw->wrap_key, secret->view());
+  const std::string wrapped_totp = user->totp_enabled ? Wrap(pw->wrap_key, totp.view()) : "";
+  Status s = store_.Write("change password", [&](Tx& tx) {
+    return store_.staff().ReplacePassword(tx, user_id, Base64Encode(salt),
+                                          Base64Encode(pw->verifier), wrapped_secret, wrapped_totp);
+  });
+  if (!s) return std::unexpected(s.error());
+  return std::move(*secret);
+}
+
+Result<SecretBytes> Staff::BeginTotpChange(int64_t user_id, std::string_view password,
+                                           std::string_view totp_code) {
+  Result<User> user = FindUser(user_id);
+  if (!user) return std::unexpected(user.error());
+  SecretBytes totp;
+  return ProveOwner(*user, password, totp_code, &totp);
+}
+
+Status Staff::ResetSecondFactor(const StaffContext& actor, int64_t user_id) {
+  Result<User> target = FindUser(user_id);
+  if (!target) return std::unexpected(target.error());
+  if (Status may = MayManage(actor, *target); !may) return may;
+  return store_.Write("reset second factor",
+                      [&](Tx& tx) { return store_.staff().ResetTotp(tx, user_id); });
+}
+
+Status Staff::Enable(const StaffContext& actor, int64_t user_id) {
+  Result<User> target = FindUser(user_id);
+  if (!target) return std::unexpected(target.error());
+  if (Status may = MayManage(actor, *target); !may) return may;
+  return store_.Write("enable user", [&](Tx& tx) { return store_.staff().EnableUser(tx, user_id); });
+}
+
 Status Staff::MayManage(const StaffContext& actor, const User& target) {
   const bool admin = actor.user.role == Role::kAdmin;
   const bool own_coordinator = actor.user.role == Role::kCoordinator &&

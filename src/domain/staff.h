@@ -151,6 +151,23 @@ class Staff {
   // organisation; kConflict if it holds a grant already or the actor's key is not current.
   Status ApproveGrant(const StaffContext& actor, int64_t user_id);
 
+  // Self-service. The owner changes her password: the current one (and her TOTP code) must
+  // be right; her keys and TOTP secret are wrapped anew; all her sessions end (the caller
+  // starts a new one with the returned secret key). staff_error.current_password if either
+  // is wrong (counted as a failed login), staff_error.password_policy for a weak one.
+  Result<SecretBytes> ChangePassword(int64_t user_id, std::string_view current_password,
+                                     std::string_view totp_code, std::string_view new_password);
+  // A new authenticator: after the password and a code of the current one, returns the
+  // password wrap key for CompleteEnrolment with a fresh TOTP secret. The old one keeps
+  // working until the new one is confirmed.
+  Result<SecretBytes> BeginTotpChange(int64_t user_id, std::string_view password,
+                                      std::string_view totp_code);
+  // Administration (who may: as for Disable). Resetting the second factor makes the owner
+  // enrol TOTP again at her next login and ends her sessions; enabling a disabled account
+  // lets it log in again, and an advisor then waits for a key holder's approval.
+  Status ResetSecondFactor(const StaffContext& actor, int64_t user_id);
+  Status Enable(const StaffContext& actor, int64_t user_id);
+
   // Disables a staff account (admins: anyone but themselves; coordinators: advisors of their
   // own organisation): logins and sessions end at once. For an advisor, the grant is deleted
   // and the organisation key rotated: a new key pair, whose secret key is added to every
@@ -163,6 +180,10 @@ class Staff {
 
  private:
   Status RegisterFailure(const User& user);
+  // The password wrap key of `user` if `password` and (once enrolled) `totp_code` are right;
+  // staff_error.current_password otherwise, counted as a failed login.
+  Result<SecretBytes> ProveOwner(const User& user, std::string_view password,
+                                 std::string_view totp_code, SecretBytes* totp_secret);
   // Admins may manage anyone but themselves, coordinators the advisors of their organisation.
   static Status MayManage(const StaffContext& actor, const User& target);
   // In `tx`: if the organisation has no key yet, makes one and seals it to `user`.

@@ -147,7 +147,8 @@ class SociStaffStore final : public StaffStore {
   Status SetTotpSecret(Tx& tx, int64_t user_id, const std::string& wrapped_totp_secret) override {
     return Soci(tx).Guarded("set totp secret", [&](soci::session& sql) -> Status {
       return UpdateOne(sql, "user",
-                       "UPDATE users SET wrapped_totp_secret = :t, totp_enabled = 1 WHERE id = :id",
+                       "UPDATE users SET wrapped_totp_secret = :t, totp_enabled = 1, totp_last_step = 0 "
+                       "WHERE id = :id",
                        wrapped_totp_secret, static_cast<long long>(user_id));
     });
   }
@@ -166,6 +167,43 @@ class SociStaffStore final : public StaffStore {
       if (!s) return s;
       sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
       return {};
+    });
+  }
+
+  Status ReplacePassword(Tx& tx, int64_t user_id, const std::string& pw_salt,
+                         const std::string& pw_verifier, const std::string& wrapped_secret_key,
+                         const std::string& wrapped_totp_secret) override {
+    return Soci(tx).Guarded("replace password", [&](soci::session& sql) -> Status {
+      const long long id = user_id;
+      Status s = UpdateOne(sql, "user",
+                           "UPDATE users SET pw_salt = :s, pw_verifier = :v, "
+                           "wrapped_secret_key = :w, wrapped_totp_secret = :t WHERE id = :id",
+                           pw_salt, pw_verifier, wrapped_secret_key, wrapped_totp_secret, id);
+      if (!s) return s;
+      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      return {};
+    });
+  }
+
+  Status ResetTotp(Tx& tx, int64_t user_id) override {
+    return Soci(tx).Guarded("reset totp", [&](soci::session& sql) -> Status {
+      const long long id = user_id;
+      Status s = UpdateOne(sql, "user",
+                           "UPDATE users SET wrapped_totp_secret = '', totp_enabled = 0 "
+                           "WHERE id = :id",
+                           id);
+      if (!s) return s;
+      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      return {};
+    });
+  }
+
+  Status EnableUser(Tx& tx, int64_t user_id) override {
+    return Soci(tx).Guarded("enable user", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "user",
+                       "UPDATE users SET disabled = 0, failed_logins = 0, locked_until = 0 "
+                       "WHERE id = :id",
+                       static_cast<long long>(user_id));
     });
   }
 

@@ -96,6 +96,7 @@ class StaffStore {
   // Accepts `step` only if it is greater than the stored totp_last_step (atomic compare);
   // kConflict if the step was already used (a replayed code).
   virtual Status AdvanceTotpStep(Tx& tx, int64_t user_id, int64_t step) = 0;
+  // A new TOTP secret (enrolment): the replay guard starts afresh for it.
   virtual Status SetTotpSecret(Tx& tx, int64_t user_id, const std::string& wrapped_totp_secret) = 0;
   // Key recovery: new password material and recovery wrap for the same secret key. Clears
   // the TOTP secret (it was wrapped under the old password; the person enrols again) and the
@@ -104,6 +105,18 @@ class StaffStore {
                                     const std::string& pw_verifier,
                                     const std::string& wrapped_secret_key,
                                     const std::string& recovery_wrapped_secret_key) = 0;
+
+  // A password change by its owner: new salt and verifier, the same secret key and TOTP
+  // secret wrapped under the new password key. Ends all of the user's sessions.
+  virtual Status ReplacePassword(Tx& tx, int64_t user_id, const std::string& pw_salt,
+                                 const std::string& pw_verifier,
+                                 const std::string& wrapped_secret_key,
+                                 const std::string& wrapped_totp_secret) = 0;
+  // An admin's reset of the second factor: TOTP cleared (enrolled again at the next login),
+  // sessions ended.
+  virtual Status ResetTotp(Tx& tx, int64_t user_id) = 0;
+  // Re-enables a disabled account (lockout cleared). It holds no grant: DisableUser removed it.
+  virtual Status EnableUser(Tx& tx, int64_t user_id) = 0;
 
   // The owner of an invited account sets her credentials with its enrolment code: sets the
   // password material and key pair (salt, verifier, public key and both wraps of `creds`)

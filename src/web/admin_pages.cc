@@ -14,6 +14,10 @@ void AdminPages::Register(Router& router) {
   router.Post("/staff/users/{id}/disable", staff_managers,
               [this](Ctx& c) { return UserDisablePost(c); });
   router.Post("/staff/users/{id}/code", staff_managers, [this](Ctx& c) { return UserCodePost(c); });
+  router.Post("/staff/users/{id}/reset-totp", staff_managers,
+              [this](Ctx& c) { return UserResetTotpPost(c); });
+  router.Post("/staff/users/{id}/enable", staff_managers,
+              [this](Ctx& c) { return UserEnablePost(c); });
   router.Get("/staff/audit", Access::Staff({R::kAdmin}), [this](Ctx& c) { return AuditPage(c); });
 }
 
@@ -35,6 +39,10 @@ Response AdminPages::UsersPage(Ctx& ctx, const Error* error) {
     const bool may = u.id != staff.user.id && !u.disabled &&
                      (staff.user.role == Role::kAdmin || u.role == Role::kAdvisor);
     row.set("can_disable", may);
+    const bool manageable = u.id != staff.user.id &&
+                            (staff.user.role == Role::kAdmin || u.role == Role::kAdvisor);
+    row.set("can_reset_totp", may && u.totp_enabled);
+    row.set("can_enable", manageable && u.disabled);
     const bool invited = u.public_key.empty() && !u.disabled;
     row.set("invited", invited);
     row.set("can_reissue", invited && may);
@@ -113,6 +121,22 @@ Response AdminPages::CodeIssued(Ctx& ctx, const std::string& username, Role role
   d.set("code", made.enrolment_code);
   d.set("expires", FormatDateTime(made.enrolment_expires_at));
   return Render(ctx, "staff_user_created", d, Audience::kStaff);
+}
+
+Response AdminPages::UserResetTotpPost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "user id");
+  ctx.audit_record = "user:" + std::to_string(*id);
+  if (Status s = deps_.staff.ResetSecondFactor(*ctx.staff, *id); !s) return ErrorPage(ctx, s.error());
+  return Redirect("/staff/users");
+}
+
+Response AdminPages::UserEnablePost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "user id");
+  ctx.audit_record = "user:" + std::to_string(*id);
+  if (Status s = deps_.staff.Enable(*ctx.staff, *id); !s) return ErrorPage(ctx, s.error());
+  return Redirect("/staff/users");
 }
 
 Response AdminPages::UserCodePost(Ctx& ctx) {

@@ -21,6 +21,8 @@ class AdminPages : PageGroup {
   // The page that shows an enrolment code once, to be handed over in person.
   Response CodeIssued(Ctx& ctx, const std::string& username, Role role, const CreatedUser& made);
   Response UserCodePost(Ctx& ctx);
+  Response UserResetTotpPost(Ctx& ctx);
+  Response UserEnablePost(Ctx& ctx);
   Response UserDisablePost(Ctx& ctx);
   Response AuditPage(Ctx& ctx);
 };

@@ -25,6 +25,9 @@ void StaffAuthPages::Register(Router& router) {
   router.Post("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolPost(c); });
   const auto all_staff = Access::Staff({R::kAdvisor, R::kCoordinator, R::kAnalyst, R::kAdmin});
   router.Get("/staff", all_staff, [this](Ctx& c) { return Home(c); });
+  router.Get("/staff/account", all_staff, [this](Ctx& c) { return Account(c); });
+  router.Post("/staff/account/password", all_staff, [this](Ctx& c) { return PasswordPost(c); });
+  router.Post("/staff/account/totp", all_staff, [this](Ctx& c) { return TotpPost(c); });
   router.Post("/staff/logout", all_staff, [this](Ctx& c) { return Logout(c); });
 }
 
@@ -261,6 +264,7 @@ void StaffAuthPages::AddLinks(Ctx& ctx, mustache::data& d) {
   }
   if (role == Role::kCoordinator || role == Role::kAdmin) link("/staff/users", T(ctx, "Staff"));
   if (role == Role::kAdmin) link("/staff/audit", T(ctx, "Audit log"));
+  link("/staff/account", T(ctx, "Your account"));
   if (role == Role::kCoordinator || role == Role::kAnalyst) link("/staff/reports", T(ctx, "Reports"));
   d.set("has_links", true);
   d.set("staff_links", links);
@@ -279,6 +283,47 @@ void StaffAuthPages::AddLinks(Ctx& ctx, mustache::data& d) {
   }
   d.set("has_followups", !due->empty());
   d.set("followups", list);
+}
+
+Response StaffAuthPages::Account(Ctx& ctx, const Error* error) {
+  mustache::data d;
+  d.set("username", ctx.staff->user.username);
+  d.set("changed", ctx.req.Query("changed").value_or("") == "password");
+  return RenderForm(ctx, "staff_account", d, Audience::kStaff, error);
+}
+
+Response StaffAuthPages::PasswordPost(Ctx& ctx) {
+  const FormPage form = [&](const Error& e) { return Account(ctx, &e); };
+  const std::string_view fresh = FormValue(ctx.form, "new_password").value_or("");
+  if (fresh != FormValue(ctx.form, "new_password2").value_or("")) {
+    return form(Error{ErrorCode::kInvalidInput, "staff_error.password_mismatch", "passwords differ"});
+  }
+  const int64_t user_id = ctx.staff->user.id;
+  Result<SecretBytes> secret = deps_.staff.ChangePassword(
+      user_id, FormValue(ctx.form, "password").value_or(""),
+      FormValue(ctx.form, "code").value_or(""), fresh);
+  if (!secret) return FormOrError(ctx, secret.error(), form);
+  // Every session of hers ended with the change; this browser continues in a new one.
+  Result<std::string> token =
+      sessions_.Create(SessionKind::kStaff, user_id, std::nullopt, 1, *secret, SecretBytes());
+  if (!token) return ErrorPage(ctx, token.error());
+  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  return Redirect("/staff/account?changed=password");
+}
+
+Response StaffAuthPages::TotpPost(Ctx& ctx) {
+  const int64_t user_id = ctx.staff->user.id;
+  Result<SecretBytes> wrap_key = deps_.staff.BeginTotpChange(
+      user_id, FormValue(ctx.form, "password").value_or(""), FormValue(ctx.form, "code").value_or(""));
+  if (!wrap_key) {
+    return FormOrError(ctx, wrap_key.error(), [&](const Error& e) { return Account(ctx, &e); });
+  }
+  // Until the new code is confirmed on the enrolment page, the old authenticator stays.
+  (void)sessions_.End(ctx.session->token);
+  Result<std::string> token = EnrolmentSession(user_id, *wrap_key);
+  if (!token) return ErrorPage(ctx, token.error());
+  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  return Redirect("/staff/enrol");
 }
 
 Response StaffAuthPages::Logout(Ctx& ctx) {

@@ -1,7 +1,7 @@
 #pragma once
 // Staff sign-in and the pages every staff role shares: an invited account's welcome (its
 // owner sets the password with the enrolment code), login (password + TOTP, throttled per
-// client), TOTP enrolment at first login, the staff home (links for the role, an
+// client), TOTP enrolment at first login, one's own account (password, authenticator), the staff home (links for the role, an
 // advisor's inbox and due follow-ups) and logout. A new session id at every login stage.
 
 #include "web/pages.h"
@@ -25,6 +25,10 @@ class StaffAuthPages : PageGroup {
   Response EnrolForm(Ctx& ctx, const Error* error = nullptr);
   Response EnrolPost(Ctx& ctx);
   Response Home(Ctx& ctx);
+  // Her own account: change the password, set up a new authenticator.
+  Response Account(Ctx& ctx, const Error* error = nullptr);
+  Response PasswordPost(Ctx& ctx);
+  Response TotpPost(Ctx& ctx);
   Response Logout(Ctx& ctx);
   // A logged-in staff session (after the password, with or without a finished enrolment).
   Result<std::string> LoginSession(const LoginOutcome& login);

@@ -54,6 +54,11 @@ const std::map<std::pair<std::string, std::string>, std::set<Role>>& Matrix() {
       {{"POST", "/staff/users"}, {R::kCoordinator, R::kAdmin}},
       {{"POST", "/staff/users/{id}/disable"}, {R::kCoordinator, R::kAdmin}},
       {{"POST", "/staff/users/{id}/code"}, {R::kCoordinator, R::kAdmin}},
+      {{"POST", "/staff/users/{id}/reset-totp"}, {R::kCoordinator, R::kAdmin}},
+      {{"POST", "/staff/users/{id}/enable"}, {R::kCoordinator, R::kAdmin}},
+      {{"GET", "/staff/account"}, all},
+      {{"POST", "/staff/account/password"}, all},
+      {{"POST", "/staff/account/totp"}, all},
       {{"GET", "/staff/audit"}, {R::kAdmin}},
       // Reports (issue 4): analysts read published releases; coordinators prepare and publish.
       {{"GET", "/staff/reports"}, {R::kCoordinator, R::kAnalyst}},

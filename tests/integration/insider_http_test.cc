@@ -225,6 +225,125 @@ TEST_P(InsiderHttpTest, AnEnrolmentCodeWorksOnceForItsAccountUntilItExpires) {
   EXPECT_EQ(login.Header("location"), "/staff/enrol");
 }
 
+// Staff self-service: a new password (old sessions end, the keys still open) and a new
+// authenticator (the old one stops once the new one is confirmed).
+TEST_P(InsiderHttpTest, AnAdvisorChangesHerPasswordAndHerAuthenticator) {
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  auto started = rt.conversations().Start("shop", "still readable", "en", {});
+  ASSERT_TRUE(started.has_value());
+  const std::string conversation =
+      "/staff/c/" + rt.store().FindConversationById(started->conversation_id)->public_id;
+  auto holder_key = TotpSecretFromBase32(holder_totp_);
+  Client other = LoggedIn("advisor.shop", holder_totp_);  // another browser of hers
+  Client me = LoggedIn("advisor.shop", holder_totp_);
+  ASSERT_EQ(me.Get("/staff/account").status, 200);
+  const std::string fresh = "a new and longer passphrase";
+  server_.clock.Advance(31);
+  HttpResult wrong = me.Post("/staff/account/password", {{"csrf", me.csrf}, {"password", "not it at all"},
+                                                         {"code", TotpCode(*holder_key, server_.clock.Now())},
+                                                         {"new_password", fresh}, {"new_password2", fresh}});
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_NE(wrong.body.find("The current password or the code is not right."), std::string::npos);
+  server_.clock.Advance(31);
+  HttpResult changed = me.Post("/staff/account/password", {{"csrf", me.csrf}, {"password", kPassword},
+                                                           {"code", TotpCode(*holder_key, server_.clock.Now())},
+                                                           {"new_password", fresh}, {"new_password2", fresh}});
+  ASSERT_EQ(changed.status, 303) << changed.body;
+  EXPECT_NE(me.Get("/staff/account?changed=password").body.find("Your password has been changed"),
+            std::string::npos);
+  EXPECT_EQ(me.Get(conversation).status, 200);  // this browser goes on, with her keys
+  EXPECT_EQ(other.Get("/staff").status, 303);   // the other session ended
+  server_.clock.Advance(31);
+  Client old_pw = Fresh();
+  EXPECT_NE(LogIn(old_pw, "advisor.shop", kPassword, holder_totp_, server_.clock.Now()).status, 303);
+  server_.clock.Advance(31);
+  Client new_pw = Fresh();
+  new_pw.Get("/staff/login");
+  ASSERT_EQ(new_pw.Post("/staff/login", {{"csrf", new_pw.csrf}, {"username", "advisor.shop"}, {"password", fresh},
+                                         {"code", TotpCode(*holder_key, server_.clock.Now())}}).status, 303);
+  new_pw.Get("/staff");
+  EXPECT_NE(new_pw.Get(conversation).body.find("still readable"), std::string::npos);
+
+  // A new authenticator, proven with the password and a current code.
+  server_.clock.Advance(31);
+  ASSERT_EQ(new_pw.Post("/staff/account/totp", {{"csrf", new_pw.csrf}, {"password", fresh},
+                                                {"code", TotpCode(*holder_key, server_.clock.Now())}}).status,
+            303);
+  std::string secret = Extract(new_pw.Get("/staff/enrol").body, "<code>([A-Z2-7 ]+)</code>");
+  std::erase(secret, ' ');
+  auto new_key = TotpSecretFromBase32(secret);
+  ASSERT_TRUE(new_key.has_value());
+  ASSERT_EQ(new_pw.Post("/staff/enrol", {{"csrf", new_pw.csrf},
+                                         {"code", TotpCode(*new_key, server_.clock.Now())}}).status, 303);
+  EXPECT_EQ(new_pw.Get(conversation).status, 200);
+  server_.clock.Advance(31);
+  Client with_old = Fresh();
+  with_old.Get("/staff/login");
+  EXPECT_EQ(with_old.Post("/staff/login", {{"csrf", with_old.csrf}, {"username", "advisor.shop"}, {"password", fresh},
+                                           {"code", TotpCode(*holder_key, server_.clock.Now())}}).status, 401);
+  Client with_new = Fresh();
+  with_new.Get("/staff/login");
+  EXPECT_EQ(with_new.Post("/staff/login", {{"csrf", with_new.csrf}, {"username", "advisor.shop"}, {"password", fresh},
+                                           {"code", TotpCode(*new_key, server_.clock.Now())}}).status, 303);
+}
+
+// An admin resets a colleague's second factor, and re-enables a disabled advisor, who then
+// waits for a key holder again.
+TEST_P(InsiderHttpTest, AnAdminResetsTwoStepLoginAndReenablesAnAdvisorWhoWaitsForAGrant) {
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  const std::string second_totp = AddStaff(rt, "advisor2.shop", kPassword, Role::kAdvisor, "shop");
+  const int64_t second = rt.store().FindUserByUsername("advisor2.shop")->id;
+  Client holder = LoggedIn("advisor.shop", holder_totp_);
+  ASSERT_EQ(holder.Post("/staff/access/" + std::to_string(second) + "/approve", {{"csrf", holder.csrf}}).status, 303);
+  auto started = rt.conversations().Start("shop", "for both", "en", {});
+  const std::string conversation =
+      "/staff/c/" + rt.store().FindConversationById(started->conversation_id)->public_id;
+  Client two = LoggedIn("advisor2.shop", second_totp);
+  EXPECT_EQ(two.Get(conversation).status, 200);
+
+  Client admin = LoggedIn("admin", admin_totp_);
+  const std::string base = "/staff/users/" + std::to_string(second);
+  ASSERT_EQ(admin.Post(base + "/reset-totp", {{"csrf", admin.csrf}}).status, 303);
+  EXPECT_EQ(two.Get("/staff").status, 303);  // her session ended
+  server_.clock.Advance(31);
+  Client again = Fresh();
+  HttpResult login = LogIn(again, "advisor2.shop", kPassword, second_totp, server_.clock.Now());
+  ASSERT_EQ(login.status, 303);
+  EXPECT_EQ(login.Header("location"), "/staff/enrol");  // enrols a new authenticator
+
+  ASSERT_EQ(admin.Post(base + "/disable", {{"csrf", admin.csrf}, {"confirm", "yes"}}).status, 303);
+  EXPECT_NE(admin.Get("/staff/users").body.find(base + "/enable"), std::string::npos);
+  ASSERT_EQ(admin.Post(base + "/enable", {{"csrf", admin.csrf}}).status, 303);
+  EXPECT_FALSE(rt.store().FindUserById(second)->disabled);
+  // She logs in again, enrols, and reads nothing until the key holder approves her anew.
+  server_.clock.Advance(31);
+  Client back = Fresh();
+  back.Get("/staff/login");
+  ASSERT_EQ(back.Post("/staff/login", {{"csrf", back.csrf}, {"username", "advisor2.shop"},
+                                       {"password", kPassword}, {"code", ""}}).status, 303);
+  std::string secret = Extract(back.Get("/staff/enrol").body, "<code>([A-Z2-7 ]+)</code>");
+  std::erase(secret, ' ');
+  auto key = TotpSecretFromBase32(secret);
+  ASSERT_TRUE(key.has_value());
+  ASSERT_EQ(back.Post("/staff/enrol", {{"csrf", back.csrf}, {"code", TotpCode(*key, server_.clock.Now())}}).status, 303);
+  EXPECT_EQ(back.Get(conversation).status, 403);
+  Client holder_again = LoggedIn("advisor.shop", holder_totp_);
+  EXPECT_NE(holder_again.Get("/staff/access").body.find("<td>advisor2.shop</td>"), std::string::npos);
+  ASSERT_EQ(holder_again.Post("/staff/access/" + std::to_string(second) + "/approve",
+                              {{"csrf", holder_again.csrf}}).status, 303);
+  EXPECT_EQ(back.Get(conversation).status, 200);
+  // Every act is in the audit log.
+  std::multiset<std::string> acts;
+  auto entries = rt.store().ListAudit(0, 1000);
+  ASSERT_TRUE(entries.has_value());
+  for (const AuditEntry& e : *entries) acts.insert(e.action);
+  EXPECT_EQ(acts.count("POST /staff/users/{id}/reset-totp"), 1u);
+  EXPECT_EQ(acts.count("POST /staff/users/{id}/enable"), 1u);
+  EXPECT_EQ(acts.count("POST /staff/access/{id}/approve"), 2u);
+}
+
 // `vertrouwd user add` prints an enrolment code, never a password or a recovery key.
 TEST_P(InsiderHttpTest, TheCommandLinePrintsAnEnrolmentCodeOnly) {
   if (!server_.runtime) return;
