@@ -27,6 +27,7 @@ metrics_listen = ""
 data_dir = "$work/data"
 [site]
 trusted_proxy = "127.0.0.1"
+secure_cookies = false
 [log]
 level = "warn"
 TOML

@@ -27,6 +27,14 @@ retention_days = 30
   EXPECT_EQ(c.retention_days, 30);
 }
 
+// Secure cookies (Secure, __Host-, HSTS) unless the configuration says the site is plain http.
+TEST(ConfigTest, CookiesAreSecureUnlessTurnedOff) {
+  Config c = DefaultConfig();
+  EXPECT_TRUE(c.site.sessions.secure_cookies);
+  ASSERT_TRUE(ApplyTomlText("[site]\nsecure_cookies = false\n", c));
+  EXPECT_FALSE(c.site.sessions.secure_cookies);
+}
+
 TEST(ConfigTest, ReportSectionSetsCityBudgetAndMethod) {
   Config c = DefaultConfig();
   EXPECT_EQ(c.site.report.cap.num, 2);

@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <condition_variable>
 #include <cstdio>
@@ -138,6 +140,11 @@ std::string UrlFor(const std::string& listen, uint16_t port) {
 
 int main(int argc, char** argv) {
   using namespace vd;
+#if !defined(__SANITIZE_ADDRESS__)
+  // No core dumps and no ptrace by other processes of the same user: the process holds
+  // decrypted messages and keys. (LeakSanitizer needs ptrace, so sanitizer builds keep it.)
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
   CLI::App cli{"vertrouwd: anonymous, multilingual confidential advice for sex workers"};
   cli.require_subcommand(1);
   std::string config_file;
@@ -269,6 +276,8 @@ int main(int argc, char** argv) {
     // No metrics listener unless asked: a second demo beside a running one (or beside a
     // production server) would otherwise fail on the shared metrics port.
     config.metrics_listen.clear();
+    // Plain http on loopback: no Secure cookies (the browser would not send them back).
+    config.site.sessions.secure_cookies = false;
   }
   if (config_file.empty()) {
     if (const char* env = std::getenv("VERTROUWD_CONFIG")) config_file = env;

@@ -21,7 +21,9 @@ struct SessionPolicy {
   int64_t staff_absolute_seconds = 12 * 3600;
   int64_t worker_idle_seconds = 20 * 60;
   int64_t worker_absolute_seconds = 2 * 3600;
-  bool secure_cookies = false;  // served over TLS: Secure and the __Host- prefix (web only)
+  // Served over TLS (the default; off only for the loopback demo and tests): Secure cookies
+  // with the __Host- prefix, and HSTS (web only).
+  bool secure_cookies = true;
 };
 
 struct ActiveSession {

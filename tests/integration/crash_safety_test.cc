@@ -138,7 +138,7 @@ TEST(CrashSafetyTest, SigkillWhileStartingConversationsLosesNothingHandedOut) {
     cfg << "[server]\nlisten = \"127.0.0.1:0\"\nmetrics_listen = \"\"\nworker_threads = 4\n"
         << "[storage]\ndata_dir = \"" << data << "\"\n"
         << "[crypto]\nargon2_mem_mib = 8\nargon2_ops = 1\nargon2_concurrency = 4\n"
-        << "[site]\ntemplates_dir = \"" << VD_SOURCE_DIR << "/templates\"\n"
+        << "[site]\nsecure_cookies = false\ntemplates_dir = \"" << VD_SOURCE_DIR << "/templates\"\n"
         << "static_dir = \"" << VD_SOURCE_DIR << "/static\"\n"
         << "locale_dir = \"" << VD_BINARY_DIR << "/locale\"\n"
         << "[log]\nlevel = \"info\"\n";

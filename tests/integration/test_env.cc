@@ -57,6 +57,7 @@ bool TestServer::Start(Backend backend) {
   config.listen = "127.0.0.1:0";
   config.metrics_listen = "127.0.0.1:0";
   config.pwhash = PwhashParams::Minimum();
+  config.site.sessions.secure_cookies = false;  // plain http on loopback
   config.site.templates_dir = std::string(VD_SOURCE_DIR) + "/templates";
   config.site.static_dir = std::string(VD_SOURCE_DIR) + "/static";
   config.locale_dir = std::string(VD_BINARY_DIR) + "/locale";
