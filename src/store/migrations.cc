@@ -262,6 +262,25 @@ std::vector<std::string> Schema6(Dialect) {
           "ALTER TABLE org_key_grants ADD COLUMN granted_at BIGINT NOT NULL DEFAULT 0"};
 }
 
+// Schema 7: device cookies, so that guesses from elsewhere cannot lock a staff member out of
+// the browser she usually logs in from (issue 14; OWASP's "device cookie"). After a
+// successful login the browser holds a random token; only a keyed hash of it is stored, with
+// its own failure counter and lock. The row says whose token it is and when it was made,
+// nothing about the browser, and no address: those stay out of the schema.
+std::vector<std::string> Schema7(Dialect d) {
+  const std::string id = IdColumn(d);
+  return {
+      "CREATE TABLE device_tokens ("
+      " id " + id + ","
+      " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+      " token_hash TEXT NOT NULL UNIQUE,"
+      " failed_logins BIGINT NOT NULL DEFAULT 0,"
+      " locked_until BIGINT NOT NULL DEFAULT 0,"
+      " created_at BIGINT NOT NULL)",
+      "CREATE INDEX device_tokens_user ON device_tokens (user_id, id)",
+  };
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
@@ -270,13 +289,15 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                 {3, Schema3(Dialect::kSqlite)},
                                                 {4, Schema4(Dialect::kSqlite)},
                                                 {5, Schema5(Dialect::kSqlite)},
-                                                {6, Schema6(Dialect::kSqlite)}};
+                                                {6, Schema6(Dialect::kSqlite)},
+                                                {7, Schema7(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
                                                   {3, Schema3(Dialect::kPostgres)},
                                                   {4, Schema4(Dialect::kPostgres)},
                                                   {5, Schema5(Dialect::kPostgres)},
-                                                  {6, Schema6(Dialect::kPostgres)}};
+                                                  {6, Schema6(Dialect::kPostgres)},
+                                                  {7, Schema7(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

@@ -1,5 +1,6 @@
 // StaffStore on SOCI: organisations, users and organisation-key grants.
 
+#include <algorithm>
 #include <set>
 
 #include "store/soci_row.h"
@@ -42,6 +43,11 @@ const auto kGrants = soci_row::Table(
     Col("user_id", &OrgKeyGrant::user_id),
     Col("sealed_org_secret_key", &OrgKeyGrant::sealed_org_secret_key),
     Col("granted_by", &OrgKeyGrant::granted_by), Col("granted_at", &OrgKeyGrant::granted_at));
+
+const auto kDeviceTokens = soci_row::Table(
+    "device_tokens", Col("id", &DeviceToken::id), Col("user_id", &DeviceToken::user_id),
+    Col("token_hash", &DeviceToken::token_hash), Col("failed_logins", &DeviceToken::failed_logins),
+    Col("locked_until", &DeviceToken::locked_until), Col("created_at", &DeviceToken::created_at));
 
 class SociStaffStore final : public StaffStore {
  public:
@@ -166,6 +172,7 @@ class SociStaffStore final : public StaffStore {
                     pw_salt, pw_verifier, wrapped_secret_key, recovery_wrapped_secret_key, id);
       if (!s) return s;
       sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
       return {};
     });
   }
@@ -301,6 +308,7 @@ class SociStaffStore final : public StaffStore {
       Status s = UpdateOne(sql, "user", "UPDATE users SET disabled = 1 WHERE id = :id", id);
       if (!s) return s;
       sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
       sql << "DELETE FROM org_key_grants WHERE user_id = :id", use(id);
       return {};
     });
@@ -344,6 +352,95 @@ class SociStaffStore final : public StaffStore {
       return UpdateOne(sql, "organisation",
                        "UPDATE organisations SET public_key = :k WHERE id = :o",
                        rotation.public_key, org);
+    });
+  }
+
+  // --- lockout ---------------------------------------------------------------------------
+  Result<std::optional<int64_t>> CountLoginFailure(Tx& tx, int64_t user_id,
+                                                   std::optional<int64_t> device_id,
+                                                   int64_t now) override {
+    return Soci(tx).Guarded(
+        "count login failure", [&](soci::session& sql) -> Result<std::optional<int64_t>> {
+          // Read, add and write in one statement: a count read before the slow hash and
+          // written back afterwards would let parallel guesses overwrite each other.
+          const long long at = now, user = user_id, device = device_id.value_or(0);
+          long long count = 0;
+          if (device_id) {
+            sql << "UPDATE device_tokens SET failed_logins = failed_logins + 1 "
+                   "WHERE id = :d AND user_id = :u AND locked_until <= :now "
+                   "RETURNING failed_logins",
+                use(device), use(user), use(at), into(count);
+          } else {
+            sql << "UPDATE users SET failed_logins = failed_logins + 1 "
+                   "WHERE id = :u AND locked_until <= :now RETURNING failed_logins",
+                use(user), use(at), into(count);
+          }
+          if (!sql.got_data()) return std::optional<int64_t>();
+          return std::optional<int64_t>(count);
+        });
+  }
+
+  Status LockLogins(Tx& tx, int64_t user_id, std::optional<int64_t> device_id,
+                    int64_t locked_until) override {
+    return Soci(tx).Guarded("lock logins", [&](soci::session& sql) -> Status {
+      const long long until = locked_until, user = user_id;
+      if (device_id) {
+        return UpdateOne(sql, "device token",
+                         "UPDATE device_tokens SET locked_until = :l WHERE id = :d AND user_id = :u",
+                         until, static_cast<long long>(*device_id), user);
+      }
+      return UpdateOne(sql, "user", "UPDATE users SET locked_until = :l WHERE id = :u", until,
+                       user);
+    });
+  }
+
+  Status AcceptLogin(Tx& tx, int64_t user_id, std::optional<int64_t> device_id,
+                     int64_t now) override {
+    return Soci(tx).Guarded("accept login", [&](soci::session& sql) -> Status {
+      const long long at = now, user = user_id, user_again = user_id;
+      Status s;
+      if (device_id) {
+        s = UpdateOne(sql, "device token",
+                      "UPDATE device_tokens SET failed_logins = 0, locked_until = 0 "
+                      "WHERE id = :d AND user_id = :u AND locked_until <= :now AND EXISTS "
+                      "(SELECT 1 FROM users WHERE id = :u_again AND disabled = 0)",
+                      static_cast<long long>(*device_id), user, at, user_again);
+      } else {
+        s = UpdateOne(sql, "user",
+                      "UPDATE users SET failed_logins = 0, locked_until = 0 "
+                      "WHERE id = :u AND disabled = 0 AND locked_until <= :now",
+                      user, at);
+      }
+      if (s) return s;
+      return Fail(ErrorCode::kConflict, "error.login_failed", "locked or disabled meanwhile");
+    });
+  }
+
+  Result<DeviceToken> FindDeviceToken(Tx& tx, const std::string& token_hash) override {
+    return Soci(tx).Guarded("find device token", [&](soci::session& sql) -> Result<DeviceToken> {
+      return soci_row::SelectOne(sql, "device token", kDeviceTokens, " WHERE token_hash = :v",
+                                 token_hash);
+    });
+  }
+
+  Result<int64_t> InsertDeviceToken(Tx& tx, const DeviceToken& token, int keep,
+                                    int64_t expired_before) override {
+    return Soci(tx).Guarded("insert device token", [&](soci::session& sql) -> Result<int64_t> {
+      const long long id = soci_row::InsertReturningId(sql, kDeviceTokens, token);
+      const long long user = token.user_id, user_again = token.user_id, before = expired_before;
+      const long long kept = std::max(keep, 1);
+      sql << "DELETE FROM device_tokens WHERE user_id = :u AND (created_at < :before OR id NOT IN "
+             "(SELECT id FROM device_tokens WHERE user_id = :u_again ORDER BY id DESC LIMIT :k))",
+          use(user), use(before), use(user_again), use(kept);
+      return id;
+    });
+  }
+
+  Status DeleteDeviceToken(Tx& tx, int64_t id) override {
+    return Soci(tx).Guarded("delete device token", [&](soci::session& sql) -> Status {
+      const long long token = id;
+      sql << "DELETE FROM device_tokens WHERE id = :id", use(token);
+      return {};
     });
   }
 

@@ -64,6 +64,18 @@ struct OrgKeyGrant {
   int64_t granted_at = 0;             // advisor of an organisation and for older grants
 };
 
+// A browser a staff member logged in from (OWASP's "device cookie"): only the hash of its
+// random token, whose account it is, and its own failure counter and lock. Nothing about the
+// browser itself, nor any address.
+struct DeviceToken {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string token_hash;  // base64 of a keyed hash of the cookie's random bytes
+  int64_t failed_logins = 0;
+  int64_t locked_until = 0;  // Unix seconds; 0 when not locked
+  int64_t created_at = 0;    // a token is replaced by a new one at every login it serves
+};
+
 // A new organisation key pair, sealed for each remaining grant holder (an advisor left).
 struct OrgKeyRotation {
   int64_t organisation_id = 0;
@@ -100,7 +112,7 @@ class StaffStore {
   virtual Status SetTotpSecret(Tx& tx, int64_t user_id, const std::string& wrapped_totp_secret) = 0;
   // Key recovery: new password material and recovery wrap for the same secret key. Clears
   // the TOTP secret (it was wrapped under the old password; the person enrols again) and the
-  // lockout, and ends the user's sessions.
+  // lockout, and ends the user's sessions and device tokens.
   virtual Status ReplaceCredentials(Tx& tx, int64_t user_id, const std::string& pw_salt,
                                     const std::string& pw_verifier,
                                     const std::string& wrapped_secret_key,
@@ -141,8 +153,8 @@ class StaffStore {
   // rotations must see each other: PostgreSQL row lock; SQLite writers are serial already).
   virtual Status LockOrganisation(Tx& tx, int64_t organisation_id) = 0;
 
-  // Disables a staff account: disabled = 1, the user's sessions and organisation-key grants
-  // deleted.
+  // Disables a staff account: disabled = 1, the user's sessions, device tokens and
+  // organisation-key grants deleted.
   virtual Status DisableUser(Tx& tx, int64_t user_id) = 0;
   // Sets the organisation's new public key and gives each user in `sealed_for` the new key:
   // prepended as "<sealed>," to an existing grant, or as a new grant when nobody holds one.
@@ -150,6 +162,35 @@ class StaffStore {
   // colleague was granted meanwhile: the caller rolls back and retries). Call it after
   // DisableUser of the leaver, in the same transaction, so that the leaver is no holder.
   virtual Status RotateOrgKey(Tx& tx, const OrgKeyRotation& rotation) = 0;
+
+  // --- Lockout (issue 14) ------------------------------------------------------------------
+  // A failed login counts on one counter: the device token's (`device_id`) when the attempt
+  // presented a valid device cookie for the account, else the account's (users.failed_logins
+  // and locked_until). Each counter has its own lock; a locked counter counts nothing more.
+
+  // Adds one failure to the counter unless it is locked at `now`, in one statement, and
+  // returns the new count: concurrent failures each see their own number. nullopt when the
+  // counter was locked (nothing counted) or does not exist (user id 0, a token gone).
+  virtual Result<std::optional<int64_t>> CountLoginFailure(Tx& tx, int64_t user_id,
+                                                           std::optional<int64_t> device_id,
+                                                           int64_t now) = 0;
+  // Locks the counter until `locked_until` (Unix seconds). Call it in the transaction that
+  // counted, so that no other transaction sees the count without its lock. kNotFound.
+  virtual Status LockLogins(Tx& tx, int64_t user_id, std::optional<int64_t> device_id,
+                            int64_t locked_until) = 0;
+  // A login whose credentials passed: resets the counter (no failures, no lock), but only if
+  // it is not locked at `now`, the account is not disabled and the token is the user's;
+  // kConflict otherwise (locked or disabled while the password was being hashed).
+  virtual Status AcceptLogin(Tx& tx, int64_t user_id, std::optional<int64_t> device_id,
+                             int64_t now) = 0;
+
+  // Device tokens: the hash of a random device cookie a browser got at a successful login.
+  virtual Result<DeviceToken> FindDeviceToken(Tx& tx, const std::string& token_hash) = 0;
+  // Inserts `token` (its id is ignored) and returns its id; deletes the user's tokens made
+  // before `expired_before` and all but the newest `keep` (at least 1) of the others.
+  virtual Result<int64_t> InsertDeviceToken(Tx& tx, const DeviceToken& token, int keep,
+                                            int64_t expired_before) = 0;
+  virtual Status DeleteDeviceToken(Tx& tx, int64_t id) = 0;  // nothing if already gone
 };
 
 }  // namespace vd

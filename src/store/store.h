@@ -70,7 +70,7 @@ class Store : public Database {
   Status SetTotpSecret(int64_t user_id, const std::string& wrapped_totp_secret);
   // Key recovery: new password material and recovery wrap for the same secret key. Clears
   // the TOTP secret (it was wrapped under the old password; the person enrols again), the
-  // lockout, and ends the user's sessions, all in one transaction.
+  // lockout, and ends the user's sessions and device tokens, all in one transaction.
   Status ReplaceCredentials(int64_t user_id, const std::string& pw_salt,
                             const std::string& pw_verifier, const std::string& wrapped_secret_key,
                             const std::string& recovery_wrapped_secret_key);
@@ -85,7 +85,8 @@ class Store : public Database {
   // organisation's new public key and gives each user in `rotation->sealed_for` the new key:
   // prepended as "<sealed>," to an existing grant, or as a new grant when nobody else holds
   // one. kConflict (nothing changed) if the remaining grant holders are not exactly the
-  // users in `sealed_for` (a colleague was granted meanwhile: the caller retries).
+  // users in `sealed_for` (a colleague was granted meanwhile: the caller retries). The
+  // user's device tokens (store/staff_store.h) are deleted too.
   using OrgKeyRotation = vd::OrgKeyRotation;
   Status DisableUser(int64_t user_id, const std::optional<OrgKeyRotation>& rotation);
 
