@@ -13,7 +13,6 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kTooLarge: return "too_large";
     case ErrorCode::kCsrf: return "csrf";
     case ErrorCode::kSessionExpired: return "session_expired";
-    case ErrorCode::kLocked: return "locked";
     case ErrorCode::kTooManyRequests: return "too_many_requests";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kStorage: return "storage";

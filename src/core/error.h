@@ -20,7 +20,6 @@ enum class ErrorCode {
   kTooLarge,         // 413
   kCsrf,             // 403 with its own page: the form was stale or forged
   kSessionExpired,   // 401 with its own page
-  kLocked,           // 423: staff account locked for a while
   kTooManyRequests,  // 429: throttled
   kUnavailable,      // 503: overloaded
   kStorage,          // 500

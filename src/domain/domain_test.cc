@@ -100,15 +100,16 @@ TEST_F(DomainTest, LockoutWithBackOffAndNoTotpReplay) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(staff_->Login("a.haven", "wrong password!!", "000000").error().code, ErrorCode::kUnauthorized);
   }
-  // Five failures (one replay + three wrong passwords + this) lock the account for 60 s.
+  // Five failures (one replay + three wrong passwords + this) lock the account for 60 s. While
+  // locked, even the right password gets the answer of a wrong one.
   EXPECT_EQ(staff_->Login("a.haven", "wrong password!!", "000000").error().code, ErrorCode::kUnauthorized);
   clock_.Advance(30);
-  EXPECT_EQ(staff_->Login("a.haven", kPassword, TotpCode(a.totp, clock_.Now())).error().code, ErrorCode::kLocked);
+  EXPECT_EQ(staff_->Login("a.haven", kPassword, TotpCode(a.totp, clock_.Now())).error().user_message, "error.login_failed");
   clock_.Advance(31);
   // One more failure after the lock doubles it to 120 s.
   EXPECT_EQ(staff_->Login("a.haven", "wrong password!!", "000000").error().code, ErrorCode::kUnauthorized);
   clock_.Advance(90);
-  EXPECT_EQ(staff_->Login("a.haven", kPassword, TotpCode(a.totp, clock_.Now())).error().code, ErrorCode::kLocked);
+  EXPECT_EQ(staff_->Login("a.haven", kPassword, TotpCode(a.totp, clock_.Now())).error().user_message, "error.login_failed");
   clock_.Advance(40);
   EXPECT_TRUE(staff_->Login("a.haven", kPassword, TotpCode(a.totp, clock_.Now())).has_value());
   // Unknown users get the same answer as a wrong password.

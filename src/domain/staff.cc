@@ -114,7 +114,7 @@ Result<SecretBytes> Staff::ProveOwner(const User& user, std::string_view passwor
     if (ok) *totp_secret = std::move(*totp);
   }
   if (!ok) {
-    if (Status s = RegisterFailure(user); !s) return std::unexpected(s.error());
+    if (Status s = RegisterFailure(user.id, std::nullopt); !s) return std::unexpected(s.error());
     return wrong();
   }
   return std::move(pw->wrap_key);
@@ -396,46 +396,123 @@ Status Staff::ReissueEnrolmentCode(const StaffContext& actor, int64_t user_id,
   return {};
 }
 
-Status Staff::RegisterFailure(const User& user) {
-  const int64_t failures = user.failed_logins + 1;
-  int64_t locked_until = 0;
-  if (failures >= policy_.failures_before_lock) {
-    const int64_t doublings = std::min<int64_t>(failures - policy_.failures_before_lock, 20);
+Status Staff::RegisterFailure(int64_t user_id, std::optional<int64_t> device_id) {
+  const int64_t now = clock_.Now();
+  return store_.Write("login failure", [&](Tx& tx) -> Status {
+    StaffStore& staff = store_.staff();
+    Result<std::optional<int64_t>> failures = staff.CountLoginFailure(tx, user_id, device_id, now);
+    if (!failures) return std::unexpected(failures.error());
+    if (!*failures || **failures < policy_.failures_before_lock) return {};
+    // The lock follows from the count this failure got, in the same transaction: parallel
+    // failures each get their own count, and none sees the count without its lock.
+    const int64_t doublings = std::min<int64_t>(**failures - policy_.failures_before_lock, 20);
     const int64_t lock = std::min(policy_.base_lock_seconds << doublings, policy_.max_lock_seconds);
-    locked_until = clock_.Now() + lock;
-  }
-  return store_.RecordLoginFailure(user.id, failures, locked_until);
+    return staff.LockLogins(tx, user_id, device_id, now + lock);
+  });
 }
 
-Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view password,
-                                  std::string_view totp_code) {
-  if (password.size() > 1024) return BadLogin();
-  Result<User> user = store_.FindUserByUsername(std::string(username));
-  if (!user && user.error().code != ErrorCode::kNotFound) return std::unexpected(user.error());
+namespace {
 
-  const int64_t now = clock_.Now();
-  if (user && user->locked_until > now) {
-    return Fail(ErrorCode::kLocked, "error.account_locked", "account locked");
+// The hash a device cookie is stored under, or "" for a value we never issued.
+std::string DeviceTokenHash(std::string_view cookie) {
+  Result<std::string> raw = Base64Decode(cookie);
+  if (!raw || raw->size() != 32) return "";
+  return Base64Encode(KeyedHash(*raw, "vd.device.id", ""));
+}
+
+// What a login attempt names, as stored: the account (if the username exists) and the device
+// token its cookie stands for (if it is a live token of that account). The token's counter
+// judges the attempt when there is one, the account's otherwise.
+struct LoginAttempt {
+  std::optional<User> user;
+  std::optional<DeviceToken> device;
+
+  // The account whose counter a failure goes to; 0 (no row) when there is none to count on.
+  int64_t user_id() const { return user && !user->disabled ? user->id : 0; }
+  std::optional<int64_t> device_id() const {
+    return device ? std::optional<int64_t>(device->id) : std::nullopt;
   }
-  // Hash even for unknown users so timing does not tell which usernames exist.
-  const std::string salt = user ? Base64Decode(user->pw_salt).value_or(NewSalt()) : NewSalt();
+  // Refused whatever the password: an unknown or disabled account, or a locked counter.
+  bool Refused(int64_t now) const {
+    if (!user || user->disabled) return true;
+    return (device ? device->locked_until : user->locked_until) > now;
+  }
+};
+
+Result<LoginAttempt> FindLoginAttempt(Store& store, std::string_view username,
+                                      const std::string& device_hash, int64_t now,
+                                      int64_t device_token_seconds) {
+  return store.Read("login", [&](Tx& tx) -> Result<LoginAttempt> {
+    LoginAttempt attempt;
+    Result<User> user = store.staff().FindUserByUsername(tx, std::string(username));
+    if (!user) {
+      if (user.error().code == ErrorCode::kNotFound) return attempt;
+      return std::unexpected(user.error());
+    }
+    attempt.user = std::move(*user);
+    if (device_hash.empty()) return attempt;
+    Result<DeviceToken> token = store.staff().FindDeviceToken(tx, device_hash);
+    if (!token) {
+      if (token.error().code == ErrorCode::kNotFound) return attempt;
+      return std::unexpected(token.error());
+    }
+    // Another account's token, or an old one, is no token at all for this attempt.
+    if (token->user_id == attempt.user->id && token->created_at > now - device_token_seconds) {
+      attempt.device = std::move(*token);
+    }
+    return attempt;
+  });
+}
+
+}  // namespace
+
+// Every refusal is BadLogin after the same Argon2id hash, for an unknown, disabled or locked
+// account as for a wrong password or code, so neither the answer nor its timing says which
+// usernames exist or which are locked. A failure still runs its (then empty) counting
+// transaction for the same reason.
+Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view password,
+                                  std::string_view totp_code, std::string_view device_cookie) {
+  if (password.size() > 1024) return BadLogin();
+  const int64_t now = clock_.Now();
+  const std::string device_hash = DeviceTokenHash(device_cookie);
+  Result<LoginAttempt> found =
+      FindLoginAttempt(store_, username, device_hash, now, policy_.device_token_seconds);
+  if (!found) return std::unexpected(found.error());
+  const LoginAttempt& attempt = *found;
+  auto refuse = [&]() -> Result<LoginOutcome> {
+    if (auto s = RegisterFailure(attempt.user_id(), attempt.device_id()); !s) {
+      return std::unexpected(s.error());
+    }
+    return BadLogin();
+  };
+
+  const std::optional<User>& user = attempt.user;
+  // A fresh salt stands in for an unknown account's, and for one invited but not yet
+  // enrolled (no salt stored): both cost one hash and fail like a wrong password.
+  std::string salt = NewSalt();
+  if (user) {
+    Result<std::string> stored = Base64Decode(user->pw_salt);
+    if (stored && stored->size() == salt.size()) salt = std::move(*stored);
+  }
   Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
     Result<Argon2Gate::Slot> slot = gate_.Acquire();
     if (!slot) return std::unexpected(slot.error());
     return DerivePasswordKeys(password, salt, policy_.password_pwhash);
   }();
   if (!pw) return std::unexpected(pw.error());
-  if (!user || user->disabled) return BadLogin();
-
+  if (attempt.Refused(now)) return refuse();
   const std::string stored_verifier = Base64Decode(user->pw_verifier).value_or("");
-  if (!ConstantTimeEqual(stored_verifier, pw->verifier)) {
-    if (auto s = RegisterFailure(*user); !s) return std::unexpected(s.error());
-    return BadLogin();
-  }
+  if (!ConstantTimeEqual(stored_verifier, pw->verifier)) return refuse();
 
   LoginOutcome outcome;
   outcome.user = *user;
   if (!user->totp_enabled) {
+    // The hash took a while: a lock (or a disable) set meanwhile holds.
+    const int64_t later = clock_.Now();
+    Result<LoginAttempt> again =
+        FindLoginAttempt(store_, username, device_hash, later, policy_.device_token_seconds);
+    if (!again) return std::unexpected(again.error());
+    if (again->Refused(later) || !again->user || again->user->id != user->id) return BadLogin();
     outcome.stage = LoginStage::kNeedsTotpEnrolment;
     outcome.wrap_key = std::move(pw->wrap_key);
     return outcome;
@@ -443,25 +520,54 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
   Result<SecretBytes> totp = Unwrap(pw->wrap_key, user->wrapped_totp_secret);
   if (!totp) return Fail(ErrorCode::kCrypto, "error.internal", "totp secret did not open");
   std::optional<int64_t> step = VerifyTotp(*totp, totp_code, now);
-  if (!step) {
-    if (auto s = RegisterFailure(*user); !s) return std::unexpected(s.error());
-    return BadLogin();
-  }
-  if (Status advanced = store_.AdvanceTotpStep(user->id, *step); !advanced) {
-    if (advanced.error().code != ErrorCode::kConflict) return std::unexpected(advanced.error());
-    if (auto s = RegisterFailure(*user); !s) return std::unexpected(s.error());
-    return Fail(ErrorCode::kUnauthorized, "error.totp_reused", "totp code replayed");
-  }
+  if (!step) return refuse();
   Result<SecretBytes> secret = Unwrap(pw->wrap_key, user->wrapped_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
-  if (auto s = store_.RecordLoginSuccess(user->id); !s) return std::unexpected(s.error());
-  Result<int64_t> before = store_.Write("stamp login", [&](Tx& tx) {
-    return store_.staff().StampLogin(tx, user->id, now);
+
+  // Accept in one transaction: the counter not locked now (a request that began before a
+  // lock must not get in), the TOTP step not used before, the login stamped, and a new
+  // device token for this browser in place of the one it presented.
+  const std::string device_token = RandomToken(32);
+  const int64_t later = clock_.Now();
+  enum class Refusal { kNone, kLocked, kReplayed } refusal = Refusal::kNone;
+  Status accepted = store_.Write("login", [&](Tx& tx) -> Status {
+    StaffStore& staff = store_.staff();
+    refusal = Refusal::kNone;
+    if (Status s = staff.AcceptLogin(tx, user->id, attempt.device_id(), later); !s) {
+      if (s.error().code == ErrorCode::kConflict) refusal = Refusal::kLocked;
+      return s;
+    }
+    if (Status s = staff.AdvanceTotpStep(tx, user->id, *step); !s) {
+      if (s.error().code == ErrorCode::kConflict) refusal = Refusal::kReplayed;
+      return s;
+    }
+    Result<int64_t> before = staff.StampLogin(tx, user->id, now);
+    if (!before) return std::unexpected(before.error());
+    outcome.first_login = *before == 0;
+    if (attempt.device) {
+      if (Status s = staff.DeleteDeviceToken(tx, attempt.device->id); !s) return s;
+    }
+    DeviceToken fresh;
+    fresh.user_id = user->id;
+    fresh.token_hash = DeviceTokenHash(device_token);
+    fresh.created_at = later;
+    Result<int64_t> id = staff.InsertDeviceToken(tx, fresh, policy_.device_tokens_per_user,
+                                                 later - policy_.device_token_seconds);
+    if (!id) return std::unexpected(id.error());
+    return {};
   });
-  if (!before) return std::unexpected(before.error());
-  outcome.first_login = *before == 0;
+  if (!accepted) {
+    if (refusal == Refusal::kLocked) return BadLogin();
+    if (refusal != Refusal::kReplayed) return std::unexpected(accepted.error());
+    if (auto s = RegisterFailure(attempt.user_id(), attempt.device_id()); !s) {
+      return std::unexpected(s.error());
+    }
+    return Fail(ErrorCode::kUnauthorized, "error.totp_reused", "totp code replayed");
+  }
   outcome.stage = LoginStage::kLoggedIn;
   outcome.user_secret_key = std::move(*secret);
+  outcome.device_token = device_token;
+  outcome.device_token_max_age = policy_.device_token_seconds;
   return outcome;
 }
 

@@ -24,6 +24,10 @@ struct StaffPolicy {
   size_t min_password_length = 12;    // characters (code points)
   size_t min_distinct_characters = 6;
   int64_t enrolment_seconds = 72 * 3600;  // how long an enrolment code works
+  // Device cookies (issue 14): how long one lets its browser past the account's lock, and
+  // how many browsers a staff member keeps one in (the newest).
+  int64_t device_token_seconds = 180 * 24 * 3600;
+  int device_tokens_per_user = 10;
 };
 
 // A new account. The web and the CLI leave `password` empty: the account is invited, and
@@ -62,6 +66,10 @@ struct LoginOutcome {
   User user;
   SecretBytes user_secret_key;  // kLoggedIn: the staff member's X25519 secret key
   SecretBytes wrap_key;         // kNeedsTotpEnrolment: the password wrap key, to finish enrolling
+  // kLoggedIn: the value of this browser's new device cookie (it replaces the one presented)
+  // and how long the cookie should live, in seconds.
+  std::string device_token;
+  int64_t device_token_max_age = 0;
 };
 
 // What CompleteEnrolment returns: the user's secret key, now fully logged in.
@@ -122,10 +130,15 @@ class Staff {
   // different ones, at most 1024 bytes. staff_error.password_policy otherwise.
   Status CheckPassword(std::string_view password) const;
 
-  // Checks password and (once enrolled) the TOTP code. Wrong credentials of any kind count
-  // toward the lockout; a locked account is refused before any hashing.
+  // Checks password and (once enrolled) the TOTP code; wrong credentials of any kind count
+  // toward the lockout. An unknown, disabled or locked account gets the answer and the
+  // Argon2id work of a wrong password (kUnauthorized, "error.login_failed"). A lock set while
+  // the password was hashed holds. `device_cookie`, a device token this account got at an
+  // earlier login in the same browser, makes the attempt count on that token's own counter
+  // and lock instead of the account's, so that guesses from elsewhere do not lock its owner
+  // out.
   Result<LoginOutcome> Login(std::string_view username, std::string_view password,
-                             std::string_view totp_code);
+                             std::string_view totp_code, std::string_view device_cookie = {});
   // Finishes enrolment: checks `code` against the new secret, stores the secret wrapped under
   // the password key and returns the user's secret key (now fully logged in).
   Result<Enrolled> CompleteEnrolment(int64_t user_id, const SecretBytes& wrap_key,
@@ -179,7 +192,9 @@ class Staff {
   Status Disable(const StaffContext& actor, int64_t user_id);
 
  private:
-  Status RegisterFailure(const User& user);
+  // One failed login on the account's counter, or on the device token's; locks it with
+  // back-off from the returned count. Counts nothing for user id 0 or a locked counter.
+  Status RegisterFailure(int64_t user_id, std::optional<int64_t> device_id);
   // The password wrap key of `user` if `password` and (once enrolled) `totp_code` are right;
   // staff_error.current_password otherwise, counted as a failed login.
   Result<SecretBytes> ProveOwner(const User& user, std::string_view password,

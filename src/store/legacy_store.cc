@@ -46,11 +46,6 @@ Result<User> Store::FindUserById(int64_t id) {
 Result<std::vector<User>> Store::ListUsers() {
   return Read("list users", [&](Tx& tx) { return staff().ListUsers(tx); });
 }
-Status Store::RecordLoginFailure(int64_t user_id, int64_t failed_logins, int64_t locked_until) {
-  return Write("record login failure", [&](Tx& tx) {
-    return staff().RecordLoginFailure(tx, user_id, failed_logins, locked_until);
-  });
-}
 Status Store::RecordLoginSuccess(int64_t user_id) {
   return Write("record login success",
                [&](Tx& tx) { return staff().RecordLoginSuccess(tx, user_id); });

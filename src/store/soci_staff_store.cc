@@ -102,16 +102,6 @@ class SociStaffStore final : public StaffStore {
     });
   }
 
-  Status RecordLoginFailure(Tx& tx, int64_t user_id, int64_t failed_logins,
-                            int64_t locked_until) override {
-    return Soci(tx).Guarded("record login failure", [&](soci::session& sql) -> Status {
-      return UpdateOne(sql, "user",
-                       "UPDATE users SET failed_logins = :f, locked_until = :l WHERE id = :id",
-                       static_cast<long long>(failed_logins), static_cast<long long>(locked_until),
-                       static_cast<long long>(user_id));
-    });
-  }
-
   Status RecordLoginSuccess(Tx& tx, int64_t user_id) override {
     return Soci(tx).Guarded("record login success", [&](soci::session& sql) -> Status {
       return UpdateOne(sql, "user",

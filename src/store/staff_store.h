@@ -99,8 +99,6 @@ class StaffStore {
   virtual Result<User> FindUserByUsername(Tx& tx, const std::string& username) = 0;
   virtual Result<User> FindUserById(Tx& tx, int64_t id) = 0;
   virtual Result<std::vector<User>> ListUsers(Tx& tx) = 0;
-  virtual Status RecordLoginFailure(Tx& tx, int64_t user_id, int64_t failed_logins,
-                                    int64_t locked_until) = 0;
   virtual Status RecordLoginSuccess(Tx& tx, int64_t user_id) = 0;  // failed_logins, lock = 0
   // A completed login at `now`: previous_login_at takes last_login_at, which becomes `now`.
   // Returns the old last_login_at (0: this was the account's first login).

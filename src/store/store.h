@@ -62,7 +62,6 @@ class Store : public Database {
   Result<User> FindUserByUsername(const std::string& username);
   Result<User> FindUserById(int64_t id);
   Result<std::vector<User>> ListUsers();
-  Status RecordLoginFailure(int64_t user_id, int64_t failed_logins, int64_t locked_until);
   Status RecordLoginSuccess(int64_t user_id);  // failed_logins = 0, locked_until = 0
   // Accepts `step` only if it is greater than the stored totp_last_step (atomic compare);
   // kConflict if the step was already used (a replayed code).

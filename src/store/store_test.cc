@@ -401,14 +401,34 @@ TEST_P(StoreTest, AUserOfAMissingOrganisationIsRefused) {
 
 TEST_P(StoreTest, LoginFailuresAndSuccess) {
   const int64_t a = AddUser("a", std::nullopt, Role::kAdmin);
-  ASSERT_TRUE(WriteOne(*store_, &StaffStore::RecordLoginFailure, a, 3, 12345));
+  auto count = [&](int64_t user, int64_t now) {
+    return Must(WriteOne(*store_, &StaffStore::CountLoginFailure, user, std::nullopt, now));
+  };
+  EXPECT_EQ(count(a, 100), 1);
+  EXPECT_EQ(count(a, 100), 2);
+  EXPECT_EQ(count(a, 100), 3);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::LockLogins, a, std::nullopt, 12345));
   EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).failed_logins, 3);
   EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).locked_until, 12345);
+  // While locked nothing more counts, and a login whose password passed meanwhile is refused.
+  EXPECT_EQ(count(a, 12344), std::nullopt);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::AcceptLogin, a, std::nullopt, 12344)),
+            ErrorCode::kConflict);
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).failed_logins, 3);
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::AcceptLogin, a, std::nullopt, 12345));
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).failed_logins, 0);
+  EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).locked_until, 0);
+  EXPECT_EQ(count(a, 12346), 1);
   ASSERT_TRUE(WriteOne(*store_, &StaffStore::RecordLoginSuccess, a));
   EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).failed_logins, 0);
   EXPECT_EQ(Must(ReadOne(*store_, &StaffStore::FindUserById, a)).locked_until, 0);
-  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::RecordLoginFailure, 999999, 1, 1)),
+  // An unknown user (0 stands for one in the domain) counts nothing and fails nothing.
+  EXPECT_EQ(count(0, 100), std::nullopt);
+  EXPECT_EQ(count(999999, 100), std::nullopt);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::LockLogins, 999999, std::nullopt, 1)),
             ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::AcceptLogin, 999999, std::nullopt, 1)),
+            ErrorCode::kConflict);
   EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::RecordLoginSuccess, 999999)),
             ErrorCode::kNotFound);
 }

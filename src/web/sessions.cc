@@ -21,6 +21,14 @@ std::string WebSessions::ClearCookieHeader(std::string_view name) const {
   return h;
 }
 
+std::string WebSessions::PersistentCookieHeader(std::string_view name, std::string_view value,
+                                                int64_t max_age) const {
+  std::string h = NamedCookie(name) + "=" + std::string(value) + "; Path=/; Max-Age=" +
+                  std::to_string(max_age) + "; HttpOnly; SameSite=Strict";
+  if (secure_cookies_) h += "; Secure";
+  return h;
+}
+
 std::string WebSessions::SetCookieHeader(const std::string& token) const {
   return CookieHeader("vd_session", token);
 }

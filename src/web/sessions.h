@@ -3,6 +3,7 @@
 // headers, and the request's session, found through the domain's Sessions (which alone
 // touches the store). Holds no state of its own; thread-safe like Sessions.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ class WebSessions {
   // A cookie for short-lived preferences and the CSRF anchor (session cookie, no Max-Age).
   std::string CookieHeader(std::string_view name, std::string_view value) const;
   std::string ClearCookieHeader(std::string_view name) const;
+  // A cookie that outlives the browser session by `max_age` seconds (the staff device cookie).
+  std::string PersistentCookieHeader(std::string_view name, std::string_view value,
+                                     int64_t max_age) const;
   std::string NamedCookie(std::string_view base) const;  // applies the __Host- prefix
 
  private:

@@ -10,6 +10,13 @@
 #include "web/qr.h"
 
 namespace vd {
+namespace {
+
+// The device cookie (OWASP): a browser that logged in before brings its own failure counter,
+// so that guesses from elsewhere do not lock its owner out (see Staff::Login).
+constexpr char kDeviceCookie[] = "vd_device";
+
+}  // namespace
 
 StaffAuthPages::StaffAuthPages(const WebParts& parts)
     : PageGroup(parts),
@@ -91,17 +98,23 @@ Response StaffAuthPages::LoginPost(Ctx& ctx) {
   if (!login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) {
     return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "login throttled"});
   }
+  const std::string device =
+      RequestCookie(ctx.req, sessions_.NamedCookie(kDeviceCookie)).value_or("");
   Result<LoginOutcome> login = deps_.staff.Login(FormValue(ctx.form, "username").value_or(""),
                                                  FormValue(ctx.form, "password").value_or(""),
-                                                 FormValue(ctx.form, "code").value_or(""));
+                                                 FormValue(ctx.form, "code").value_or(""), device);
   if (!login) {
     return FormOrError(ctx, login.error(), [&](const Error& e) { return LoginForm(ctx, &e); },
-                       {ErrorCode::kUnauthorized, ErrorCode::kLocked});
+                       {ErrorCode::kUnauthorized});
   }
   if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
   Result<std::string> token = LoginSession(*login);
   if (!token) return ErrorPage(ctx, token.error());
   ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  if (!login->device_token.empty()) {
+    ctx.cookies.push_back(sessions_.PersistentCookieHeader(kDeviceCookie, login->device_token,
+                                                           login->device_token_max_age));
+  }
   spdlog::info("req {} staff login user_id={}", ctx.req.request_id, login->user.id);
   if (login->stage == LoginStage::kLoggedIn) {
     AuditLogin(ctx, login->user.id, "staff.login", login->first_login);
@@ -330,7 +343,10 @@ Response StaffAuthPages::Logout(Ctx& ctx) {
   (void)sessions_.End(ctx.session->token);
   ctx.cookies.push_back(sessions_.ClearCookieHeader());
   Response res = Redirect("/staff/login");
-  res.Set("Clear-Site-Data", "\"cache\", \"cookies\", \"storage\"");
+  // Not "cookies": the device cookie must outlive the logout (it is what lets her back in
+  // from this browser while someone elsewhere guesses her password); the session cookie
+  // was cleared by name above and the session ended on the server.
+  res.Set("Clear-Site-Data", "\"cache\", \"storage\"");
   return res;
 }
 
