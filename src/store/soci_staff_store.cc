@@ -178,6 +178,7 @@ class SociStaffStore final : public StaffStore {
                            pw_salt, pw_verifier, wrapped_secret_key, wrapped_totp_secret, id);
       if (!s) return s;
       sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
       return {};
     });
   }
@@ -191,6 +192,7 @@ class SociStaffStore final : public StaffStore {
                            id);
       if (!s) return s;
       sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
       return {};
     });
   }

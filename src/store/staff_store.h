@@ -117,13 +117,14 @@ class StaffStore {
                                     const std::string& recovery_wrapped_secret_key) = 0;
 
   // A password change by its owner: new salt and verifier, the same secret key and TOTP
-  // secret wrapped under the new password key. Ends all of the user's sessions.
+  // secret wrapped under the new password key. Ends all of the user's sessions and device
+  // tokens.
   virtual Status ReplacePassword(Tx& tx, int64_t user_id, const std::string& pw_salt,
                                  const std::string& pw_verifier,
                                  const std::string& wrapped_secret_key,
                                  const std::string& wrapped_totp_secret) = 0;
   // An admin's reset of the second factor: TOTP cleared (enrolled again at the next login),
-  // sessions ended.
+  // sessions and device tokens ended.
   virtual Status ResetTotp(Tx& tx, int64_t user_id) = 0;
   // Re-enables a disabled account (lockout cleared). It holds no grant: DisableUser removed it.
   virtual Status EnableUser(Tx& tx, int64_t user_id) = 0;

@@ -209,7 +209,7 @@ TEST_P(LockoutStoreTest, TheNewestTenTokensOfAUserAreKeptAndExpiredOnesGo) {
   EXPECT_TRUE(WriteOne(*store_, &StaffStore::DeleteDeviceToken, fresh)) << "gone is fine";
 }
 
-TEST_P(LockoutStoreTest, TokensEndWithRecoveryAndWhenTheAccountIsDisabled) {
+TEST_P(LockoutStoreTest, TokensEndWhenCredentialsChangeAndWhenTheAccountIsDisabled) {
   ASSERT_TRUE(AddToken(owner_, "owner-1", 100));
   ASSERT_TRUE(AddToken(other_, "other-1", 100));
   ASSERT_TRUE(WriteOne(*store_, &StaffStore::ReplaceCredentials, owner_, "s", "v", "w", "r"));
@@ -217,6 +217,13 @@ TEST_P(LockoutStoreTest, TokensEndWithRecoveryAndWhenTheAccountIsDisabled) {
   EXPECT_TRUE(ReadOne(*store_, &StaffStore::FindDeviceToken, "other-1"));
   ASSERT_TRUE(WriteOne(*store_, &StaffStore::DisableUser, other_));
   EXPECT_FALSE(ReadOne(*store_, &StaffStore::FindDeviceToken, "other-1"));
+  // A password changed by its owner, and a second factor reset by an admin, end them too.
+  ASSERT_TRUE(AddToken(owner_, "owner-2", 200));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::ReplacePassword, owner_, "s2", "v2", "w2", ""));
+  EXPECT_FALSE(ReadOne(*store_, &StaffStore::FindDeviceToken, "owner-2"));
+  ASSERT_TRUE(AddToken(owner_, "owner-3", 300));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::ResetTotp, owner_));
+  EXPECT_FALSE(ReadOne(*store_, &StaffStore::FindDeviceToken, "owner-3"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LockoutStoreTest,
