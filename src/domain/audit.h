@@ -3,7 +3,7 @@
 // never content) in a hash chain: each entry's hash is keyed BLAKE2b over the previous hash
 // and its own fields, and the newest id:hash is kept as the "audit_head" setting. Verify()
 // walks the chain and names the first entry that was changed, removed or cut off.
-// Thread-safe (the store serialises appends).
+// Thread-safe (the store serialises appends); each operation is one transaction.
 
 #include <cstdint>
 #include <string>
@@ -11,7 +11,9 @@
 
 #include "core/clock.h"
 #include "core/error.h"
-#include "store/store.h"
+#include "store/audit_store.h"
+#include "store/database.h"
+#include "store/records.h"
 
 namespace vd {
 
@@ -24,17 +26,17 @@ struct AuditVerdict {
 
 class AuditLog {
  public:
-  AuditLog(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  AuditLog(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   Status Record(int64_t user_id, std::string_view action, std::string_view record);
+  // Reads the chain and the head in one transaction, so an entry appended meanwhile is not
+  // mistaken for a cut-off chain.
   Result<AuditVerdict> Verify();
   // Up to `limit` entries after id `after_id`, oldest first.
-  Result<std::vector<AuditEntry>> List(int64_t after_id, int limit) {
-    return store_.ListAudit(after_id, limit);
-  }
+  Result<std::vector<AuditEntry>> List(int64_t after_id, int limit);
   static std::string HashOf(const AuditEntry& e);
 
  private:
-  Store& store_;
+  Database& db_;
   const Clock& clock_;
 };
 

@@ -1,7 +1,5 @@
 #include "domain/contacts.h"
 
-#include "store/contact_store.h"
-
 #include <algorithm>
 #include <cassert>
 #include <ctime>
@@ -108,7 +106,8 @@ std::string Contacts::CurrentMonth() const {
   return buf;
 }
 
-Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const ContactInput& in) {
+Result<ContactRecord> Contacts::Validate(Tx& tx, const StaffContext& staff,
+                                         const ContactInput& in) {
   if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "not an advisor");
   }
@@ -184,7 +183,7 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
     } catch (...) {
       return std::unexpected(Invalid("staff_error.contact_code", where + "org"));
     }
-    Result<DirectoryEntry> entry = store_.FindDirectoryEntry(dir_id);
+    Result<DirectoryEntry> entry = db_.directory().Find(tx, dir_id);
     if (!entry) {
       if (entry.error().code == ErrorCode::kNotFound) {
         return std::unexpected(Invalid("staff_error.contact_code", where + "org"));
@@ -218,7 +217,7 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
   }
 
   if (!in.conversation.empty()) {
-    Result<Conversation> c = store_.FindConversationByPublicId(in.conversation);
+    Result<Conversation> c = db_.conversations().FindByPublicId(tx, in.conversation);
     if (!c || c->organisation_id != r.organisation_id) {
       return std::unexpected(Invalid("staff_error.contact_conversation", "conversation"));
     }
@@ -229,9 +228,7 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
     std::string code = in.case_code;
     std::ranges::transform(code, code.begin(), [](unsigned char ch) { return std::toupper(ch); });
     if (!std::regex_match(code, case_re)) return std::unexpected(Invalid("staff_error.case_unknown", "case"));
-    Result<int64_t> org = store_.Read("find case", [&](Tx& tx) {
-      return store_.contacts().FindCaseOrganisation(tx, code);
-    });
+    Result<int64_t> org = db_.contacts().FindCaseOrganisation(tx, code);
     if (!org || *org != r.organisation_id) {
       return std::unexpected(Invalid("staff_error.case_unknown", "case"));
     }
@@ -242,7 +239,7 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
 
   if (in.notes.size() > 5000) return std::unexpected(Invalid("error.message_too_long", "notes"));
   if (!in.notes.empty()) {
-    Result<Organisation> org = store_.FindOrganisationById(r.organisation_id);
+    Result<Organisation> org = db_.staff().FindOrganisationById(tx, r.organisation_id);
     if (!org) return std::unexpected(org.error());
     Result<std::string> pk = Base64Decode(org->public_key);
     if (!pk || pk->size() != 32) return Fail(ErrorCode::kForbidden, "error.no_org_key", "no org key");
@@ -253,24 +250,23 @@ Result<ContactRecord> Contacts::Validate(const StaffContext& staff, const Contac
 }
 
 Result<int64_t> Contacts::Record(const StaffContext& staff, const ContactInput& in) {
-  Result<ContactRecord> r = Validate(staff, in);
-  if (!r) return std::unexpected(r.error());
-  // A new referral goes only to an organisation still offered (edits may keep old ones).
-  for (const Referral& ref : r->referrals) {
-    Result<DirectoryEntry> e = store_.FindDirectoryEntry(ref.directory_id);
-    if (!e) return std::unexpected(e.error());
-    if (!e->active) return std::unexpected(Invalid("staff_error.contact_code", "inactive entry"));
-  }
-  // The new case and the record commit together: a failure in between leaves neither.
-  return store_.Write("record contact", [&](Tx& tx) -> Result<int64_t> {
-    ContactRecord record = *r;
+  // Checked and stored in one transaction: a directory entry switched off, or a conversation
+  // deleted, meanwhile cannot slip in; the new case and the record commit together.
+  return db_.Write("record contact", [&](Tx& tx) -> Result<int64_t> {
+    Result<ContactRecord> r = Validate(tx, staff, in);
+    if (!r) return std::unexpected(r.error());
+    // A new referral goes only to an organisation still offered (edits may keep old ones).
+    for (const Referral& ref : r->referrals) {
+      Result<DirectoryEntry> e = db_.directory().Find(tx, ref.directory_id);
+      if (!e) return std::unexpected(e.error());
+      if (!e->active) return std::unexpected(Invalid("staff_error.contact_code", "inactive entry"));
+    }
     if (in.case_mode == "new") {
       for (int attempt = 0;; ++attempt) {
         std::string code = CaseCode();
-        Status s = store_.contacts().InsertCase(tx, code, record.organisation_id,
-                                                record.created_at);
+        Status s = db_.contacts().InsertCase(tx, code, r->organisation_id, r->created_at);
         if (s) {
-          record.case_code = code;
+          r->case_code = code;
           break;
         }
         if (s.error().code != ErrorCode::kConflict || attempt > 3) {
@@ -278,33 +274,34 @@ Result<int64_t> Contacts::Record(const StaffContext& staff, const ContactInput& 
         }
       }
     }
-    return store_.contacts().Insert(tx, record);
+    return db_.contacts().Insert(tx, *r);
   });
 }
 
 Status Contacts::Edit(const StaffContext& staff, int64_t id, const ContactInput& in) {
-  Result<ContactRecord> old =
-      store_.Read("find contact", [&](Tx& tx) { return store_.contacts().Find(tx, id); });
-  if (!old) return std::unexpected(old.error());
-  if (old->advisor_user_id != staff.user.id) {
-    return Fail(ErrorCode::kForbidden, "error.forbidden", "not the record's advisor");
-  }
-  ContactInput keep = in;
-  if (in.case_mode != "existing") {
-    keep.case_mode = old->case_code.empty() ? "none" : "existing";
-    keep.case_code = old->case_code;
-  }
-  Result<ContactRecord> r = Validate(staff, keep);
-  if (!r) return std::unexpected(r.error());
-  r->id = id;
-  r->created_at = old->created_at;
-  if (in.notes.empty()) r->sealed_notes = old->sealed_notes;  // the form never shows notes back
-  return store_.Write("edit contact", [&](Tx& tx) { return store_.contacts().Update(tx, *r); });
+  return db_.Write("edit contact", [&](Tx& tx) -> Status {
+    Result<ContactRecord> old = db_.contacts().Find(tx, id);
+    if (!old) return std::unexpected(old.error());
+    if (old->advisor_user_id != staff.user.id) {
+      return Fail(ErrorCode::kForbidden, "error.forbidden", "not the record's advisor");
+    }
+    ContactInput keep = in;
+    if (in.case_mode != "existing") {
+      keep.case_mode = old->case_code.empty() ? "none" : "existing";
+      keep.case_code = old->case_code;
+    }
+    Result<ContactRecord> r = Validate(tx, staff, keep);
+    if (!r) return std::unexpected(r.error());
+    r->id = id;
+    r->created_at = old->created_at;
+    if (in.notes.empty()) r->sealed_notes = old->sealed_notes;  // the form never shows notes back
+    return db_.contacts().Update(tx, *r);
+  });
 }
 
 Result<ContactView> Contacts::Read(const StaffContext& staff, int64_t id) {
   Result<ContactRecord> r =
-      store_.Read("find contact", [&](Tx& tx) { return store_.contacts().Find(tx, id); });
+      db_.Read("find contact", [&](Tx& tx) { return db_.contacts().Find(tx, id); });
   if (!r) return std::unexpected(r.error());
   const bool own_advisor = staff.user.role == Role::kAdvisor && r->advisor_user_id == staff.user.id;
   const bool coordinator = staff.user.role == Role::kCoordinator &&
@@ -329,8 +326,8 @@ Result<std::vector<ContactRecord>> Contacts::List(const StaffContext& staff) {
   } else if (staff.user.role != Role::kCoordinator) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "role cannot list records");
   }
-  return store_.Read("list contacts", [&](Tx& tx) {
-    return store_.contacts().List(tx, *staff.user.organisation_id, advisor, 200);
+  return db_.Read("list contacts", [&](Tx& tx) {
+    return db_.contacts().List(tx, *staff.user.organisation_id, advisor, 200);
   });
 }
 
@@ -354,8 +351,8 @@ ContactInput Contacts::InputFrom(const ContactRecord& r) {
 
 Result<ContactInput> Contacts::Defaults(const StaffContext& staff) {
   ContactInput in;
-  Result<std::optional<ContactRecord>> last = store_.Read(
-      "last contact", [&](Tx& tx) { return store_.contacts().LastBy(tx, staff.user.id); });
+  Result<std::optional<ContactRecord>> last =
+      db_.Read("last contact", [&](Tx& tx) { return db_.contacts().LastBy(tx, staff.user.id); });
   if (!last) return std::unexpected(last.error());
   if (*last) {
     // Where and how the advisor works carries over; what concerns the person does not.
@@ -374,31 +371,34 @@ Result<std::vector<FollowUp>> Contacts::DueFollowUps(const StaffContext& staff) 
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
   const std::string until = buf;
-  return store_.Read("due follow-ups", [&](Tx& tx) {
-    return store_.contacts().DueFollowUps(tx, staff.user.id, until);
-  });
+  return db_.Read("due follow-ups",
+                  [&](Tx& tx) { return db_.contacts().DueFollowUps(tx, staff.user.id, until); });
 }
 
 Status Contacts::FollowUpDone(const StaffContext& staff, int64_t referral_id) {
-  return store_.Write("follow-up done", [&](Tx& tx) {
-    return store_.contacts().MarkFollowUpDone(tx, referral_id, staff.user.id);
+  return db_.Write("follow-up done", [&](Tx& tx) {
+    return db_.contacts().MarkFollowUpDone(tx, referral_id, staff.user.id);
   });
 }
 
 Result<std::vector<DirectoryEntry>> Contacts::Directory(Entries entries) {
-  return store_.ListDirectory(entries == Entries::kActive);
+  return db_.Read("list directory",
+                  [&](Tx& tx) { return db_.directory().List(tx, entries == Entries::kActive); });
 }
 
 Result<DirectoryEntry> Contacts::FindDirectoryEntry(int64_t id) {
-  return store_.FindDirectoryEntry(id);
+  return db_.Read("find directory entry", [&](Tx& tx) { return db_.directory().Find(tx, id); });
 }
 
 Status Contacts::SetDirectoryEntryActive(int64_t id, bool active) {
-  Result<DirectoryEntry> e = store_.FindDirectoryEntry(id);
-  if (!e) return std::unexpected(e.error());
-  e->active = active;
-  e->updated_at = clock_.Now();
-  return store_.UpdateDirectoryEntry(*e);
+  const int64_t now = clock_.Now();
+  return db_.Write("set directory entry active", [&](Tx& tx) -> Status {
+    Result<DirectoryEntry> e = db_.directory().Find(tx, id);
+    if (!e) return std::unexpected(e.error());
+    e->active = active;
+    e->updated_at = now;
+    return db_.directory().Update(tx, *e);
+  });
 }
 
 Result<int64_t> Contacts::AddDirectoryEntry(const StaffContext& staff, DirectoryEntry e) {
@@ -419,7 +419,8 @@ Result<int64_t> Contacts::AddDirectoryEntry(const StaffContext& staff, Directory
   }
   e.active = true;
   e.updated_at = clock_.Now();
-  Result<int64_t> id = store_.InsertDirectoryEntry(e);
+  Result<int64_t> id =
+      db_.Write("add directory entry", [&](Tx& tx) { return db_.directory().Insert(tx, e); });
   if (!id && id.error().code == ErrorCode::kConflict) {
     return std::unexpected(Invalid("staff_error.directory_slug", "slug taken"));
   }

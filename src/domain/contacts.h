@@ -5,7 +5,9 @@
 // keep. Every field is a fixed code with "unknown"; the only free text, the notes, is sealed
 // to the organisation key. Bad input is refused whole (kInvalidInput with a msgid), nothing
 // stored. Advisors see and edit the records they made; coordinators read their
-// organisation's records (without notes unless they hold the key). Thread-safe.
+// organisation's records (without notes unless they hold the key). Thread-safe; each operation
+// is one transaction (a record is validated against the directory, cases and conversations
+// it is stored beside).
 
 #include <optional>
 #include <string>
@@ -16,7 +18,10 @@
 #include "domain/conversations.h"
 #include "domain/indicators.h"
 #include "store/contact_fields.h"
-#include "store/store.h"
+#include "store/contact_store.h"
+#include "store/database.h"
+#include "store/directory_store.h"
+#include "store/records.h"
 
 namespace vd {
 
@@ -70,8 +75,8 @@ struct ContactView {
 
 class Contacts {
  public:
-  Contacts(Store& store, const Clock& clock, const IndicatorCatalog& indicators)
-      : store_(store), clock_(clock), indicators_(indicators) {}
+  Contacts(Database& db, const Clock& clock, const IndicatorCatalog& indicators)
+      : db_(db), clock_(clock), indicators_(indicators) {}
 
   // Validates and stores a new record; returns its id.
   Result<int64_t> Record(const StaffContext& staff, const ContactInput& in);
@@ -98,8 +103,8 @@ class Contacts {
   const IndicatorCatalog& indicators() const { return indicators_; }
 
  private:
-  Result<ContactRecord> Validate(const StaffContext& staff, const ContactInput& in);
-  Store& store_;
+  Result<ContactRecord> Validate(Tx& tx, const StaffContext& staff, const ContactInput& in);
+  Database& db_;
   const Clock& clock_;
   const IndicatorCatalog& indicators_;
 };

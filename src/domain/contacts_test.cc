@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/contact_store_test_util.h"
+#include "store/store_test_util.h"
 #include "crypto/crypto.h"
 #include "domain/audit.h"
 #include "domain/contacts.h"
@@ -19,6 +20,9 @@
 
 namespace vd {
 namespace {
+
+using store_test::ReadOne;
+using store_test::WriteOne;
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
@@ -45,21 +49,21 @@ class ContactsTest : public ::testing::Test {
     o.slug = "dehaven";
     o.name = "De Haven";
     o.public_key = Base64Encode(org_key.public_key);
-    const int64_t org = *store_->InsertOrganisation(o);
+    const int64_t org = *WriteOne(*store_, &StaffStore::InsertOrganisation, o);
     User u;
     u.username = "adv";
     u.organisation_id = org;
     u.pw_salt = u.pw_verifier = u.public_key = u.wrapped_secret_key = "x";
     u.recovery_wrapped_secret_key = "x";
     u.created_at = 1;
-    u.id = *store_->InsertUser(u);
+    u.id = *WriteOne(*store_, &StaffStore::InsertUser, u);
     advisor_.user = u;
     advisor_.org_key = std::move(org_key);
     DirectoryEntry shop;
     shop.slug = "shop";
     shop.name = "SHOP";
     shop.updated_at = 1;
-    shop_ = *store_->InsertDirectoryEntry(shop);
+    shop_ = *WriteOne(*store_, &DirectoryStore::Insert, shop);
   }
   void TearDown() override {
     store_.reset();
@@ -151,7 +155,7 @@ TEST_F(ContactsTest, SeveralReferralsInOneRecordEachRowCheckedOnItsOwn) {
   ggd.name = "GGD";
   ggd.services = {"health"};
   ggd.updated_at = clock_.Now();
-  const int64_t ggd_id = *store_->InsertDirectoryEntry(ggd);
+  const int64_t ggd_id = *WriteOne(*store_, &DirectoryStore::Insert, ggd);
   ContactInput in = Outreach();
   in.referrals.push_back({std::to_string(ggd_id), "health", "yes", "cold", ""});
   in.referrals.push_back({std::to_string(shop_), "debt", "yes", "unknown", "2027-01-20"});
@@ -416,18 +420,18 @@ TEST_F(ContactsTest, ANewListVersionAddsRetiresAndRewordsWithoutChangingOldOnes)
   EXPECT_EQ(restarted->Current()->version, 4);
   EXPECT_EQ(restarted->Name(2, "fin.advance", "nl"), "Voorschot dat terugbetaald moet worden");
   EXPECT_EQ(IndicatorCatalog::ToToml(*restarted->Version(3)), IndicatorCatalog::ToToml(*catalog_.Version(3)));
-  auto stored = store_->GetSetting("indicator_list.v2");
+  auto stored = ReadOne(*store_, &SettingsStore::Get, "indicator_list.v2");
   ASSERT_TRUE(stored.has_value() && stored->has_value());
   EXPECT_NE((*stored)->find("created_by = 7"), std::string::npos);
 
   // An existing version is never replaced: saving another v4 is refused, v4 stays as it was.
-  const std::string v4_text = **store_->GetSetting("indicator_list.v4");
+  const std::string v4_text = **ReadOne(*store_, &SettingsStore::Get, "indicator_list.v4");
   IndicatorList other = *v4;
   other.indicators.front().name["en"] = "Something else";
   auto again = SaveIndicatorVersion(*store_, catalog_, other, 8, clock_.Now());
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().user_message, "staff_error.indicator_version_taken");
-  EXPECT_EQ(**store_->GetSetting("indicator_list.v4"), v4_text);
+  EXPECT_EQ(**ReadOne(*store_, &SettingsStore::Get, "indicator_list.v4"), v4_text);
 }
 
 TEST_F(ContactsTest, ACodeKeepsItsMeaningAcrossVersions) {
@@ -443,7 +447,8 @@ TEST_F(ContactsTest, ACodeKeepsItsMeaningAcrossVersions) {
   EXPECT_EQ(refused.error().user_message, "staff_error.indicator_meaning");
   EXPECT_NE(refused.error().detail.find("fin.debt"), std::string::npos);
   EXPECT_EQ(catalog_.Current()->version, 1);
-  EXPECT_FALSE(store_->GetSetting("indicator_list.v2")->has_value());  // nothing stored
+  EXPECT_FALSE(
+      ReadOne(*store_, &SettingsStore::Get, "indicator_list.v2")->has_value());  // nothing stored
   // A code added in the browser cannot come back later with another meaning either.
   ASSERT_TRUE(SaveIndicatorVersion(*store_, catalog_,
                                    *IndicatorCatalog::Derive(v1, {IndicatorChange::Kind::kAdd, NewIndicator()}),

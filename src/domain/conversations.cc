@@ -37,13 +37,9 @@ const std::vector<std::string>& WorkSettingCodes() {
   return codes;
 }
 
-Conversations::Conversations(Store& store, const Clock& clock, Argon2Gate& gate,
+Conversations::Conversations(Database& db, const Clock& clock, Argon2Gate& gate,
                              std::string site_salt, ConversationPolicy policy)
-    : store_(store),
-      clock_(clock),
-      gate_(gate),
-      site_salt_(std::move(site_salt)),
-      policy_(policy) {}
+    : db_(db), clock_(clock), gate_(gate), site_salt_(std::move(site_salt)), policy_(policy) {}
 
 int64_t Conversations::ExpiryFrom(int64_t now) const {
   return now + static_cast<int64_t>(policy_.retention_days) * kDay;
@@ -80,23 +76,16 @@ Result<StartedConversation> Conversations::Start(const std::string& organisation
   if (auto s = ValidateAnswer(answers.work_setting, WorkSettingCodes()); !s) {
     return std::unexpected(s.error());
   }
-  Result<Organisation> org = store_.FindOrganisationBySlug(organisation_slug);
-  if (!org) {
-    if (org.error().code == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kInvalidInput, "error.choose_organisation", "unknown organisation");
-    }
-    return std::unexpected(org.error());
-  }
-  if (org->public_key.empty()) {
-    return Fail(ErrorCode::kInvalidInput, "error.organisation_unavailable", "organisation has no key");
-  }
-  Result<std::string> org_public = Base64Decode(org->public_key);
-  if (!org_public) return Fail(ErrorCode::kCrypto, "error.internal", "bad organisation key");
-
   KeyPair conversation_key = GenerateKeyPair();
   const int64_t now = clock_.Now();
+  Message first;
+  first.author = Author::kWorker;
+  first.ciphertext = SealTo(conversation_key.public_key, *text);
+  first.created_at = now;
   // A lookup clash between two random receipts is astronomically unlikely; retry anyway.
   for (int attempt = 0; attempt < 3; ++attempt) {
+    // The receipt keys do not depend on the organisation: derived before the transaction,
+    // which then holds its connection for a few statements, not for an Argon2id run.
     std::string receipt = NewReceipt();
     Result<ReceiptKeys> keys = [&]() -> Result<ReceiptKeys> {
       Result<Argon2Gate::Slot> slot = gate_.Acquire();
@@ -108,10 +97,8 @@ Result<StartedConversation> Conversations::Start(const std::string& organisation
     Conversation c;
     c.public_id = RandomToken(12);
     c.receipt_lookup = keys->lookup;
-    c.organisation_id = org->id;
     c.public_key = Base64Encode(conversation_key.public_key);
     c.receipt_wrapped_secret_key = Wrap(keys->wrap_key, conversation_key.secret_key.view());
-    c.org_sealed_secret_key = SealTo(*org_public, conversation_key.secret_key.view());
     c.status = ConversationStatus::kNew;
     c.language = ui_language;
     c.answer_language = answers.language;
@@ -121,12 +108,27 @@ Result<StartedConversation> Conversations::Start(const std::string& organisation
     c.last_activity_at = now;
     c.expires_at = ExpiryFrom(now);
 
-    Message first;
-    first.author = Author::kWorker;
-    first.ciphertext = SealTo(conversation_key.public_key, *text);
-    first.created_at = now;
-
-    Result<int64_t> id = store_.InsertConversation(c, first);
+    // The organisation key is read in the transaction that inserts the conversation sealed
+    // to it, so a key rotated meanwhile (an advisor left) is never used for a new one.
+    Result<int64_t> id = db_.Write("start conversation", [&](Tx& tx) -> Result<int64_t> {
+      Result<Organisation> org = db_.staff().FindOrganisationBySlug(tx, organisation_slug);
+      if (!org) {
+        if (org.error().code == ErrorCode::kNotFound) {
+          return Fail(ErrorCode::kInvalidInput, "error.choose_organisation",
+                      "unknown organisation");
+        }
+        return std::unexpected(org.error());
+      }
+      if (org->public_key.empty()) {
+        return Fail(ErrorCode::kInvalidInput, "error.organisation_unavailable",
+                    "organisation has no key");
+      }
+      Result<std::string> org_public = Base64Decode(org->public_key);
+      if (!org_public) return Fail(ErrorCode::kCrypto, "error.internal", "bad organisation key");
+      c.organisation_id = org->id;
+      c.org_sealed_secret_key = SealTo(*org_public, conversation_key.secret_key.view());
+      return db_.conversations().Insert(tx, c, first);
+    });
     if (!id && id.error().code == ErrorCode::kConflict) continue;
     if (!id) return std::unexpected(id.error());
     return StartedConversation{std::move(receipt), *id, std::move(conversation_key.secret_key),
@@ -144,7 +146,9 @@ Result<OpenedConversation> Conversations::Open(std::string_view typed_receipt) {
     return DeriveReceiptKeys(*receipt, site_salt_, policy_.receipt_pwhash);
   }();
   if (!keys) return std::unexpected(keys.error());
-  Result<Conversation> c = store_.FindConversationByLookup(keys->lookup);
+  Result<Conversation> c = db_.Read("open conversation", [&](Tx& tx) {
+    return db_.conversations().FindByLookup(tx, keys->lookup);
+  });
   if (!c) {
     if (c.error().code == ErrorCode::kNotFound) {
       return Fail(ErrorCode::kNotFound, "error.receipt_unknown", "receipt opens nothing");
@@ -159,15 +163,18 @@ Result<OpenedConversation> Conversations::Open(std::string_view typed_receipt) {
   return OpenedConversation{c->id, std::move(*secret)};
 }
 
-Result<ConversationView> Conversations::Decrypt(const Conversation& c,
-                                                const KeyPair& conversation_key) {
-  Result<std::vector<Message>> messages = store_.ListMessages(c.id);
+Result<Conversations::Stored> Conversations::Load(Tx& tx, Conversation c) {
+  Result<std::vector<Message>> messages = db_.conversations().ListMessages(tx, c.id);
   if (!messages) return std::unexpected(messages.error());
-  Result<Organisation> org = store_.FindOrganisationById(c.organisation_id);
+  Result<Organisation> org = db_.staff().FindOrganisationById(tx, c.organisation_id);
   if (!org) return std::unexpected(org.error());
-  ConversationView view{c, org->name, {}, org->slug};
-  view.messages.reserve(messages->size());
-  for (const Message& m : *messages) {
+  return Stored{std::move(c), std::move(*messages), std::move(*org)};
+}
+
+Result<ConversationView> Conversations::Decrypt(const Stored& s, const KeyPair& conversation_key) {
+  ConversationView view{s.meta, s.organisation.name, {}, s.organisation.slug};
+  view.messages.reserve(s.messages.size());
+  for (const Message& m : s.messages) {
     Result<SecretBytes> plain = OpenSealed(conversation_key, m.ciphertext);
     if (!plain) return Fail(ErrorCode::kCrypto, "error.internal", "message did not open");
     view.messages.push_back({m.author, std::string(plain->view()), m.created_at});
@@ -177,30 +184,37 @@ Result<ConversationView> Conversations::Decrypt(const Conversation& c,
 
 Result<ConversationView> Conversations::ReadAsWorker(int64_t conversation_id,
                                                      const SecretBytes& secret_key) {
-  Result<Conversation> c = store_.FindConversationById(conversation_id);
-  if (!c) return std::unexpected(c.error());
-  if (c->expires_at <= clock_.Now()) {
-    return Fail(ErrorCode::kNotFound, "error.conversation_gone", "conversation expired");
-  }
+  const int64_t now = clock_.Now();
+  Result<Stored> stored = db_.Read("read conversation", [&](Tx& tx) -> Result<Stored> {
+    Result<Conversation> c = db_.conversations().FindById(tx, conversation_id);
+    if (!c) return std::unexpected(c.error());
+    if (c->expires_at <= now) {
+      return Fail(ErrorCode::kNotFound, "error.conversation_gone", "conversation expired");
+    }
+    return Load(tx, std::move(*c));
+  });
+  if (!stored) return std::unexpected(stored.error());
   Result<KeyPair> key = KeyPairFromSecret(secret_key.Clone());
   if (!key) return std::unexpected(key.error());
-  return Decrypt(*c, *key);
+  return Decrypt(*stored, *key);
 }
 
 Status Conversations::WorkerReply(int64_t conversation_id, std::string_view text) {
   Result<std::string> valid = ValidateMessage(text);
   if (!valid) return std::unexpected(valid.error());
-  Result<Conversation> c = store_.FindConversationById(conversation_id);
-  if (!c) return std::unexpected(c.error());
-  Result<std::string> public_key = Base64Decode(c->public_key);
-  if (!public_key) return Fail(ErrorCode::kCrypto, "error.internal", "bad conversation key");
   const int64_t now = clock_.Now();
-  Message m;
-  m.conversation_id = c->id;
-  m.author = Author::kWorker;
-  m.ciphertext = SealTo(*public_key, *valid);
-  m.created_at = now;
-  return store_.AppendMessage(m, ConversationStatus::kWaiting, ExpiryFrom(now));
+  return db_.Write("worker reply", [&](Tx& tx) -> Status {
+    Result<Conversation> c = db_.conversations().FindById(tx, conversation_id);
+    if (!c) return std::unexpected(c.error());
+    Result<std::string> public_key = Base64Decode(c->public_key);
+    if (!public_key) return Fail(ErrorCode::kCrypto, "error.internal", "bad conversation key");
+    Message m;
+    m.conversation_id = c->id;
+    m.author = Author::kWorker;
+    m.ciphertext = SealTo(*public_key, *valid);
+    m.created_at = now;
+    return db_.conversations().AppendMessage(tx, m, ConversationStatus::kWaiting, ExpiryFrom(now));
+  });
 }
 
 Result<SecretBytes> OpenSealedByOrg(const StaffContext& staff, std::string_view sealed_b64) {
@@ -214,7 +228,8 @@ Result<SecretBytes> OpenSealedByOrg(const StaffContext& staff, std::string_view 
 }
 
 Status Conversations::Delete(int64_t conversation_id) {
-  return store_.DeleteConversation(conversation_id);
+  return db_.Write("delete conversation",
+                   [&](Tx& tx) { return db_.conversations().Delete(tx, conversation_id); });
 }
 
 Result<std::vector<InboxEntry>> Conversations::Inbox(const StaffContext& staff,
@@ -222,15 +237,17 @@ Result<std::vector<InboxEntry>> Conversations::Inbox(const StaffContext& staff,
   if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id || !staff.org_key) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "inbox needs an advisor with a key");
   }
-  return store_.Inbox(*staff.user.organisation_id, status, kInboxPageSize);
+  return db_.Read("inbox", [&](Tx& tx) {
+    return db_.conversations().Inbox(tx, *staff.user.organisation_id, status, kInboxPageSize);
+  });
 }
 
-Result<Conversation> Conversations::AuthorizeAdvisor(const StaffContext& staff,
+Result<Conversation> Conversations::AuthorizeAdvisor(Tx& tx, const StaffContext& staff,
                                                      const std::string& public_id) {
   if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "not an advisor");
   }
-  Result<Conversation> c = store_.FindConversationByPublicId(public_id);
+  Result<Conversation> c = db_.conversations().FindByPublicId(tx, public_id);
   if (!c) return std::unexpected(c.error());
   if (c->organisation_id != *staff.user.organisation_id) {
     return Fail(ErrorCode::kForbidden, "error.forbidden", "conversation of another organisation");
@@ -243,35 +260,43 @@ Result<Conversation> Conversations::AuthorizeAdvisor(const StaffContext& staff,
 
 Result<ConversationView> Conversations::ReadAsAdvisor(const StaffContext& staff,
                                                       const std::string& public_id) {
-  Result<Conversation> c = AuthorizeAdvisor(staff, public_id);
-  if (!c) return std::unexpected(c.error());
-  Result<SecretBytes> secret = OpenSealedByOrg(staff, c->org_sealed_secret_key);
+  Result<Stored> stored = db_.Read("read conversation", [&](Tx& tx) -> Result<Stored> {
+    Result<Conversation> c = AuthorizeAdvisor(tx, staff, public_id);
+    if (!c) return std::unexpected(c.error());
+    return Load(tx, std::move(*c));
+  });
+  if (!stored) return std::unexpected(stored.error());
+  Result<SecretBytes> secret = OpenSealedByOrg(staff, stored->meta.org_sealed_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "org seal did not open");
   Result<KeyPair> key = KeyPairFromSecret(std::move(*secret));
   if (!key) return std::unexpected(key.error());
-  return Decrypt(*c, *key);
+  return Decrypt(*stored, *key);
 }
 
 Status Conversations::AdvisorReply(const StaffContext& staff, const std::string& public_id,
                                    std::string_view text) {
   Result<std::string> valid = ValidateMessage(text);
   if (!valid) return std::unexpected(valid.error());
-  Result<Conversation> c = AuthorizeAdvisor(staff, public_id);
-  if (!c) return std::unexpected(c.error());
-  Result<std::string> public_key = Base64Decode(c->public_key);
-  if (!public_key) return Fail(ErrorCode::kCrypto, "error.internal", "bad conversation key");
   const int64_t now = clock_.Now();
-  Message m;
-  m.conversation_id = c->id;
-  m.author = Author::kAdvisor;
-  m.author_user_id = staff.user.id;
-  m.ciphertext = SealTo(*public_key, *valid);
-  m.created_at = now;
-  return store_.AppendMessage(m, ConversationStatus::kAnswered, ExpiryFrom(now));
+  return db_.Write("advisor reply", [&](Tx& tx) -> Status {
+    Result<Conversation> c = AuthorizeAdvisor(tx, staff, public_id);
+    if (!c) return std::unexpected(c.error());
+    Result<std::string> public_key = Base64Decode(c->public_key);
+    if (!public_key) return Fail(ErrorCode::kCrypto, "error.internal", "bad conversation key");
+    Message m;
+    m.conversation_id = c->id;
+    m.author = Author::kAdvisor;
+    m.author_user_id = staff.user.id;
+    m.ciphertext = SealTo(*public_key, *valid);
+    m.created_at = now;
+    return db_.conversations().AppendMessage(tx, m, ConversationStatus::kAnswered, ExpiryFrom(now));
+  });
 }
 
 Result<int64_t> Conversations::ExpireNow() {
-  return store_.DeleteExpiredConversations(clock_.Now());
+  const int64_t now = clock_.Now();
+  return db_.Write("expire conversations",
+                   [&](Tx& tx) { return db_.conversations().DeleteExpired(tx, now); });
 }
 
 }  // namespace vd

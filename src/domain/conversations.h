@@ -12,7 +12,9 @@
 #include "core/error.h"
 #include "crypto/crypto.h"
 #include "domain/argon2_gate.h"
-#include "store/store.h"
+#include "store/conversation_store.h"
+#include "store/database.h"
+#include "store/staff_store.h"
 
 namespace vd {
 
@@ -77,9 +79,11 @@ struct StaffContext {
 // current organisation key or, failing that, an older one. kCrypto if none opens it.
 Result<SecretBytes> OpenSealedByOrg(const StaffContext& staff, std::string_view sealed_b64);
 
+// Each operation is one transaction of `db`; key derivation and decryption happen outside it,
+// so no connection is held while Argon2id runs.
 class Conversations {
  public:
-  Conversations(Store& store, const Clock& clock, Argon2Gate& gate, std::string site_salt,
+  Conversations(Database& db, const Clock& clock, Argon2Gate& gate, std::string site_salt,
                 ConversationPolicy policy);
 
   // Validates a message: trimmed, non-empty, valid UTF-8, no control characters, at most
@@ -110,11 +114,19 @@ class Conversations {
   const ConversationPolicy& policy() const { return policy_; }
 
  private:
-  Result<ConversationView> Decrypt(const Conversation& c, const KeyPair& conversation_key);
-  Result<Conversation> AuthorizeAdvisor(const StaffContext& staff, const std::string& public_id);
+  // A conversation with what it takes to show it, read in one transaction.
+  struct Stored {
+    Conversation meta;
+    std::vector<Message> messages;
+    Organisation organisation;
+  };
+  Result<Stored> Load(Tx& tx, Conversation c);
+  static Result<ConversationView> Decrypt(const Stored& s, const KeyPair& conversation_key);
+  Result<Conversation> AuthorizeAdvisor(Tx& tx, const StaffContext& staff,
+                                        const std::string& public_id);
   int64_t ExpiryFrom(int64_t now) const;
 
-  Store& store_;
+  Database& db_;
   const Clock& clock_;
   Argon2Gate& gate_;
   std::string site_salt_;

@@ -4,6 +4,7 @@
 #include "domain/conversations.h"
 #include "domain/domain_test_util.h"
 #include "domain/staff.h"
+#include "store/store_test_util.h"
 
 namespace vd {
 namespace {
@@ -158,7 +159,10 @@ TEST_F(DomainTest, ConversationsExpireAfterInactivity) {
   auto removed = conversations_->ExpireNow();
   ASSERT_TRUE(removed.has_value());
   EXPECT_EQ(*removed, 1);
-  EXPECT_EQ(store_->FindConversationById(started->conversation_id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_test::ReadOne(*store_, &ConversationStore::FindById, started->conversation_id)
+                .error()
+                .code,
+            ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // HelpPages: the help pages workers read, one Markdown page per language and topic. The
 // shipped text (data/help/<language>/<slug>.md) is loaded into the store at start-up where a
 // page is absent, so a coordinator's edit in the browser survives restarts and releases.
-// Thread-safe (the store is). Markdown is rendered elsewhere (web/markdown.h), never here.
+// Thread-safe (the database is); each operation is one transaction. Markdown is rendered elsewhere
+// (web/markdown.h), never here.
 
 #include <array>
 #include <optional>
@@ -12,7 +13,8 @@
 
 #include "core/clock.h"
 #include "core/error.h"
-#include "store/store.h"
+#include "store/database.h"
+#include "store/help_store.h"
 
 namespace vd {
 
@@ -29,10 +31,11 @@ std::string HelpTitle(std::string_view markdown);
 
 class HelpPages {
  public:
-  HelpPages(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  HelpPages(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   // Reads <dir>/<language>/<slug>.md for every language and topic and stores those the store
-  // does not have yet. Missing files are skipped; returns how many pages were inserted.
+  // does not have yet, all in one transaction after every file was read. Missing files are
+  // skipped; returns how many pages were inserted.
   Result<int> LoadShipped(const std::string& dir, const std::vector<std::string>& languages);
 
   // The page in `language`, else in `fallback`; kNotFound for an unknown topic.
@@ -41,11 +44,9 @@ class HelpPages {
   // One page per topic in kHelpSlugs order, each from `language` or else `fallback`.
   Result<std::vector<HelpPage>> List(const std::string& language, const std::string& fallback);
   // The stored page in exactly `language` (no fallback); kNotFound if there is none.
-  Result<HelpPage> FindExact(const std::string& language, const std::string& slug) {
-    return store_.FindHelpPage(language, slug);
-  }
+  Result<HelpPage> FindExact(const std::string& language, const std::string& slug);
   // Every stored page of every language.
-  Result<std::vector<HelpPage>> All() { return store_.ListHelpPages(""); }
+  Result<std::vector<HelpPage>> All();
 
   // Saves a coordinator's edit. kInvalidInput for an unknown topic, empty or invalid UTF-8
   // text, or text over kMaxHelpMarkdownBytes. The language is checked by the caller.
@@ -53,7 +54,7 @@ class HelpPages {
               std::string_view markdown);
 
  private:
-  Store& store_;
+  Database& db_;
   const Clock& clock_;
 };
 

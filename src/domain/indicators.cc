@@ -1,13 +1,16 @@
 #include "domain/indicators.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <filesystem>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
+
+#include "store/settings_store.h"
 
 namespace vd {
 namespace {
@@ -391,22 +394,34 @@ namespace {
 std::string StoredKey(int64_t version) { return "indicator_list.v" + std::to_string(version); }
 }  // namespace
 
-Status LoadStoredIndicatorLists(Store& store, IndicatorCatalog& catalog, int64_t from) {
-  for (int64_t v = std::max<int64_t>(from, 1);; ++v) {
-    Result<std::optional<std::string>> text = store.GetSetting(StoredKey(v));
-    if (!text) return std::unexpected(text.error());
-    const IndicatorList* current = catalog.Current();
-    if (!*text) {
-      if (!current || v > current->version) return {};
-      continue;  // a shipped version
+Status LoadStoredIndicatorLists(Database& db, IndicatorCatalog& catalog, int64_t from) {
+  // The stored texts from `from` on, read in one transaction: every version up to the
+  // catalog's current one (some of those are shipped files, not stored), then each further
+  // one until a version is missing. Parsed and added outside it.
+  const IndicatorList* current = catalog.Current();
+  const int64_t known = current ? current->version : 0;
+  using Texts = std::vector<std::pair<int64_t, std::string>>;
+  Result<Texts> texts = db.Read("load indicator lists", [&](Tx& tx) -> Result<Texts> {
+    Texts out;
+    for (int64_t v = std::max<int64_t>(from, 1);; ++v) {
+      Result<std::optional<std::string>> text = db.settings().Get(tx, StoredKey(v));
+      if (!text) return std::unexpected(text.error());
+      if (*text) {
+        out.emplace_back(v, std::move(**text));
+      } else if (v > known) {
+        return out;
+      }
     }
+  });
+  if (!texts) return std::unexpected(texts.error());
+  for (auto& [v, text] : *texts) {
     if (catalog.Version(v)) {
       return Fail(ErrorCode::kInternal, "error.internal",
                   "indicator list v" + std::to_string(v) +
                       " exists both as a shipped file and in the database; give the file the "
                       "next free number");
     }
-    Result<IndicatorList> list = IndicatorCatalog::Parse(**text);
+    Result<IndicatorList> list = IndicatorCatalog::Parse(text);
     if (!list) return std::unexpected(list.error());
     if (list->version != v) return Fail(ErrorCode::kInternal, "error.internal", "stored list says another version");
     if (Status s = catalog.Add(std::move(*list)); !s) {
@@ -415,19 +430,22 @@ Status LoadStoredIndicatorLists(Store& store, IndicatorCatalog& catalog, int64_t
       return s;
     }
   }
+  return {};
 }
 
-Status SaveIndicatorVersion(Store& store, IndicatorCatalog& catalog, const IndicatorList& list,
+Status SaveIndicatorVersion(Database& db, IndicatorCatalog& catalog, const IndicatorList& list,
                             int64_t user_id, int64_t now) {
   if (Status s = catalog.Check(list); !s) return s;
   std::string text = "# Made in the browser by staff user " + std::to_string(user_id) + ".\n" +
                      "created_at = " + std::to_string(now) + "\ncreated_by = " +
                      std::to_string(user_id) + "\n" + IndicatorCatalog::ToToml(list);
-  Result<std::string> stored = store.GetOrCreateSetting(StoredKey(list.version), text);
+  Result<std::string> stored = db.Write("save indicator list", [&](Tx& tx) {
+    return db.settings().GetOrCreate(tx, StoredKey(list.version), text);
+  });
   if (!stored) return std::unexpected(stored.error());
   if (*stored != text) {
     // Someone else saved this version first (on this or another server): load theirs.
-    if (Status s = LoadStoredIndicatorLists(store, catalog, list.version); !s) return s;
+    if (Status s = LoadStoredIndicatorLists(db, catalog, list.version); !s) return s;
     return Fail(ErrorCode::kConflict, "staff_error.indicator_version_taken",
                 "indicator list version saved meanwhile");
   }
@@ -436,7 +454,7 @@ Status SaveIndicatorVersion(Store& store, IndicatorCatalog& catalog, const Indic
 
 Status IndicatorLists::Refresh() {
   const IndicatorList* current = catalog_.Current();
-  return LoadStoredIndicatorLists(store_, catalog_, current ? current->version + 1 : 1);
+  return LoadStoredIndicatorLists(db_, catalog_, current ? current->version + 1 : 1);
 }
 
 Result<IndicatorList> IndicatorLists::Apply(int64_t user_id, const IndicatorChange& change) {
@@ -444,7 +462,7 @@ Result<IndicatorList> IndicatorLists::Apply(int64_t user_id, const IndicatorChan
   if (!current) return Fail(ErrorCode::kInternal, "error.internal", "no list");
   Result<IndicatorList> next = IndicatorCatalog::Derive(*current, change);
   if (!next) return next;
-  if (Status s = SaveIndicatorVersion(store_, catalog_, *next, user_id, clock_.Now()); !s) {
+  if (Status s = SaveIndicatorVersion(db_, catalog_, *next, user_id, clock_.Now()); !s) {
     return std::unexpected(s.error());
   }
   return next;

@@ -18,7 +18,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
-#include "store/store.h"
+#include "store/database.h"
 
 namespace vd {
 
@@ -104,18 +104,18 @@ class IndicatorCatalog {
 // ("indicator_list.v<N>" -> TOML with created_at and created_by), written once, never changed.
 // Loads every stored version from `from` on into `catalog` (refusing a version number that
 // a shipped file uses too). Cheap when there is nothing new: one lookup.
-Status LoadStoredIndicatorLists(Store& store, IndicatorCatalog& catalog, int64_t from = 1);
+Status LoadStoredIndicatorLists(Database& db, IndicatorCatalog& catalog, int64_t from = 1);
 // Checks `list` against the catalog, stores it and adds it. kConflict if another coordinator
 // saved that version number first (their version is loaded; try again).
-Status SaveIndicatorVersion(Store& store, IndicatorCatalog& catalog, const IndicatorList& list,
+Status SaveIndicatorVersion(Database& db, IndicatorCatalog& catalog, const IndicatorList& list,
                             int64_t user_id, int64_t now);
 
 // The catalog kept in step with the versions saved in the database, for callers that must
 // not touch the store themselves (the web layer). Thread-safe like the catalog.
 class IndicatorLists {
  public:
-  IndicatorLists(Store& store, const Clock& clock, IndicatorCatalog& catalog)
-      : store_(store), clock_(clock), catalog_(catalog) {}
+  IndicatorLists(Database& db, const Clock& clock, IndicatorCatalog& catalog)
+      : db_(db), clock_(clock), catalog_(catalog) {}
 
   const IndicatorCatalog& catalog() const { return catalog_; }
   // Picks up versions another server saved (one settings lookup when there are none).
@@ -125,7 +125,7 @@ class IndicatorLists {
   Result<IndicatorList> Apply(int64_t user_id, const IndicatorChange& change);
 
  private:
-  Store& store_;
+  Database& db_;
   const Clock& clock_;
   IndicatorCatalog& catalog_;
 };

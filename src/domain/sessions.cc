@@ -24,8 +24,8 @@ Result<TokenKeys> KeysFor(std::string_view token) {
 
 }  // namespace
 
-Sessions::Sessions(Store& store, const Clock& clock, SessionPolicy policy)
-    : store_(store), clock_(clock), policy_(policy) {}
+Sessions::Sessions(Database& db, const Clock& clock, SessionPolicy policy)
+    : db_(db), clock_(clock), policy_(policy) {}
 
 Result<std::string> Sessions::Create(SessionKind kind, std::optional<int64_t> user_id,
                                      std::optional<int64_t> conversation_id, int64_t stage,
@@ -43,14 +43,21 @@ Result<std::string> Sessions::Create(SessionKind kind, std::optional<int64_t> us
   if (!pending.empty()) s.pending = Wrap(keys->wrap_key, pending.view());
   s.created_at = clock_.Now();
   s.last_seen_at = s.created_at;
-  if (auto st = store_.InsertSession(s); !st) return std::unexpected(st.error());
+  if (auto st = db_.Write("create session", [&](Tx& tx) { return db_.sessions().Insert(tx, s); });
+      !st) {
+    return std::unexpected(st.error());
+  }
   return token;
 }
 
 Result<ActiveSession> Sessions::Load(std::string token) {
   Result<TokenKeys> keys = KeysFor(token);
   if (!keys) return std::unexpected(keys.error());
-  Result<Session> row = store_.FindSession(keys->id_hash);
+  // Every request loads its session: a read, so that requests do not queue for SQLite's write
+  // lock. Only a timed-out session (deleted) or a stale last_seen_at (at most once a minute)
+  // takes a write transaction after it; both writes are idempotent.
+  Result<Session> row =
+      db_.Read("load session", [&](Tx& tx) { return db_.sessions().Find(tx, keys->id_hash); });
   if (!row) {
     if (row.error().code == ErrorCode::kNotFound) {
       return Fail(ErrorCode::kSessionExpired, "error.session_expired", "unknown session");
@@ -62,7 +69,8 @@ Result<ActiveSession> Sessions::Load(std::string token) {
   const int64_t idle = staff ? policy_.staff_idle_seconds : policy_.worker_idle_seconds;
   const int64_t absolute = staff ? policy_.staff_absolute_seconds : policy_.worker_absolute_seconds;
   if (now - row->last_seen_at > idle || now - row->created_at > absolute) {
-    (void)store_.DeleteSession(row->id_hash);
+    (void)db_.Write("delete session",
+                    [&](Tx& tx) { return db_.sessions().Delete(tx, row->id_hash); });
     return Fail(ErrorCode::kSessionExpired, "error.session_expired", "session timed out");
   }
   ActiveSession active;
@@ -78,7 +86,11 @@ Result<ActiveSession> Sessions::Load(std::string token) {
   }
   // Touch at most once a minute to keep writes down.
   if (now - row->last_seen_at >= 60) {
-    if (auto st = store_.TouchSession(row->id_hash, now); !st) return std::unexpected(st.error());
+    if (auto st = db_.Write("touch session",
+                            [&](Tx& tx) { return db_.sessions().Touch(tx, row->id_hash, now); });
+        !st) {
+      return std::unexpected(st.error());
+    }
     row->last_seen_at = now;
   }
   active.row = std::move(*row);
@@ -89,7 +101,8 @@ Result<ActiveSession> Sessions::Load(std::string token) {
 Status Sessions::End(const std::string& token) {
   Result<TokenKeys> keys = KeysFor(token);
   if (!keys) return {};
-  Status s = store_.DeleteSession(keys->id_hash);
+  Status s =
+      db_.Write("end session", [&](Tx& tx) { return db_.sessions().Delete(tx, keys->id_hash); });
   if (!s && s.error().code == ErrorCode::kNotFound) return {};
   return s;
 }
@@ -98,7 +111,9 @@ Result<int64_t> Sessions::DeleteStale() {
   const int64_t now = clock_.Now();
   const int64_t idle = std::max(policy_.staff_idle_seconds, policy_.worker_idle_seconds);
   const int64_t absolute = std::max(policy_.staff_absolute_seconds, policy_.worker_absolute_seconds);
-  return store_.DeleteStaleSessions(now - idle, now - absolute);
+  return db_.Write("delete stale sessions", [&](Tx& tx) {
+    return db_.sessions().DeleteStale(tx, now - idle, now - absolute);
+  });
 }
 
 }  // namespace vd

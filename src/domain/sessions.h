@@ -12,7 +12,8 @@
 
 #include "core/clock.h"
 #include "crypto/crypto.h"
-#include "store/store.h"
+#include "store/database.h"
+#include "store/session_store.h"
 
 namespace vd {
 
@@ -35,7 +36,7 @@ struct ActiveSession {
 
 class Sessions {
  public:
-  Sessions(Store& store, const Clock& clock, SessionPolicy policy);
+  Sessions(Database& db, const Clock& clock, SessionPolicy policy);
 
   // Creates a session and returns its token.
   Result<std::string> Create(SessionKind kind, std::optional<int64_t> user_id,
@@ -51,7 +52,7 @@ class Sessions {
   const SessionPolicy& policy() const { return policy_; }
 
  private:
-  Store& store_;
+  Database& db_;
   const Clock& clock_;
   SessionPolicy policy_;
 };
