@@ -275,7 +275,10 @@ Result<ExactReport> BuildExact(Store& store, const Codebook& cb, const Period& p
       for (const Part& p : parts) add(tables[t].def->case_cell(1), p.single_records);
       for (const auto& [code, n] : all_cases) add(tables[t].def->case_cell(n), 1);
     } else if (tables[t].def->source == Source::kResponseTimes) {
-      auto times = store.ResponseTimes(period.first_month, period.last_month, organisation_id);
+      auto times = store.Read("response times", [&](Tx& tx) {
+        return store.reports().ResponseTimes(tx, period.first_month, period.last_month,
+                                             organisation_id);
+      });
       if (!times) return std::unexpected(times.error());
       for (const ResponseTimeCount& r : *times) {
         const int band = IndexOf(out.tables[t].spec.dims[0].codes, r.band);

@@ -15,6 +15,7 @@ namespace {
 
 using store_test::Backend;
 using store_test::TestContact;
+using store_test::WriteOne;
 
 Codebook TestCodebook(int64_t dir1, int64_t dir2) {
   Codebook cb;
@@ -50,7 +51,7 @@ class ReportEngineTest : public store_test::FreshStoreTest {
     DirectoryEntry e;
     for (const char* slug : {"shop", "haven", "elsewhere"}) {
       e.slug = e.name = slug;
-      dirs_.push_back(store_->InsertDirectoryEntry(e).value_or(0));
+      dirs_.push_back(WriteOne(*store_, &DirectoryStore::Insert, e).value_or(0));
     }
     codebook_ = TestCodebook(dirs_[0], dirs_[1]);
     Seed();
@@ -134,7 +135,8 @@ class ReportEngineTest : public store_test::FreshStoreTest {
       m.author = Author::kAdvisor;
       m.author_user_id = advisor_;
       m.created_at = reply;
-      ASSERT_TRUE(store_->AppendMessage(m, ConversationStatus::kAnswered, reply + 1000000));
+      ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, m,
+                           ConversationStatus::kAnswered, reply + 1000000));
     };
     const int64_t feb = 1769904000, mar = 1772323200;  // 2026-02-01, 2026-03-01 UTC
     conversation(org_a_, "ca", feb + 50, feb + 50 + 1800);

@@ -96,7 +96,9 @@ std::vector<std::string_view> Words(std::string_view line) {
   return out;
 }
 
-Result<Release> FromRecord(const ReleaseRecord& rec) {
+}  // namespace
+
+Result<Release> ReleaseFromRecord(const ReleaseRecord& rec) {
   Release r;
   r.id = rec.id;
   r.city = rec.city;
@@ -113,8 +115,6 @@ Result<Release> FromRecord(const ReleaseRecord& rec) {
   r.tables = std::move(*tables);
   return r;
 }
-
-}  // namespace
 
 Fraction ReleaseEpsilon(const Fraction& cap, const Period& period) {
   const int months = std::clamp(Months(period), 1, 12);
@@ -230,9 +230,12 @@ Result<std::vector<PublishedTable>> DecodeTables(std::string_view payload) {
 Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Period& period,
                                const ReleaseSettings& settings, RandomSource& rng, int64_t now) {
   const std::string method = MethodCode(settings.method);
-  // Never new noise for a release that exists.
-  Result<ReleaseRecord> existing = store.FindRelease(settings.city, period.label, method);
-  if (existing) return FromRecord(*existing);
+  // Never new noise for a release that exists. (Looked up first to spare the scan; the write
+  // below looks again.)
+  Result<ReleaseRecord> existing = store.Read("find release", [&](Tx& tx) {
+    return store.reports().FindRelease(tx, settings.city, period.label, method);
+  });
+  if (existing) return ReleaseFromRecord(*existing);
   if (existing.error().code != ErrorCode::kNotFound) return std::unexpected(existing.error());
 
   const Allocation allocation = ReleaseAllocation(settings.cap, period);
@@ -295,36 +298,53 @@ Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Per
   rec.code_version = r.code_version;
   rec.created_at = now;
   rec.payload = EncodeTables(r.tables);
-  Result<int64_t> id = store.InsertRelease(rec, settings.cap.num, settings.cap.den);
-  if (!id) {
-    // Another request stored the same release first: return that one, not ours.
-    if (id.error().code == ErrorCode::kConflict && id.error().user_message != "staff_error.report_budget") {
-      Result<ReleaseRecord> again = store.FindRelease(settings.city, period.label, method);
-      if (again) return FromRecord(*again);
-    }
-    return std::unexpected(id.error());
-  }
-  r.id = *id;
+  // What the city has spent, the budget check and the new release are one write transaction
+  // (ReserveBudget serialises the ledger until it ends), so two preparations at once, on this
+  // server or another, cannot both fit into the same remaining budget. The scan and the noise
+  // stay outside it: the body may run again, and must store the tables drawn once.
+  struct Stored {
+    int64_t id = 0;                         // ours, when we stored it
+    std::optional<ReleaseRecord> existing;  // theirs, stored meanwhile
+  };
+  Result<Stored> stored = store.Write("prepare release", [&](Tx& tx) -> Result<Stored> {
+    ReportStore& ledger = store.reports();
+    const Status reserved = ledger.ReserveBudget(tx, rec, settings.cap.num, settings.cap.den);
+    // From here every release committed before is visible: one stored meanwhile for this
+    // period wins (it may be what spent the budget), and ours is dropped, noise and all.
+    Result<ReleaseRecord> theirs = ledger.FindRelease(tx, settings.city, period.label, method);
+    if (theirs) return Stored{0, std::move(*theirs)};
+    if (theirs.error().code != ErrorCode::kNotFound) return std::unexpected(theirs.error());
+    if (!reserved) return std::unexpected(reserved.error());
+    Result<int64_t> id = ledger.InsertRelease(tx, rec);
+    if (!id) return std::unexpected(id.error());
+    return Stored{*id, std::nullopt};
+  });
+  if (!stored) return std::unexpected(stored.error());
+  if (stored->existing) return ReleaseFromRecord(*stored->existing);
+  r.id = stored->id;
   return r;
 }
 
-Result<std::vector<Release>> ListReleases(Store& store, const std::string& city, const std::string& status) {
-  Result<std::vector<ReleaseRecord>> recs = store.ListReleases(city, status);
+Result<std::vector<Release>> ListReleases(Database& db, const std::string& city,
+                                          const std::string& status) {
+  Result<std::vector<ReleaseRecord>> recs =
+      db.Read("list releases", [&](Tx& tx) { return db.reports().ListReleases(tx, city, status); });
   if (!recs) return std::unexpected(recs.error());
   std::vector<Release> out;
   for (const ReleaseRecord& rec : *recs) {
-    Result<Release> r = FromRecord(rec);
+    Result<Release> r = ReleaseFromRecord(rec);
     if (!r) return std::unexpected(r.error());
     out.push_back(std::move(*r));
   }
   return out;
 }
 
-Result<Release> FindReleaseById(Store& store, const std::string& city, int64_t id) {
-  Result<std::vector<ReleaseRecord>> recs = store.ListReleases(city, "");
+Result<Release> FindReleaseById(Database& db, const std::string& city, int64_t id) {
+  Result<std::vector<ReleaseRecord>> recs =
+      db.Read("find release", [&](Tx& tx) { return db.reports().ListReleases(tx, city, ""); });
   if (!recs) return std::unexpected(recs.error());
   for (const ReleaseRecord& rec : *recs) {
-    if (rec.id == id) return FromRecord(rec);
+    if (rec.id == id) return ReleaseFromRecord(rec);
   }
   return std::unexpected(Error{ErrorCode::kNotFound, "error.not_found", "release"});
 }

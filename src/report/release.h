@@ -2,9 +2,10 @@
 // Releases: exact tables (engine.h) -> disclosure control (disclosure.h) -> the ledger in the
 // store. PrepareRelease draws noise once per city, period and method: asking again returns
 // the stored release, never new noise; a release that would exceed the city's yearly
-// privacy budget is refused by the store inside its write transaction (kConflict,
-// "staff_error.report_budget") and nothing is stored. Thread-safe as long as the Store is;
-// the RandomSource is the caller's (one per thread).
+// privacy budget is refused inside the write transaction that would store it (kConflict,
+// "staff_error.report_budget") and nothing is stored; two preparations at once never both
+// fit into the same remaining budget. Thread-safe as long as the Store is; the RandomSource
+// is the caller's (one per thread).
 
 #include <cstdint>
 #include <string>
@@ -44,10 +45,13 @@ Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Per
                                const ReleaseSettings& settings, RandomSource& rng, int64_t now);
 
 // Releases of a city, newest first ("" = every status), with their tables.
-Result<std::vector<Release>> ListReleases(Store& store, const std::string& city,
+Result<std::vector<Release>> ListReleases(Database& db, const std::string& city,
                                           const std::string& status);
 // One release by id, of this city (kNotFound otherwise).
-Result<Release> FindReleaseById(Store& store, const std::string& city, int64_t id);
+Result<Release> FindReleaseById(Database& db, const std::string& city, int64_t id);
+
+// A release as the ledger stores it, tables decoded (kInternal for a corrupt payload).
+Result<Release> ReleaseFromRecord(const ReleaseRecord& rec);
 
 // The payload format of the ledger (versioned, line-based; exact round trip).
 std::string EncodeTables(const std::vector<PublishedTable>& tables);

@@ -6,12 +6,24 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "store/store_test_util.h"
 
 namespace vd::report {
 namespace {
 
 using store_test::Backend;
+using store_test::BackendName;
+using store_test::ReadOne;
 using store_test::TestContact;
 
 Codebook SmallCodebook() {
@@ -143,6 +155,128 @@ TEST_F(ReportReleaseTest, ThresholdModeSuppressesSmallCells) {
     }
   }
 }
+
+// The store, with each thread's first write transaction held back until every one of
+// `threads` threads has reached its own, and its end until every one has ended its own (or
+// 10 s passed). So the preparations have all looked for an existing release, scanned and
+// drawn their noise when their writes begin, and none starts a second write before the
+// others' first: a budget check in one transaction and the insert in another lets both in.
+class RendezvousStore final : public Store {
+ public:
+  RendezvousStore(Store& inner, int threads) : inner_(inner), threads_(threads) {}
+
+  Status Migrate() override { return inner_.Migrate(); }
+  Result<int> SchemaVersion() override { return inner_.SchemaVersion(); }
+  Result<bool> RunExclusive(int64_t lock_key, const std::function<Status()>& job) override {
+    return inner_.RunExclusive(lock_key, job);
+  }
+  Status ScanContacts(const std::string& first_month, const std::string& last_month,
+                      std::optional<int64_t> organisation_id, int parts,
+                      const std::function<void(int, const ContactChunk&)>& chunk) override {
+    return inner_.ScanContacts(first_month, last_month, organisation_id, parts, chunk);
+  }
+  Status InsertContactsBulk(const std::vector<ContactRecord>& contacts) override {
+    return inner_.InsertContactsBulk(contacts);
+  }
+  SettingsStore& settings() override { return inner_.settings(); }
+  StaffStore& staff() override { return inner_.staff(); }
+  SessionStore& sessions() override { return inner_.sessions(); }
+  ConversationStore& conversations() override { return inner_.conversations(); }
+  ContactStore& contacts() override { return inner_.contacts(); }
+  DirectoryStore& directory() override { return inner_.directory(); }
+  AuditStore& audit() override { return inner_.audit(); }
+  HelpStore& help() override { return inner_.help(); }
+  ReportStore& reports() override { return inner_.reports(); }
+
+ protected:
+  Status Run(TxKind kind, const char* what, const std::function<Status(Tx&)>& body) override {
+    if (kind == TxKind::kRead) return inner_.Read(what, body);
+    std::unique_lock lock(mu_);
+    const bool first = writers_.insert(std::this_thread::get_id()).second;
+    if (!first) {
+      lock.unlock();
+      return inner_.Write(what, body);
+    }
+    changed_.notify_all();
+    changed_.wait_for(lock, std::chrono::seconds(10),
+                      [&] { return static_cast<int>(writers_.size()) >= threads_; });
+    lock.unlock();
+    Status s = inner_.Write(what, body);
+    lock.lock();
+    ++ended_;
+    changed_.notify_all();
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return ended_ >= threads_; });
+    return s;
+  }
+
+ private:
+  Store& inner_;
+  const int threads_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::set<std::thread::id> writers_;  // threads that began their first write
+  int ended_ = 0;                      // first writes ended
+};
+
+// Preparations at once, on SQLite and on PostgreSQL (servers sharing one database).
+class ReportReleaseRaceTest : public store_test::FreshStoreTest,
+                              public ::testing::WithParamInterface<Backend> {
+ protected:
+  void SetUp() override {
+    OpenFreshStore(GetParam(), "release_race", 6);
+    if (IsSkipped() || HasFatalFailure()) return;
+    const int64_t org = AddOrganisation("a", "A");
+    const int64_t advisor = AddUser("adv", org);
+    std::vector<ContactRecord> all;
+    for (int i = 0; i < 20; ++i) {
+      all.push_back(TestContact(org, advisor, i % 2 ? "2026-03" : "2026-09", "walk_in", "window",
+                                "ro", "woman", "25-34", "eu_other"));
+    }
+    ASSERT_TRUE(store_->InsertContactsBulk(all));
+  }
+};
+
+TEST_P(ReportReleaseRaceTest, TwoPreparationsAtOnceSpendTheYearsBudgetOnce) {
+  // "2026" spends the whole yearly cap and "2026-Q3" a quarter of it: one of them fits.
+  ReleaseSettings settings;
+  settings.city = "Teststad";
+  settings.code_version = "test";
+  RendezvousStore both(*store_, 2);
+  const std::array<const char*, 2> periods = {"2026", "2026-Q3"};
+  std::array<std::optional<Result<Release>>, 2> results;
+  std::array<std::thread, 2> threads;
+  for (size_t i = 0; i < threads.size(); ++i) {
+    threads[i] = std::thread([&, i] {
+      SeededRandom rng = SeededRandom::FromNumber(i + 1);
+      Result<Period> period = ParsePeriod(periods[i]);
+      results[i] =
+          period ? PrepareRelease(both, SmallCodebook(), *period, settings, rng, 1'800'000'000)
+                 : Result<Release>(std::unexpected(period.error()));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  int prepared = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const Result<Release>& r = *results[i];
+    if (r) {
+      ++prepared;
+      continue;
+    }
+    EXPECT_EQ(r.error().code, ErrorCode::kConflict) << periods[i] << ": " << r.error().detail;
+    EXPECT_EQ(r.error().user_message, "staff_error.report_budget") << periods[i];
+  }
+  EXPECT_EQ(prepared, 1);
+  auto spent = ReadOne(*store_, &ReportStore::ReleasesSpent, "Teststad", 2026);
+  ASSERT_TRUE(spent.has_value());
+  EXPECT_EQ(spent->size(), 1u);
+  auto listed = ListReleases(*store_, "Teststad", "");
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(listed->size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReportReleaseRaceTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 TEST(ReportReleasePayloadTest, RoundTripsExactlyAndRejectsGarbage) {
   PublishedTable t;

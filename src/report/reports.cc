@@ -1,5 +1,7 @@
 #include "report/reports.h"
 
+#include <algorithm>
+
 namespace vd::report {
 namespace {
 
@@ -37,10 +39,24 @@ Result<Release> Reports::Prepare(const Period& period) {
 }
 
 Result<Release> Reports::Publish(int64_t id) {
-  Result<Release> r = FindReleaseById(store_, settings_.city, id);
-  if (!r || r->status == "published") return r;
-  if (Status s = store_.PublishRelease(id, clock_.Now()); !s) return std::unexpected(s.error());
-  return FindReleaseById(store_, settings_.city, id);
+  const int64_t now = clock_.Now();
+  // Found, published and read back in one transaction: the page shows what was published.
+  Result<ReleaseRecord> rec = store_.Write("publish release", [&](Tx& tx) -> Result<ReleaseRecord> {
+    ReportStore& ledger = store_.reports();
+    Result<std::vector<ReleaseRecord>> recs = ledger.ListReleases(tx, settings_.city, "");
+    if (!recs) return std::unexpected(recs.error());
+    auto it = std::ranges::find(*recs, id, &ReleaseRecord::id);
+    if (it == recs->end()) {
+      return std::unexpected(Error{ErrorCode::kNotFound, "error.not_found", "release"});
+    }
+    if (it->status == "published") return *it;
+    if (Status s = ledger.PublishRelease(tx, id, now); !s) return std::unexpected(s.error());
+    it->status = "published";
+    it->published_at = now;
+    return *it;
+  });
+  if (!rec) return std::unexpected(rec.error());
+  return ReleaseFromRecord(*rec);
 }
 
 Result<Document> Reports::Show(int64_t id, Reader reader, Format format, std::string_view lang,
@@ -55,8 +71,7 @@ Result<Document> Reports::Show(int64_t id, Reader reader, Format format, std::st
 
 Result<Document> Reports::Render(const Release& release, Format format, std::string_view lang,
                                  const PageOptions& page) {
-  Result<std::vector<PopulationEstimate>> pop =
-      store_.ListPopulationEstimates(settings_.city, release.period.year());
+  Result<std::vector<PopulationEstimate>> pop = Population(release.period.year());
   if (!pop) return std::unexpected(pop.error());
   Document doc;
   const std::string base = FileBase(release.period.label);
@@ -103,13 +118,18 @@ Labels Reports::LabelsFor(std::string_view lang) {
 }
 
 Result<std::vector<PopulationEstimate>> Reports::Population(int64_t year) {
-  return store_.ListPopulationEstimates(settings_.city, year);
+  return store_.Read("list estimates", [&](Tx& tx) {
+    return store_.reports().ListPopulationEstimates(tx, settings_.city, year);
+  });
 }
 
 Status Reports::ReplacePopulation(int64_t year, const std::string& dimension,
                                   std::vector<PopulationEstimate> estimates) {
   for (PopulationEstimate& p : estimates) p.city = settings_.city;
-  return store_.ReplacePopulationEstimates(settings_.city, year, dimension, estimates);
+  return store_.Write("replace estimates", [&](Tx& tx) {
+    return store_.reports().ReplacePopulationEstimates(tx, settings_.city, year, dimension,
+                                                       estimates);
+  });
 }
 
 }  // namespace vd::report

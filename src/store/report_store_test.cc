@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "store/contact_store_test_util.h"
 #include "store/store.h"
@@ -286,6 +288,34 @@ TEST_P(ReportStoreTest, AFailureAfterTheReleaseLeavesNeitherReleaseNorSpend) {
             (std::vector<std::pair<int64_t, int64_t>>{{1, 2}}));
   // The budget left is unchanged: 3/2 more still fits cap 2.
   EXPECT_TRUE(ReleaseWithinBudget(Release("2026-H2", 3, 2), 2, 1).has_value());
+}
+
+TEST_P(ReportStoreTest, AReleaseStartedDuringAnotherSeesItsSpend) {
+  // Two preparations against a cap that holds one of them: the first is inside its write
+  // transaction, past its budget check, when the second begins. The second must wait and
+  // then count the first's release, not the spend from before it (a check that does not
+  // serialise the ledger lets both through: 2 + 1/2 of a cap of 2).
+  std::thread second;
+  Result<int64_t> later = std::unexpected(Error{ErrorCode::kInternal, "", "not run"});
+  Result<int64_t> first = store_->Write("first", [&](Tx& tx) -> Result<int64_t> {
+    const ReleaseRecord year = Release("2026", 2, 1);
+    if (Status s = store_->reports().ReserveBudget(tx, year, 2, 1); !s) {
+      return std::unexpected(s.error());
+    }
+    if (!second.joinable()) {  // once, should the body run again
+      second = std::thread([&] { later = ReleaseWithinBudget(Release("2026-Q3", 1, 2), 2, 1); });
+      // Long enough for the second to reach its BEGIN or its budget check.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    return store_->reports().InsertRelease(tx, year);
+  });
+  second.join();
+  ASSERT_TRUE(first.has_value()) << first.error().detail;
+  ASSERT_FALSE(later.has_value());
+  EXPECT_EQ(later.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(later.error().user_message, "staff_error.report_budget");
+  EXPECT_EQ(*ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026),
+            (std::vector<std::pair<int64_t, int64_t>>{{2, 1}}));
 }
 
 TEST_P(ReportStoreTest, PopulationEstimatesAreReplacedPerDimension) {
