@@ -70,7 +70,9 @@ int Build(const std::string& db) {
   if (!store) return Fail("open", store.error());
   auto catalog = Catalog();
   if (!catalog) return Fail("indicators", catalog.error());
-  auto directory = (*store)->ListDirectory(false);
+  Store& opened = **store;
+  auto directory =
+      opened.Read("bench directory", [&](Tx& tx) { return opened.directory().List(tx, false); });
   if (!directory) return Fail("directory", directory.error());
   const report::Codebook cb = ReportCodebook(*catalog, *directory);
   auto period = report::ParsePeriod(std::to_string(kYear));
@@ -114,7 +116,9 @@ int Seed(const std::string& db, long n) {
     DirectoryEntry e;
     e.slug = e.name = slug;
     e.services = services;
-    if (auto id = (*store)->InsertDirectoryEntry(e); !id) return Fail("directory", id.error());
+    auto id = (*store)->Write("bench directory entry",
+                              [&](Tx& tx) { return (*store)->directory().Insert(tx, e); });
+    if (!id) return Fail("directory", id.error());
   }
   auto catalog = Catalog();
   if (!catalog) return Fail("indicators", catalog.error());

@@ -36,7 +36,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", created.error().detail.c_str());
     return 1;
   }
-  auto org = r.store().FindOrganisationBySlug("dehaven");
+  Store& store = r.store();
+  auto org = store.Read("bench organisation", [&](Tx& tx) {
+    return store.staff().FindOrganisationBySlug(tx, "dehaven");
+  });
   auto org_pk = Base64Decode(org->public_key);
   const int64_t now = clock.Now();
   for (long i = 0; i < n; ++i) {
@@ -56,7 +59,9 @@ int main(int argc, char** argv) {
     Message m;
     m.ciphertext = SealTo(k.public_key, "synthetic benchmark message");
     m.created_at = c.created_at;
-    if (auto id = r.store().InsertConversation(c, m); !id) {
+    if (auto id = store.Write("bench conversation",
+                              [&](Tx& tx) { return store.conversations().Insert(tx, c, m); });
+        !id) {
       std::fprintf(stderr, "%s\n", id.error().detail.c_str());
       return 1;
     }

@@ -17,12 +17,12 @@ namespace {
 
 class DomainForReports final : public report::ReportDomain {
  public:
-  DomainForReports(Store& store, const Catalogs& catalogs, IndicatorCatalog indicators)
+  DomainForReports(Database& store, const Catalogs& catalogs, IndicatorCatalog indicators)
       : store_(store), catalogs_(catalogs), indicators_(std::move(indicators)) {}
 
   Result<report::Codebook> CurrentCodebook() override {
     Refresh();
-    Result<std::vector<DirectoryEntry>> dir = store_.ListDirectory(false);
+    Result<std::vector<DirectoryEntry>> dir = Directory();
     if (!dir) return std::unexpected(dir.error());
     return ReportCodebook(indicators_, *dir);
   }
@@ -33,7 +33,7 @@ class DomainForReports final : public report::ReportDomain {
 
   report::CodeNameFn CodeNames(std::string_view lang) override {
     Refresh();
-    Result<std::vector<DirectoryEntry>> dir = store_.ListDirectory(false);
+    Result<std::vector<DirectoryEntry>> dir = Directory();
     std::map<std::string, std::string, std::less<>> orgs;
     if (dir) {
       for (const DirectoryEntry& d : *dir) orgs[d.slug] = d.name;
@@ -62,7 +62,12 @@ class DomainForReports final : public report::ReportDomain {
     }
   }
 
-  Store& store_;
+  Result<std::vector<DirectoryEntry>> Directory() {
+    return store_.Read("list directory",
+                       [&](Tx& tx) { return store_.directory().List(tx, false); });
+  }
+
+  Database& store_;
   const Catalogs& catalogs_;
   IndicatorCatalog indicators_;
 };

@@ -17,8 +17,10 @@ namespace {
 bool Healthy(Store& store) { return store.SchemaVersion().has_value(); }
 
 // A 32-byte random key kept as a setting, so that every server on the database shares it.
-Result<std::string> SettingKey(Store& store, const std::string& name) {
-  Result<std::string> key = store.GetOrCreateSetting(name, Base64Encode(RandomBytes(32)));
+Result<std::string> SettingKey(Database& db, const std::string& name) {
+  const std::string fresh = Base64Encode(RandomBytes(32));
+  Result<std::string> key =
+      db.Write("setting key", [&](Tx& tx) { return db.settings().GetOrCreate(tx, name, fresh); });
   if (!key) return std::unexpected(key.error());
   Result<std::string> raw = Base64Decode(*key);
   if (!raw || raw->size() != 32) {
@@ -53,7 +55,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   if (!catalogs) return std::unexpected(catalogs.error());
   rt->catalogs_ = std::move(*catalogs);
 
-  auto salt = rt->store_->GetOrCreateSetting("site_salt", Base64Encode(NewSalt()));
+  const std::string fresh_salt = Base64Encode(NewSalt());
+  auto salt = rt->store_->Write("site salt", [&](Tx& tx) {
+    return rt->store_->settings().GetOrCreate(tx, "site_salt", fresh_salt);
+  });
   if (!salt) return std::unexpected(salt.error());
   auto raw_salt = Base64Decode(*salt);
   if (!raw_salt) return Fail(ErrorCode::kInternal, "error.internal", "site salt malformed");
@@ -143,7 +148,9 @@ Result<uint16_t> Runtime::Start() {
                       });
     metrics_.AddGauge("vertrouwd_conversations", "Conversations by state.", [store] {
       std::vector<std::pair<std::string, double>> out;
-      if (auto counts = store->CountConversationsByStatus()) {
+      auto counts = store->Read("count conversations",
+                                [&](Tx& tx) { return store->conversations().CountByStatus(tx); });
+      if (counts) {
         for (const auto& [status, n] : *counts) {
           out.emplace_back("status=\"" + std::string(ConversationStatusName(status)) + "\"",
                            static_cast<double>(n));
@@ -267,7 +274,8 @@ Result<std::vector<DemoLogin>> SeedDemo(Runtime& rt, const std::string& data_dir
     e.services = services;
     e.languages = {"nl", "en"};
     e.updated_at = static_cast<int64_t>(std::time(nullptr));
-    auto id = rt.store().InsertDirectoryEntry(e);
+    auto id = rt.store().Write("demo directory entry",
+                               [&](Tx& tx) { return rt.store().directory().Insert(tx, e); });
     if (!id && id.error().code != ErrorCode::kConflict) return std::unexpected(id.error());
   }
   // Synthetic contact records of this year so far, so that reports have data to show.

@@ -151,8 +151,8 @@ struct SeedAuthor {
   int64_t user_id = 0;
 };
 
-Result<std::vector<SeedAuthor>> Advisors(Store& store) {
-  auto users = store.ListUsers();
+Result<std::vector<SeedAuthor>> Advisors(Database& db, Tx& tx) {
+  auto users = db.staff().ListUsers(tx);
   if (!users) return std::unexpected(users.error());
   std::vector<SeedAuthor> out;
   for (const User& u : *users) {
@@ -164,7 +164,7 @@ Result<std::vector<SeedAuthor>> Advisors(Store& store) {
   Organisation org;
   org.slug = "seed";
   org.name = "Seed data";
-  auto org_id = store.InsertOrganisation(org);
+  auto org_id = db.staff().InsertOrganisation(tx, org);
   if (!org_id) return std::unexpected(org_id.error());
   User u;
   u.username = "seed.advisor";
@@ -172,7 +172,7 @@ Result<std::vector<SeedAuthor>> Advisors(Store& store) {
   u.organisation_id = *org_id;
   u.disabled = true;
   u.created_at = static_cast<int64_t>(std::time(nullptr));
-  auto user_id = store.InsertUser(u);
+  auto user_id = db.staff().InsertUser(tx, u);
   if (!user_id) return std::unexpected(user_id.error());
   out.push_back({*org_id, *user_id});
   return out;
@@ -186,10 +186,19 @@ Result<int64_t> SeedContacts(Store& store, const IndicatorList& indicators,
       o.last_month > 12) {
     return Fail(ErrorCode::kInvalidInput, "error.config", "seed: bad options");
   }
-  auto advisors = Advisors(store);
-  if (!advisors) return std::unexpected(advisors.error());
-  auto directory = store.ListDirectory(true);
-  if (!directory) return std::unexpected(directory.error());
+  // Who writes the records and where they refer to, in one transaction (the seed author is
+  // created there when the database has no advisor).
+  using Basis = std::pair<std::vector<SeedAuthor>, std::vector<DirectoryEntry>>;
+  Result<Basis> basis = store.Write("seed authors", [&](Tx& tx) -> Result<Basis> {
+    auto advisors = Advisors(store, tx);
+    if (!advisors) return std::unexpected(advisors.error());
+    auto directory = store.directory().List(tx, true);
+    if (!directory) return std::unexpected(directory.error());
+    return Basis{std::move(*advisors), std::move(*directory)};
+  });
+  if (!basis) return std::unexpected(basis.error());
+  const std::vector<SeedAuthor>* advisors = &basis->first;
+  const std::vector<DirectoryEntry>* directory = &basis->second;
   std::vector<const Indicator*> codes;
   for (const Indicator& i : indicators.indicators) {
     if (!i.retired) codes.push_back(&i);

@@ -289,7 +289,8 @@ TEST_P(StoreTest, SettingsFirstWriterWinsAcrossServers) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       Store& s = i % 2 == 0 ? *store_ : *other;
-      Result<std::string> v = s.GetOrCreateSetting("site_salt", "salt-" + std::to_string(i));
+      Result<std::string> v =
+          WriteOne(s, &SettingsStore::GetOrCreate, "site_salt", "salt-" + std::to_string(i));
       seen[i] = v.value_or("error: " + (v ? "" : v.error().detail));
     });
   }

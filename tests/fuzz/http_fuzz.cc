@@ -68,7 +68,10 @@ struct World {
     }
     runtime = std::move(*rt);
     if (!runtime->staff().CreateOrganisation("shop", "SHOP")) std::abort();
-    auto key = runtime->store().GetOrCreateSetting("csrf_key", "");
+    vd::Store& store = runtime->store();
+    auto key = store.Write("fuzz csrf key", [&](vd::Tx& tx) {
+      return store.settings().GetOrCreate(tx, "csrf_key", "");
+    });
     auto raw = key ? vd::Base64Decode(*key) : vd::Result<std::string>(std::unexpected(key.error()));
     if (!raw) std::abort();
     csrf = FormEncode(vd::Base64Encode(vd::KeyedHash(*raw, "vd.csrf", kAnchor)));

@@ -6,6 +6,7 @@
 #include "crypto/totp.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
+#include "store/store_test_util.h"
 
 namespace vd::testing {
 namespace {
@@ -20,7 +21,7 @@ class BadInputTest : public ::testing::Test {
     auto port = rt.Start();
     ASSERT_TRUE(port.has_value());
     port_ = *port;
-    org_id_ = rt.store().FindOrganisationBySlug("dehaven")->id;
+    org_id_ = store_test::ReadOne(rt.store(), &StaffStore::FindOrganisationBySlug, "dehaven")->id;
   }
 
   Client Dutch() {
@@ -30,7 +31,8 @@ class BadInputTest : public ::testing::Test {
   }
 
   size_t Conversations() {
-    auto inbox = server_.runtime->store().Inbox(org_id_, std::nullopt, 1000);
+    auto inbox = store_test::ReadOne(server_.runtime->store(), &ConversationStore::Inbox, org_id_,
+                                     std::nullopt, 1000);
     EXPECT_TRUE(inbox.has_value());
     return inbox ? inbox->size() : 0;
   }

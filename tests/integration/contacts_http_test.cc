@@ -12,6 +12,7 @@
 #include <set>
 
 #include "store/contact_store_test_util.h"
+#include "store/store_test_util.h"
 #include "crypto/totp.h"
 #include "domain/contacts.h"
 #include "integration/http_client.h"
@@ -133,7 +134,7 @@ class ContactsHttpTest : public ::testing::TestWithParam<Backend> {
                                          {"contact", "070 000 00 00"},
                                          {"hours", "ma-vr 9-17"}});
     EXPECT_EQ(added.status, 303) << added.body;
-    auto list = server_.runtime->store().ListDirectory(true);
+    auto list = store_test::ReadOne(server_.runtime->store(), &DirectoryStore::List, true);
     EXPECT_TRUE(list.has_value() && !list->empty());
     return list && !list->empty() ? std::to_string(list->front().id) : "";
   }
@@ -265,7 +266,7 @@ TEST_P(ContactsHttpTest, AdvisorRecordsCoordinatorSeesAnalystCannotOpen) {
 
   // Switching SHOP off keeps old referrals readable and stops new ones.
   ASSERT_EQ(coordinator.Post("/staff/directory/" + shop + "/active", {{"csrf", coordinator.csrf}, {"active", "0"}}).status, 303);
-  EXPECT_TRUE(server_.runtime->store().ListDirectory(true)->empty());
+  EXPECT_TRUE(store_test::ReadOne(server_.runtime->store(), &DirectoryStore::List, true)->empty());
   EXPECT_NE(coordinator.Get("/staff/contacts/" + outreach_id).body.find("SHOP Den Haag"), std::string::npos);
   ASSERT_EQ(coordinator.Post("/staff/directory/" + shop + "/active", {{"csrf", coordinator.csrf}, {"active", "1"}}).status, 303);
 
@@ -274,7 +275,7 @@ TEST_P(ContactsHttpTest, AdvisorRecordsCoordinatorSeesAnalystCannotOpen) {
   EXPECT_EQ(analyst.Get("/staff/contacts").status, 403);
   // Refusals are audited too: who, which route, which record; never content.
   bool refusal_audited = false;
-  auto audit = server_.runtime->store().ListAudit(0, 1000);
+  auto audit = store_test::ReadOne(server_.runtime->store(), &AuditStore::List, 0, 1000);
   ASSERT_TRUE(audit.has_value());
   for (const AuditEntry& e : *audit) {
     if (e.action == "GET /staff/contacts/{id} 403" && e.record == outreach_id) refusal_audited = true;
@@ -436,7 +437,7 @@ TEST_P(ContactsHttpTest, AuditVerifyCommandCatchesAnEditedAndADeletedRow) {
   if (!server_.runtime) return;
   Client advisor = LoggedIn(Role::kAdvisor);
   for (int i = 0; i < 3; ++i) advisor.Get("/staff/contacts");
-  auto entries = server_.runtime->store().ListAudit(0, 100);
+  auto entries = store_test::ReadOne(server_.runtime->store(), &AuditStore::List, 0, 100);
   ASSERT_GE(entries->size(), 4u);
   for (const AuditEntry& e : *entries) EXPECT_NE(e.user_id, 0);
   const std::string db = server_.data_dir + "/vertrouwd.db";
@@ -489,10 +490,12 @@ TEST_P(ContactsHttpTest, CoordinatorAddsAnAdvisorToOwnOrganisationOnly) {
                                                    {"organisation", "shop"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("advisor.new"), std::string::npos);
-  auto user = server_.runtime->store().FindUserByUsername("advisor.new");
+  auto user =
+      store_test::ReadOne(server_.runtime->store(), &StaffStore::FindUserByUsername, "advisor.new");
   ASSERT_TRUE(user.has_value());
   EXPECT_EQ(user->role, Role::kAdvisor);
-  auto org = server_.runtime->store().FindOrganisationBySlug("dehaven");
+  auto org =
+      store_test::ReadOne(server_.runtime->store(), &StaffStore::FindOrganisationBySlug, "dehaven");
   EXPECT_EQ(user->organisation_id, org->id);
   HttpResult list = coordinator.Get("/staff/users");
   EXPECT_NE(list.body.find("advisor.new"), std::string::npos);
@@ -535,7 +538,9 @@ TEST_P(ContactsHttpTest, CoordinatorMakesANewIndicatorListVersionInTheBrowser) {
                                      {"htcds", "made_up"}, {"name_nl", "x"}, {"explain_nl", "x"},
                                      {"name_en", "x"}, {"explain_en", "x"}});
   EXPECT_EQ(bad.status, 400);
-  EXPECT_FALSE(server_.runtime->store().GetSetting("indicator_list.v4")->has_value());
+  EXPECT_FALSE(
+      store_test::ReadOne(server_.runtime->store(), &SettingsStore::Get, "indicator_list.v4")
+          ->has_value());
 
   // The advisor's form now offers the new code and not the retired one; a new record is v3,
   // the old one stays v1 and still shows fin.debt by its v1 name.
@@ -555,7 +560,7 @@ TEST_P(ContactsHttpTest, CoordinatorMakesANewIndicatorListVersionInTheBrowser) {
 
   // Audit-logged, by version.
   std::set<std::string> audited;
-  auto entries = server_.runtime->store().ListAudit(0, 1000);
+  auto entries = store_test::ReadOne(server_.runtime->store(), &AuditStore::List, 0, 1000);
   ASSERT_TRUE(entries.has_value());
   for (const AuditEntry& e : *entries) {
     if (e.action == "POST /staff/indicators") audited.insert(e.record);
@@ -577,9 +582,12 @@ TEST_P(ContactsHttpTest, CoordinatorDisablesAnAdvisorWhoseSessionEndsAtOnce) {
   second.extra_headers["Accept-Language"] = "en";
   ASSERT_EQ(LogIn(second, "advisor2.dehaven", kPassword, second_totp, server_.clock.Now()).status, 303);
   ASSERT_EQ(second.Get("/staff").status, 200);
-  const std::string old_public = rt.store().FindOrganisationBySlug("dehaven")->public_key;
-  const int64_t second_id = rt.store().FindUserByUsername("advisor2.dehaven")->id;
-  ASSERT_TRUE(rt.store().FindOrgKeyGrant(3, second_id).has_value());
+  const std::string old_public =
+      store_test::ReadOne(rt.store(), &StaffStore::FindOrganisationBySlug, "dehaven")->public_key;
+  const int64_t second_id =
+      store_test::ReadOne(rt.store(), &StaffStore::FindUserByUsername, "advisor2.dehaven")->id;
+  ASSERT_TRUE(
+      store_test::ReadOne(rt.store(), &StaffStore::FindOrgKeyGrant, 3, second_id).has_value());
 
   Client coordinator = LoggedIn(Role::kCoordinator);
   HttpResult list = coordinator.Get("/staff/users");
@@ -588,14 +596,18 @@ TEST_P(ContactsHttpTest, CoordinatorDisablesAnAdvisorWhoseSessionEndsAtOnce) {
   HttpResult unconfirmed = coordinator.Post("/staff/users/" + std::to_string(second_id) + "/disable",
                                             {{"csrf", coordinator.csrf}});
   EXPECT_EQ(unconfirmed.status, 400);
-  EXPECT_FALSE(rt.store().FindUserById(second_id)->disabled);
+  EXPECT_FALSE(store_test::ReadOne(rt.store(), &StaffStore::FindUserById, second_id)->disabled);
   HttpResult done = coordinator.Post("/staff/users/" + std::to_string(second_id) + "/disable",
                                      {{"csrf", coordinator.csrf}, {"confirm", "yes"}});
   ASSERT_EQ(done.status, 303) << done.body;
 
-  EXPECT_TRUE(rt.store().FindUserById(second_id)->disabled);
-  EXPECT_EQ(rt.store().FindOrgKeyGrant(3, second_id).error().code, ErrorCode::kNotFound);
-  EXPECT_NE(rt.store().FindOrganisationBySlug("dehaven")->public_key, old_public);
+  EXPECT_TRUE(store_test::ReadOne(rt.store(), &StaffStore::FindUserById, second_id)->disabled);
+  EXPECT_EQ(
+      store_test::ReadOne(rt.store(), &StaffStore::FindOrgKeyGrant, 3, second_id).error().code,
+      ErrorCode::kNotFound);
+  EXPECT_NE(
+      store_test::ReadOne(rt.store(), &StaffStore::FindOrganisationBySlug, "dehaven")->public_key,
+      old_public);
   HttpResult after = second.Get("/staff");  // the session is gone
   EXPECT_EQ(after.status, 303);
   EXPECT_NE(after.Header("location").find("/staff/login"), std::string::npos);
@@ -612,7 +624,7 @@ TEST_P(ContactsHttpTest, CoordinatorDisablesAnAdvisorWhoseSessionEndsAtOnce) {
   EXPECT_NE(advisor.Get("/staff/contacts/" + IdFrom(made)).body.find("after the rotation"), std::string::npos);
   // The audit log names the account.
   bool audited = false;
-  auto entries = rt.store().ListAudit(0, 1000);
+  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
   ASSERT_TRUE(entries.has_value());
   for (const AuditEntry& e : *entries) {
     if (e.action == "POST /staff/users/{id}/disable" && e.record == "user:" + std::to_string(second_id)) audited = true;

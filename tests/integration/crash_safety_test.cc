@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "integration/http_client.h"
+#include "store/store_test_util.h"
 
 namespace vd::testing {
 namespace {
@@ -257,13 +258,14 @@ TEST(CrashSafetyTest, SigkillWhileStartingConversationsLosesNothingHandedOut) {
     ASSERT_FALSE(view->messages.empty());
     EXPECT_EQ(view->messages.front().text, h.text);
   }
-  auto org = (*rt)->store().FindOrganisationBySlug("dehaven");
+  auto org = store_test::ReadOne((*rt)->store(), &StaffStore::FindOrganisationBySlug, "dehaven");
   ASSERT_TRUE(org.has_value());
-  auto inbox = (*rt)->store().Inbox(org->id, std::nullopt, 100000);
+  auto inbox =
+      store_test::ReadOne((*rt)->store(), &ConversationStore::Inbox, org->id, std::nullopt, 100000);
   ASSERT_TRUE(inbox.has_value());
   EXPECT_GE(inbox->size(), handed.size());
   for (const InboxEntry& e : *inbox) EXPECT_GE(e.message_count, 1) << "a conversation without its first message";
-  auto counts = (*rt)->store().CountConversationsByStatus();
+  auto counts = store_test::ReadOne((*rt)->store(), &ConversationStore::CountByStatus);
   ASSERT_TRUE(counts.has_value());
   int64_t total = 0;
   for (const auto& [status, n] : *counts) total += n;

@@ -17,6 +17,7 @@
 #include "crypto/totp.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
+#include "store/store_test_util.h"
 #include "web/http.h"
 
 namespace vd::testing {
@@ -72,7 +73,7 @@ class HostileHttpTest : public ::testing::Test {
   }
 
   int64_t Conversations() {
-    auto counts = server_.runtime->store().CountConversationsByStatus();
+    auto counts = store_test::ReadOne(server_.runtime->store(), &ConversationStore::CountByStatus);
     EXPECT_TRUE(counts.has_value());
     if (!counts) return -1;
     int64_t total = 0;
@@ -370,7 +371,7 @@ TEST_F(HostileHttpTest, InjectionPayloadsInEveryFormFieldAreInertAndEscaped) {
   inert(a.Get("/staff/c/" + id), "advisor view after replies");
   // The tables are all still there and the conversation still opens.
   EXPECT_GE(Conversations(), 1);
-  auto users = server_.runtime->store().ListUsers();
+  auto users = store_test::ReadOne(server_.runtime->store(), &StaffStore::ListUsers);
   ASSERT_TRUE(users.has_value());
   EXPECT_EQ(users->size(), 1u);
 }
@@ -421,7 +422,8 @@ TEST_F(HostileHttpTest, TotpEnrolmentFormRefusesHostileValuesCleanly) {
   ASSERT_TRUE(key.has_value()) << page.body;
 
   auto not_enrolled = [&](const std::string& what) {
-    auto user = server_.runtime->store().FindUserByUsername("new.advisor");
+    auto user = store_test::ReadOne(server_.runtime->store(), &StaffStore::FindUserByUsername,
+                                    "new.advisor");
     ASSERT_TRUE(user.has_value());
     EXPECT_FALSE(user->totp_enabled) << what;
     EXPECT_TRUE(user->wrapped_totp_secret.empty()) << what;
@@ -453,7 +455,8 @@ TEST_F(HostileHttpTest, TotpEnrolmentFormRefusesHostileValuesCleanly) {
   r = c.Post("/staff/enrol", {{"csrf", c.csrf}, {"code", TotpCode(*key, server_.clock.Now())}});
   EXPECT_EQ(r.status, 303) << r.body;
   EXPECT_EQ(c.Get("/staff").status, 200);
-  auto user = server_.runtime->store().FindUserByUsername("new.advisor");
+  auto user =
+      store_test::ReadOne(server_.runtime->store(), &StaffStore::FindUserByUsername, "new.advisor");
   ASSERT_TRUE(user.has_value());
   EXPECT_TRUE(user->totp_enabled);
 }
@@ -467,7 +470,7 @@ TEST_F(HostileHttpTest, HelpEditorShowsHostileTextEscapedAndNeverHalfStores) {
   ASSERT_EQ(LogIn(c, "coordinator.dehaven", kPassword, totp, server_.clock.Now()).status, 303);
   Store& store = server_.runtime->store();
   auto stored = [&]() {
-    auto page = store.FindHelpPage("en", "health");
+    auto page = store_test::ReadOne(store, &HelpStore::Find, "en", "health");
     EXPECT_TRUE(page.has_value());
     return page ? page->markdown : std::string();
   };
@@ -558,7 +561,7 @@ TEST_F(HostileHttpTest, HelpEditorShowsHostileTextEscapedAndNeverHalfStores) {
   }
   EXPECT_EQ(stored(), before);
   // The other languages' page and the tables are untouched.
-  auto nl = store.FindHelpPage("nl", "health");
+  auto nl = store_test::ReadOne(store, &HelpStore::Find, "nl", "health");
   ASSERT_TRUE(nl.has_value());
   EXPECT_NE(nl->markdown, before);
   EXPECT_EQ(Conversations(), 0);

@@ -13,6 +13,7 @@
 #include "crypto/totp.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
+#include "store/store_test_util.h"
 
 namespace vd::testing {
 namespace {
@@ -83,7 +84,8 @@ TEST_P(InsiderHttpTest, AnAccountAnAdminCreatedReadsNothingUntilAKeyHolderApprov
   ASSERT_FALSE(code.empty()) << created.body;
   EXPECT_EQ(created.body.find("assword</dt>"), std::string::npos);
   EXPECT_EQ(created.body.find("Recovery key"), std::string::npos);
-  const int64_t mallory_id = rt.store().FindUserByUsername("mallory")->id;
+  const int64_t mallory_id =
+      store_test::ReadOne(rt.store(), &StaffStore::FindUserByUsername, "mallory")->id;
 
   // Mallory sets a password with the code, sees her recovery key, and enrols TOTP.
   Client mallory = Fresh();
@@ -110,7 +112,9 @@ TEST_P(InsiderHttpTest, AnAccountAnAdminCreatedReadsNothingUntilAKeyHolderApprov
   HttpResult refused = mallory.Get(conversation);
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(refused.body.find("my passport was taken"), std::string::npos);
-  EXPECT_EQ(rt.store().FindOrgKeyGrant(1, mallory_id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(
+      store_test::ReadOne(rt.store(), &StaffStore::FindOrgKeyGrant, 1, mallory_id).error().code,
+      ErrorCode::kNotFound);
   // Neither the admin nor mallory can approve; the admin has no access page at all.
   EXPECT_EQ(admin.Get("/staff/access").status, 403);
   const std::string approve = "/staff/access/" + std::to_string(mallory_id) + "/approve";
@@ -132,9 +136,10 @@ TEST_P(InsiderHttpTest, AnAccountAnAdminCreatedReadsNothingUntilAKeyHolderApprov
   EXPECT_EQ(holder.Post(approve, {{"csrf", holder.csrf}}).status, 409);  // once only
 
   // Audited: mallory's first login and enrolment, and the approval by the key holder.
-  const int64_t holder_id = rt.store().FindUserByUsername("advisor.shop")->id;
+  const int64_t holder_id =
+      store_test::ReadOne(rt.store(), &StaffStore::FindUserByUsername, "advisor.shop")->id;
   std::multiset<std::string> mallory_acts, holder_acts;
-  auto entries = rt.store().ListAudit(0, 1000);
+  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
   ASSERT_TRUE(entries.has_value());
   for (const AuditEntry& e : *entries) {
     if (e.user_id == mallory_id) mallory_acts.insert(e.action);
@@ -169,7 +174,9 @@ TEST_P(InsiderHttpTest, AnEnrolmentCodeWorksOnceForItsAccountUntilItExpires) {
   ASSERT_FALSE(made->enrolment_code.empty());
   EXPECT_TRUE(made->recovery_key.empty());
   const int64_t id = made->id;
-  EXPECT_EQ(rt.store().FindUserById(id)->enrol_hash.find(made->enrolment_code), std::string::npos);
+  EXPECT_EQ(store_test::ReadOne(rt.store(), &StaffStore::FindUserById, id)
+                ->enrol_hash.find(made->enrolment_code),
+            std::string::npos);
 
   Client c = Fresh();
   c.Get("/staff/welcome");
@@ -193,7 +200,8 @@ TEST_P(InsiderHttpTest, AnEnrolmentCodeWorksOnceForItsAccountUntilItExpires) {
   EXPECT_NE(weak.body.find("at least 6 different"), std::string::npos) << weak.body;
   HttpResult differ = post("a.new", made->enrolment_code, kPassword, "something else entirely");
   EXPECT_NE(differ.body.find("The two passwords differ."), std::string::npos);
-  EXPECT_TRUE(rt.store().FindUserById(id)->public_key.empty());  // nothing was set
+  EXPECT_TRUE(store_test::ReadOne(rt.store(), &StaffStore::FindUserById, id)
+                  ->public_key.empty());  // nothing was set
 
   // Expired after 72 hours; an admin's new code works, and only once.
   server_.clock.Advance(72 * 3600 + 1);
@@ -208,7 +216,7 @@ TEST_P(InsiderHttpTest, AnEnrolmentCodeWorksOnceForItsAccountUntilItExpires) {
   ASSERT_FALSE(fresh_code.empty());
   c.Get("/staff/welcome");
   EXPECT_EQ(post("a.new", fresh_code, kPassword, kPassword).status, 200);
-  EXPECT_FALSE(rt.store().FindUserById(id)->public_key.empty());
+  EXPECT_FALSE(store_test::ReadOne(rt.store(), &StaffStore::FindUserById, id)->public_key.empty());
   Client again = Fresh();
   again.Get("/staff/welcome");
   HttpResult twice = again.Post("/staff/welcome", {{"csrf", again.csrf}, {"username", "a.new"},
@@ -361,7 +369,8 @@ TEST_P(InsiderHttpTest, TheCommandLinePrintsAnEnrolmentCodeOnly) {
   EXPECT_FALSE(Extract(out, "enrolment code: +([0-9A-Z-]{39})").empty()) << out;
   EXPECT_EQ(out.find("password:"), std::string::npos) << out;
   EXPECT_EQ(out.find("recovery key:"), std::string::npos) << out;
-  auto user = server_.runtime->store().FindUserByUsername("a.cli");
+  auto user =
+      store_test::ReadOne(server_.runtime->store(), &StaffStore::FindUserByUsername, "a.cli");
   ASSERT_TRUE(user.has_value());
   EXPECT_TRUE(user->public_key.empty());
   EXPECT_TRUE(user->pw_verifier.empty());

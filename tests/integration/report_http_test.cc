@@ -14,6 +14,7 @@
 #include "app/seed.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
+#include "store/store_test_util.h"
 
 namespace vd::testing {
 namespace {
@@ -173,7 +174,8 @@ TEST_P(ReportHttpTest, BudgetExhaustionRefusesAndStoresNothing) {
   EXPECT_EQ(Prepare(coord, "2026-Q2", &refused), "");
   EXPECT_EQ(refused.status, 409);
   EXPECT_NE(refused.body.find(T("en", "staff_error.report_budget")), std::string::npos);
-  auto stored = server_.runtime->store().ListReleases("Den Haag", "");
+  auto stored =
+      store_test::ReadOne(server_.runtime->store(), &ReportStore::ListReleases, "Den Haag", "");
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->size(), 1u);
 }
@@ -187,7 +189,8 @@ TEST_P(ReportHttpTest, BadPeriodOrPopulationInputGivesAClearPageAndStoresNothing
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(r.body.find("<script>"), std::string::npos);
   }
-  auto releases = server_.runtime->store().ListReleases("Den Haag", "");
+  auto releases =
+      store_test::ReadOne(server_.runtime->store(), &ReportStore::ListReleases, "Den Haag", "");
   ASSERT_TRUE(releases.has_value());
   EXPECT_TRUE(releases->empty());
 
@@ -227,14 +230,16 @@ TEST_P(ReportHttpTest, BadPeriodOrPopulationInputGivesAClearPageAndStoresNothing
     EXPECT_NE(r.body.find(T("nl", c.msgid)), std::string::npos) << c.msgid << r.body.substr(0, 400);
     EXPECT_NE(T("nl", c.msgid), c.msgid);
   }
-  auto none = server_.runtime->store().ListPopulationEstimates("Den Haag", 2026);
+  auto none = store_test::ReadOne(server_.runtime->store(), &ReportStore::ListPopulationEstimates,
+                                  "Den Haag", 2026);
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(none->empty());
 
   // Valid input is stored whole and the report compares reach against it.
   HttpResult ok = post(with({{"share_woman", "700"}, {"share_man", "100"}, {"share_trans_woman", "150"}}));
   EXPECT_EQ(ok.status, 303) << ok.body.substr(0, 400);
-  auto stored = server_.runtime->store().ListPopulationEstimates("Den Haag", 2026);
+  auto stored = store_test::ReadOne(server_.runtime->store(), &ReportStore::ListPopulationEstimates,
+                                    "Den Haag", 2026);
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->size(), 3u);
   const std::string id = Prepare(coord, "2026");
@@ -254,7 +259,8 @@ TEST_P(ReportHttpTest, InternalViewIsExactForTheOwnOrganisationOnly) {
   EXPECT_NE(r.body.find(T("en", "report.internal_banner")), std::string::npos);
   EXPECT_EQ(r.body.find("<td>&lt; 10</td>"), std::string::npos);  // exact: no small-value display
   // The internal total equals the exact count of this organisation's records.
-  auto org = server_.runtime->store().FindOrganisationBySlug("dehaven");
+  auto org =
+      store_test::ReadOne(server_.runtime->store(), &StaffStore::FindOrganisationBySlug, "dehaven");
   ASSERT_TRUE(org.has_value());
   int64_t exact = 0;
   ASSERT_TRUE(server_.runtime->store().ScanContacts("2026-01", "2026-12", org->id,
@@ -263,7 +269,8 @@ TEST_P(ReportHttpTest, InternalViewIsExactForTheOwnOrganisationOnly) {
   EXPECT_LT(exact, 2000);  // not the whole city
   EXPECT_NE(r.body.find("<span class=\"figure\">" + std::to_string(exact) + "</span>"), std::string::npos);
   // Nothing was stored or spent.
-  auto releases = server_.runtime->store().ListReleases("Den Haag", "");
+  auto releases =
+      store_test::ReadOne(server_.runtime->store(), &ReportStore::ListReleases, "Den Haag", "");
   ASSERT_TRUE(releases.has_value());
   EXPECT_TRUE(releases->empty());
   EXPECT_EQ(coord.Get("/staff/reports/internal?period=nonsense").status, 400);

@@ -13,11 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "store/contact_store_test_util.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
 #include "report/engine.h"
 #include "report/release.h"
+#include "store/contact_store_test_util.h"
+#include "store/store_test_util.h"
 
 namespace vd::testing {
 
@@ -104,7 +105,8 @@ TEST_P(ReportIndicatorsTest, ReportOnServerBCountsAnIndicatorAddedThroughServerA
   ASSERT_EQ(coord_a.Get("/staff/indicators").status, 200);
   HttpResult added = coord_a.Post("/staff/indicators", AddAdvanceIndicatorForm(coord_a.csrf));
   ASSERT_EQ(added.status, 303) << added.body.substr(0, 500);
-  ASSERT_TRUE(a_.runtime->store().GetSetting("indicator_list.v2")->has_value());
+  ASSERT_TRUE(store_test::ReadOne(a_.runtime->store(), &SettingsStore::Get, "indicator_list.v2")
+                  ->has_value());
 
   // An advisor on A records a contact whose only indicator is the new one.
   Client advisor_a = LoggedIn(port_a_, Role::kAdvisor);
