@@ -84,26 +84,17 @@ class Store : public Database {
   Result<std::vector<Organisation>> ListOrganisations();
   Result<Organisation> FindOrganisationBySlug(const std::string& slug);
   Result<Organisation> FindOrganisationById(int64_t id);
-  Status SetOrganisationPublicKey(int64_t id, const std::string& public_key);
-  Result<int64_t> InsertUser(const User& user);  // kConflict on username
   Result<User> FindUserByUsername(const std::string& username);
   Result<User> FindUserById(int64_t id);
   Result<std::vector<User>> ListUsers();
   Status RecordLoginSuccess(int64_t user_id);  // failed_logins = 0, locked_until = 0
   // kConflict if the step was already used (a replayed code).
   Status AdvanceTotpStep(int64_t user_id, int64_t step);
-  Status SetTotpSecret(int64_t user_id, const std::string& wrapped_totp_secret);
   // New password material and recovery wrap; clears TOTP and the lockout, ends the sessions.
   Status ReplaceCredentials(int64_t user_id, const std::string& pw_salt,
                             const std::string& pw_verifier, const std::string& wrapped_secret_key,
                             const std::string& recovery_wrapped_secret_key);
-  Status UpsertOrgKeyGrant(const OrgKeyGrant& grant);
   Result<OrgKeyGrant> FindOrgKeyGrant(int64_t organisation_id, int64_t user_id);
-  Result<std::vector<User>> UsersWithoutGrant(int64_t organisation_id);
-  // StaffStore::DisableUser, then RotateOrgKey when `rotation` is given, in one transaction;
-  // kConflict (nothing changed) if the grant holders changed meanwhile (the caller retries).
-  using OrgKeyRotation = vd::OrgKeyRotation;
-  Status DisableUser(int64_t user_id, const std::optional<OrgKeyRotation>& rotation);
   // Read back by staff_test.cc (conversations sealed to the rotated key).
   Result<Conversation> FindConversationById(int64_t id);
   // --- End of legacy -------------------------------------------------------------------------
