@@ -192,30 +192,57 @@ Status Staff::Disable(const StaffContext& actor, int64_t user_id) {
   // The new key pair is drawn once: a retried transaction seals the same key again.
   const KeyPair fresh = GenerateKeyPair();
   return store_.Write("disable user", [&](Tx& tx) -> Status {
-    StaffStore& staff = store_.staff();
-    if (Status s = staff.DisableUser(tx, target->id); !s) return s;
+    if (Status s = store_.staff().DisableUser(tx, target->id); !s) return s;
     if (target->role != Role::kAdvisor || !target->organisation_id) return {};
-    const int64_t org_id = *target->organisation_id;
-    if (Status s = staff.LockOrganisation(tx, org_id); !s) return s;
-    Result<Organisation> org = staff.FindOrganisationById(tx, org_id);
-    if (!org) return std::unexpected(org.error());
-    if (org->public_key.empty()) return {};
-    // New conversations and notes are sealed to a key the leaving advisor never held; the
-    // colleagues who hold the old key get the new one added to their grant.
-    Result<std::vector<OrgKeyGrant>> grants = staff.ListGrants(tx, org_id);
-    if (!grants) return std::unexpected(grants.error());
-    OrgKeyRotation rotation{org_id, Base64Encode(fresh.public_key), {}};
-    for (const OrgKeyGrant& g : *grants) {
-      Result<User> holder = staff.FindUserById(tx, g.user_id);
-      if (!holder) return std::unexpected(holder.error());
-      Result<std::string> pub = Base64Decode(holder->public_key);
-      if (!pub) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
-      rotation.sealed_for[holder->id] = SealTo(*pub, fresh.secret_key.view());
-    }
-    // Nobody holds a key any more: nobody could approve, and waiting accounts get nothing.
-    // Workers cannot choose the organisation until its next advisor is created.
-    if (rotation.sealed_for.empty()) return staff.SetOrganisationPublicKey(tx, org_id, "");
-    return staff.RotateOrgKey(tx, rotation);
+    return RotateAfterLeaving(tx, *target->organisation_id, fresh);
+  });
+}
+
+Status Staff::RotateAfterLeaving(Tx& tx, int64_t org_id, const KeyPair& fresh) {
+  StaffStore& staff = store_.staff();
+  if (Status s = staff.LockOrganisation(tx, org_id); !s) return s;
+  Result<Organisation> org = staff.FindOrganisationById(tx, org_id);
+  if (!org) return std::unexpected(org.error());
+  if (org->public_key.empty()) return {};
+  // New conversations and notes are sealed to a key the leaving advisor never held; the
+  // colleagues who hold the old key get the new one added to their grant.
+  Result<std::vector<OrgKeyGrant>> grants = staff.ListGrants(tx, org_id);
+  if (!grants) return std::unexpected(grants.error());
+  OrgKeyRotation rotation{org_id, Base64Encode(fresh.public_key), {}};
+  for (const OrgKeyGrant& g : *grants) {
+    Result<User> holder = staff.FindUserById(tx, g.user_id);
+    if (!holder) return std::unexpected(holder.error());
+    Result<std::string> pub = Base64Decode(holder->public_key);
+    if (!pub) return Fail(ErrorCode::kCrypto, "error.internal", "bad user public key");
+    rotation.sealed_for[holder->id] = SealTo(*pub, fresh.secret_key.view());
+  }
+  // Nobody holds a key any more: nobody could approve, and waiting accounts get nothing.
+  // Workers cannot choose the organisation until its next advisor is created.
+  if (rotation.sealed_for.empty()) return staff.SetOrganisationPublicKey(tx, org_id, "");
+  return staff.RotateOrgKey(tx, rotation);
+}
+
+Status Staff::ChangeRole(const StaffContext& actor, int64_t user_id, Role role,
+                         const std::string& organisation_slug) {
+  if (actor.user.role != Role::kAdmin || actor.user.id == user_id) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden", "only admins change others' roles");
+  }
+  Result<User> target = FindUser(user_id);
+  if (!target) return std::unexpected(target.error());
+  std::optional<int64_t> org_id;
+  if (role == Role::kAdvisor || role == Role::kCoordinator) {
+    Result<Organisation> org = FindOrganisationBySlug(organisation_slug);
+    if (!org) return Fail(ErrorCode::kInvalidInput, "error.choose_organisation", "unknown organisation");
+    org_id = org->id;
+  }
+  if (target->role == role && target->organisation_id == org_id) return {};
+  const KeyPair fresh = GenerateKeyPair();
+  return store_.Write("change role", [&](Tx& tx) -> Status {
+    // Her grants go with the old role: as an advisor of the new organisation she waits for a
+    // key holder's approval like anyone new; the old organisation's key is rotated.
+    if (Status s = store_.staff().ChangeRole(tx, user_id, role, org_id); !s) return s;
+    if (target->role != Role::kAdvisor || !target->organisation_id) return {};
+    return RotateAfterLeaving(tx, *target->organisation_id, fresh);
   });
 }
 

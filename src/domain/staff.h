@@ -179,6 +179,12 @@ class Staff {
   // enrol TOTP again at her next login and ends her sessions; enabling a disabled account
   // lets it log in again, and an advisor then waits for a key holder's approval.
   Status ResetSecondFactor(const StaffContext& actor, int64_t user_id);
+  // An admin moves a colleague to another role or organisation (organisation_slug for
+  // advisors and coordinators). Her keys are removed and her sessions end; an advisor waits
+  // for a key holder's approval in her (new) organisation, and the organisation she leaves
+  // as an advisor gets a new key, as when an advisor is disabled.
+  Status ChangeRole(const StaffContext& actor, int64_t user_id, Role role,
+                    const std::string& organisation_slug);
   Status Enable(const StaffContext& actor, int64_t user_id);
 
   // Disables a staff account (admins: anyone but themselves; coordinators: advisors of their
@@ -201,6 +207,13 @@ class Staff {
                                  std::string_view totp_code, SecretBytes* totp_secret);
   // Admins may manage anyone but themselves, coordinators the advisors of their organisation.
   static Status MayManage(const StaffContext& actor, const User& target);
+  // In `tx`, after an advisor's grant was removed: the organisation's key rotated to `fresh`
+  // for the remaining key holders, or none left if there are none.
+  Status RotateAfterLeaving(Tx& tx, int64_t organisation_id, const KeyPair& fresh);
+  Result<Organisation> FindOrganisationBySlug(const std::string& slug) {
+    return store_.Read("find organisation",
+                       [&](Tx& tx) { return store_.staff().FindOrganisationBySlug(tx, slug); });
+  }
   // In `tx`: if the organisation has no key yet, makes one and seals it to `user`.
   Status BootstrapOrgKey(Tx& tx, int64_t organisation_id, const User& user);
   // Seals `keys` (newest first) to `user` as one grant, approved by `by` at `at`.

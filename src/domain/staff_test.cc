@@ -261,6 +261,44 @@ TEST_F(StaffGrantTest, AnApprovalWithAKeyThatWasRotatedMeanwhileIsRefused) {
   EXPECT_EQ(three.older_org_keys.size(), 1u);
 }
 
+TEST_F(StaffGrantTest, AChangeOfRoleOrOrganisationRemovesTheKeysAndRotatesTheOld) {
+  Member stays = Add("a.stays", Role::kAdvisor, "dehaven");
+  Member moves = Add("a.moves", Role::kAdvisor, "dehaven");
+  Member shop = Add("a.shop", Role::kAdvisor, "shop");
+  Member admin = Add("admin", Role::kAdmin, "");
+  Approve("a.stays", stays, moves);
+  auto before = conversations_->Start("dehaven", "before", "en", {});
+  ASSERT_TRUE(before.has_value());
+  const std::string old_public = store_->FindOrganisationBySlug("dehaven")->public_key;
+  StaffContext root = LogIn("admin", admin);
+  StaffContext coordinator = LogIn("a.stays", stays);
+  EXPECT_EQ(staff_->ChangeRole(coordinator, moves.id, Role::kAdvisor, "shop").error().code,
+            ErrorCode::kForbidden);  // admins only
+  EXPECT_EQ(staff_->ChangeRole(root, root.user.id, Role::kAnalyst, "").error().code,
+            ErrorCode::kForbidden);  // not oneself
+  EXPECT_EQ(staff_->ChangeRole(root, moves.id, Role::kAdvisor, "nowhere").error().code,
+            ErrorCode::kInvalidInput);
+
+  // To another organisation: no key of either, dehaven rotated, she waits in shop.
+  ASSERT_TRUE(staff_->ChangeRole(root, moves.id, Role::kAdvisor, "shop"));
+  EXPECT_EQ(store_->FindUserById(moves.id)->organisation_id, store_->FindOrganisationBySlug("shop")->id);
+  EXPECT_EQ(store_->FindOrgKeyGrant(1, moves.id).error().code, ErrorCode::kNotFound);
+  EXPECT_NE(store_->FindOrganisationBySlug("dehaven")->public_key, old_public);
+  StaffContext moved = LogIn("a.moves", moves);
+  EXPECT_FALSE(moved.org_key.has_value());
+  auto after = conversations_->Start("dehaven", "after", "en", {});
+  StaffContext remaining = LogIn("a.stays", stays);
+  EXPECT_TRUE(conversations_->ReadAsAdvisor(remaining, store_->FindConversationById(after->conversation_id)->public_id));
+  auto news = staff_->Grants(LogIn("a.shop", shop));
+  ASSERT_EQ(news->waiting.size(), 1u);
+  EXPECT_EQ(news->waiting[0].username, "a.moves");
+
+  // To coordinator: coordinators never hold keys, and none is granted to her.
+  ASSERT_TRUE(staff_->ChangeRole(root, moves.id, Role::kCoordinator, "shop"));
+  EXPECT_TRUE(staff_->Grants(LogIn("a.shop", shop))->waiting.empty());
+  EXPECT_EQ(staff_->ApproveGrant(LogIn("a.shop", shop), moves.id).error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(StaffGrantTest, TheFirstLoginIsReportedOnceAndTheEnrolmentToo) {
   NewUser request{"a.new", kPassword, Role::kAdvisor, "dehaven", false, std::nullopt};
   auto created = staff_->CreateUser(request);

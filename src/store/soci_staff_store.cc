@@ -197,6 +197,24 @@ class SociStaffStore final : public StaffStore {
     });
   }
 
+  Status ChangeRole(Tx& tx, int64_t user_id, Role role,
+                    std::optional<int64_t> organisation_id) override {
+    return Soci(tx).Guarded("change role", [&](soci::session& sql) -> Status {
+      const long long id = user_id;
+      const std::string role_name(RoleName(role));
+      const long long org = organisation_id.value_or(0);
+      soci::indicator org_ind = organisation_id ? soci::i_ok : soci::i_null;
+      soci::statement st = (sql.prepare << "UPDATE users SET role = :r, organisation_id = :o "
+                                           "WHERE id = :id",
+                            use(role_name), use(org, org_ind), use(id));
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return std::unexpected(NotFoundError("user"));
+      sql << "DELETE FROM org_key_grants WHERE user_id = :id", use(id);
+      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
+      return {};
+    });
+  }
+
   Status EnableUser(Tx& tx, int64_t user_id) override {
     return Soci(tx).Guarded("enable user", [&](soci::session& sql) -> Status {
       return UpdateOne(sql, "user",

@@ -126,6 +126,9 @@ class StaffStore {
   // An admin's reset of the second factor: TOTP cleared (enrolled again at the next login),
   // sessions and device tokens ended.
   virtual Status ResetTotp(Tx& tx, int64_t user_id) = 0;
+  // A new role and organisation: the user's grants and sessions are deleted with the old.
+  virtual Status ChangeRole(Tx& tx, int64_t user_id, Role role,
+                            std::optional<int64_t> organisation_id) = 0;
   // Re-enables a disabled account (lockout cleared). It holds no grant: DisableUser removed it.
   virtual Status EnableUser(Tx& tx, int64_t user_id) = 0;
 

@@ -5,6 +5,9 @@
 #include "crypto/crypto.h"
 
 namespace vd {
+namespace {
+const Error kBadForm{ErrorCode::kInvalidInput, "error.bad_form", "role"};
+}  // namespace
 
 void AdminPages::Register(Router& router) {
   using R = Role;
@@ -18,6 +21,8 @@ void AdminPages::Register(Router& router) {
               [this](Ctx& c) { return UserResetTotpPost(c); });
   router.Post("/staff/users/{id}/enable", staff_managers,
               [this](Ctx& c) { return UserEnablePost(c); });
+  router.Post("/staff/users/{id}/role", Access::Staff({R::kAdmin}),
+              [this](Ctx& c) { return UserRolePost(c); });
   router.Get("/staff/audit", Access::Staff({R::kAdmin}), [this](Ctx& c) { return AuditPage(c); });
 }
 
@@ -25,6 +30,8 @@ Response AdminPages::UsersPage(Ctx& ctx, const Error* error) {
   Result<std::vector<User>> users = deps_.staff.Users();
   if (!users) return ErrorPage(ctx, users.error());
   const StaffContext& staff = *ctx.staff;
+  Result<std::vector<Organisation>> orgs = deps_.staff.Organisations();
+  if (!orgs) return ErrorPage(ctx, orgs.error());
   mustache::data rows{mustache::data::type::list};
   for (const User& u : *users) {
     // A coordinator sees the staff of her or his own organisation only.
@@ -42,6 +49,12 @@ Response AdminPages::UsersPage(Ctx& ctx, const Error* error) {
     const bool manageable = u.id != staff.user.id &&
                             (staff.user.role == Role::kAdmin || u.role == Role::kAdvisor);
     row.set("can_reset_totp", may && u.totp_enabled);
+    if (staff.user.role == Role::kAdmin && u.id != staff.user.id) {
+      // The row's pickers start at what the account has now.
+      row.set("can_change_role", true);
+      row.set("role_options", RoleOptions(ctx, u.role));
+      row.set("org_options", OrgOptions(*orgs, u.organisation_id));
+    }
     row.set("can_enable", manageable && u.disabled);
     const bool invited = u.public_key.empty() && !u.disabled;
     row.set("invited", invited);
@@ -54,32 +67,40 @@ Response AdminPages::UsersPage(Ctx& ctx, const Error* error) {
     }
     rows.push_back(row);
   }
+  const bool admin = staff.user.role == Role::kAdmin;
   mustache::data d;
   d.set("rows", rows);
-  const bool admin = staff.user.role == Role::kAdmin;
   d.set("admin", admin);
   if (admin) {
-    mustache::data roles{mustache::data::type::list};
-    for (Role r : {Role::kAdvisor, Role::kCoordinator, Role::kAnalyst, Role::kAdmin}) {
-      mustache::data item;
-      item.set("code", std::string(RoleName(r)));
-      item.set("label", T(ctx, "role." + std::string(RoleName(r))));
-      roles.push_back(item);
-    }
-    d.set("roles", roles);
-    Result<std::vector<Organisation>> orgs = deps_.staff.Organisations();
-    mustache::data org_list{mustache::data::type::list};
-    if (orgs) {
-      for (const Organisation& o : *orgs) {
-        mustache::data item;
-        item.set("code", o.slug);
-        item.set("label", o.name);
-        org_list.push_back(item);
-      }
-    }
-    d.set("orgs", org_list);
+    d.set("roles", RoleOptions(ctx, std::nullopt));
+    d.set("orgs", OrgOptions(*orgs, std::nullopt));
   }
   return RenderForm(ctx, "staff_users", d, Audience::kStaff, error);
+}
+
+mustache::data AdminPages::RoleOptions(Ctx& ctx, std::optional<Role> selected) {
+  mustache::data roles{mustache::data::type::list};
+  for (Role r : {Role::kAdvisor, Role::kCoordinator, Role::kAnalyst, Role::kAdmin}) {
+    mustache::data item;
+    item.set("code", std::string(RoleName(r)));
+    item.set("label", T(ctx, "role." + std::string(RoleName(r))));
+    item.set("selected", selected == r);
+    roles.push_back(item);
+  }
+  return roles;
+}
+
+mustache::data AdminPages::OrgOptions(const std::vector<Organisation>& orgs,
+                                      std::optional<int64_t> selected) {
+  mustache::data list{mustache::data::type::list};
+  for (const Organisation& o : orgs) {
+    mustache::data item;
+    item.set("code", o.slug);
+    item.set("label", o.name);
+    item.set("selected", selected == o.id);
+    list.push_back(item);
+  }
+  return list;
 }
 
 Result<NewUser> AdminPages::ParseNewUser(Ctx& ctx) {
@@ -128,6 +149,17 @@ Response AdminPages::UserResetTotpPost(Ctx& ctx) {
   if (!id) return NotFound(ctx, "user id");
   ctx.audit_record = "user:" + std::to_string(*id);
   if (Status s = deps_.staff.ResetSecondFactor(*ctx.staff, *id); !s) return ErrorPage(ctx, s.error());
+  return Redirect("/staff/users");
+}
+
+Response AdminPages::UserRolePost(Ctx& ctx) {
+  auto id = ParseId(ctx.params["id"]);
+  if (!id) return NotFound(ctx, "user id");
+  ctx.audit_record = "user:" + std::to_string(*id);
+  std::optional<Role> role = ParseRole(Str(FormValue(ctx.form, "role")));
+  if (!role) return UsersPage(ctx, &kBadForm);
+  Status s = deps_.staff.ChangeRole(*ctx.staff, *id, *role, Str(FormValue(ctx.form, "organisation")));
+  if (!s) return FormOrError(ctx, s.error(), [&](const Error& e) { return UsersPage(ctx, &e); });
   return Redirect("/staff/users");
 }
 

@@ -23,6 +23,11 @@ class AdminPages : PageGroup {
   Response UserCodePost(Ctx& ctx);
   Response UserResetTotpPost(Ctx& ctx);
   Response UserEnablePost(Ctx& ctx);
+  Response UserRolePost(Ctx& ctx);
+  // Picker options (code, label, selected) for roles and organisations.
+  mustache::data RoleOptions(Ctx& ctx, std::optional<Role> selected);
+  static mustache::data OrgOptions(const std::vector<Organisation>& orgs,
+                                   std::optional<int64_t> selected);
   Response UserDisablePost(Ctx& ctx);
   Response AuditPage(Ctx& ctx);
 };

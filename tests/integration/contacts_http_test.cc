@@ -57,6 +57,7 @@ const std::map<std::pair<std::string, std::string>, std::set<Role>>& Matrix() {
       {{"POST", "/staff/users/{id}/code"}, {R::kCoordinator, R::kAdmin}},
       {{"POST", "/staff/users/{id}/reset-totp"}, {R::kCoordinator, R::kAdmin}},
       {{"POST", "/staff/users/{id}/enable"}, {R::kCoordinator, R::kAdmin}},
+      {{"POST", "/staff/users/{id}/role"}, {R::kAdmin}},
       {{"GET", "/staff/account"}, all},
       {{"POST", "/staff/account/password"}, all},
       {{"POST", "/staff/account/totp"}, all},
