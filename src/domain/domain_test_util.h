@@ -16,6 +16,7 @@
 #include "domain/argon2_gate.h"
 #include "domain/conversations.h"
 #include "domain/staff.h"
+#include "store/store.h"
 
 namespace vd::domain_test {
 

@@ -12,7 +12,8 @@
 #include "crypto/crypto.h"
 #include "domain/argon2_gate.h"
 #include "domain/conversations.h"
-#include "store/store.h"
+#include "store/database.h"
+#include "store/staff_store.h"
 
 namespace vd {
 
@@ -106,7 +107,7 @@ Result<std::vector<KeyPair>> OpenOrgKeyGrant(const KeyPair& me, std::string_view
 
 class Staff {
  public:
-  Staff(Store& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy);
+  Staff(Database& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy);
 
   Result<int64_t> CreateOrganisation(const std::string& slug, const std::string& name);
   // Organisations and accounts as stored, for pages that list or name them.
@@ -223,7 +224,7 @@ class Staff {
   // Whether `actor` holds her organisation's current key (what approving requires).
   static bool HoldsCurrentKey(const StaffContext& actor, const Organisation& org);
 
-  Store& store_;
+  Database& store_;
   const Clock& clock_;
   Argon2Gate& gate_;
   StaffPolicy policy_;

@@ -9,6 +9,7 @@
 #include "domain/conversations.h"
 #include "domain/domain_test_util.h"
 #include "domain/staff.h"
+#include "store/store_test_util.h"
 
 namespace vd {
 namespace {
@@ -19,7 +20,7 @@ class StaffDisableTest : public domain_test::StaffFixture {
  protected:
   StaffDisableTest() : StaffFixture("staff") {}
   std::string PublicId(int64_t conversation_id) {
-    return store_->FindConversationById(conversation_id)->public_id;
+    return store_test::ReadOne(*store_, &ConversationStore::FindById, conversation_id)->public_id;
   }
 };
 
@@ -35,22 +36,22 @@ TEST_F(StaffDisableTest, DisabledAdvisorIsOutAndTheKeyIsRotatedForTheOthers) {
   ASSERT_TRUE(leaving_login.has_value());
   auto leaving_key = KeyPairFromSecret(leaving_login->user_secret_key.Clone());
   ASSERT_TRUE(leaving_key.has_value());
-  const std::string leaving_grant = store_->FindOrgKeyGrant(1, b.id)->sealed_org_secret_key;
+  const std::string leaving_grant = store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 1, b.id)->sealed_org_secret_key;
   auto leaving_ctx = staff_->Context(b.id, leaving_login->user_secret_key);
   ASSERT_TRUE(leaving_ctx.has_value() && leaving_ctx->org_key.has_value());
   EXPECT_TRUE(conversations_->ReadAsAdvisor(*leaving_ctx, PublicId(old_conversation->conversation_id)));
   Member waiting = Add("a.new", Role::kAdvisor, "dehaven");  // not granted yet
-  const std::string old_public = store_->FindOrganisationBySlug("dehaven")->public_key;
+  const std::string old_public = store_test::ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "dehaven")->public_key;
 
   StaffContext coord = LogIn("c.haven", coordinator);
   ASSERT_TRUE(staff_->Disable(coord, b.id)) << "coordinator disables an advisor of her organisation";
 
   // Out: no login, no context, no grant.
-  EXPECT_TRUE(store_->FindUserById(b.id)->disabled);
+  EXPECT_TRUE(store_test::ReadOne(*store_, &StaffStore::FindUserById, b.id)->disabled);
   EXPECT_EQ(Login("a.leaving", b).error().code, ErrorCode::kUnauthorized);
   EXPECT_FALSE(staff_->Context(b.id, leaving_login->user_secret_key).has_value());
-  EXPECT_EQ(store_->FindOrgKeyGrant(1, b.id).error().code, ErrorCode::kNotFound);
-  const std::string new_public = store_->FindOrganisationBySlug("dehaven")->public_key;
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 1, b.id).error().code, ErrorCode::kNotFound);
+  const std::string new_public = store_test::ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "dehaven")->public_key;
   EXPECT_NE(new_public, old_public);
 
   // New conversations are sealed to the new key: the leaving advisor's old key does not open
@@ -60,11 +61,11 @@ TEST_F(StaffDisableTest, DisabledAdvisorIsOutAndTheKeyIsRotatedForTheOthers) {
   auto kept = OpenOrgKeyGrant(*leaving_key, leaving_grant);
   ASSERT_TRUE(kept.has_value());
   ASSERT_EQ(kept->size(), 1u);
-  const auto sealed_new = store_->FindConversationById(new_conversation->conversation_id)->org_sealed_secret_key;
-  const auto sealed_old = store_->FindConversationById(old_conversation->conversation_id)->org_sealed_secret_key;
+  const auto sealed_new = store_test::ReadOne(*store_, &ConversationStore::FindById, new_conversation->conversation_id)->org_sealed_secret_key;
+  const auto sealed_old = store_test::ReadOne(*store_, &ConversationStore::FindById, old_conversation->conversation_id)->org_sealed_secret_key;
   EXPECT_FALSE(OpenSealed(kept->front(), sealed_new).has_value());
   EXPECT_TRUE(OpenSealed(kept->front(), sealed_old).has_value());
-  StaffContext forged{*store_->FindUserById(a.id), std::move(kept->front()), {}};
+  StaffContext forged{*store_test::ReadOne(*store_, &StaffStore::FindUserById, a.id), std::move(kept->front()), {}};
   EXPECT_FALSE(conversations_->ReadAsAdvisor(forged, PublicId(new_conversation->conversation_id)));
 
   // The remaining advisor holds both keys and reads both conversations.
@@ -90,7 +91,7 @@ TEST_F(StaffDisableTest, DisabledAdvisorIsOutAndTheKeyIsRotatedForTheOthers) {
   EXPECT_TRUE(conversations_->ReadAsAdvisor(later, PublicId(new_conversation->conversation_id)));
   // Disabling again changes nothing.
   EXPECT_TRUE(staff_->Disable(coord, b.id));
-  EXPECT_EQ(store_->FindOrganisationBySlug("dehaven")->public_key, new_public);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "dehaven")->public_key, new_public);
 }
 
 TEST_F(StaffDisableTest, RotatesAgainAndKeepsTheWholeHistory) {
@@ -122,8 +123,8 @@ TEST_F(StaffDisableTest, WhenNobodyElseHoldsTheKeyTheOrganisationHasNoneAndWaiti
   ASSERT_TRUE(staff_->Disable(root, only.id));
   // Nobody holds a key: no new key is handed to the waiting account, and workers cannot
   // choose the organisation (nobody could read them).
-  EXPECT_EQ(store_->FindOrganisationBySlug("shop")->public_key, "");
-  EXPECT_EQ(store_->FindOrgKeyGrant(2, fresh.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "shop")->public_key, "");
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 2, fresh.id).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(conversations_->Start("shop", "hello", "en", {}).error().code, ErrorCode::kInvalidInput);
   StaffContext waiting = LogIn("s.fresh", fresh);
   EXPECT_FALSE(waiting.org_key.has_value());
@@ -157,7 +158,7 @@ TEST_F(StaffDisableTest, OnlyAdminsAndTheOrganisationsCoordinatorMayDisable) {
   EXPECT_EQ(staff_->Disable(coord, admin.id).error().code, ErrorCode::kForbidden);
   EXPECT_EQ(staff_->Disable(coord, haven_coord.id).error().code, ErrorCode::kForbidden);
   EXPECT_EQ(staff_->Disable(root, admin.id).error().code, ErrorCode::kForbidden);  // not oneself
-  EXPECT_FALSE(store_->FindUserById(other.id)->disabled);
+  EXPECT_FALSE(store_test::ReadOne(*store_, &StaffStore::FindUserById, other.id)->disabled);
   EXPECT_TRUE(staff_->Disable(root, analyst.id));  // no key involved
   EXPECT_EQ(Login("analyst", analyst).error().code, ErrorCode::kUnauthorized);
 }
@@ -198,8 +199,8 @@ TEST_F(StaffGrantTest, OnlyAKeyHolderOfTheOrganisationApprovesAndOnlyOnce) {
   EXPECT_FALSE(staff_->Grants(root)->key_holder);
   EXPECT_FALSE(staff_->Grants(coord)->key_holder);
   EXPECT_TRUE(staff_->Grants(other)->waiting.empty());  // shop's holder sees no dehaven account
-  EXPECT_EQ(store_->FindOrgKeyGrant(1, mallory.id).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(store_->FindOrgKeyGrant(1, coordinator.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 1, mallory.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 1, coordinator.id).error().code, ErrorCode::kNotFound);
 
   // The key holder sees who waits, who created the account and when; she approves by id.
   StaffContext approver = LogIn("a.holder", holder);
@@ -209,13 +210,13 @@ TEST_F(StaffGrantTest, OnlyAKeyHolderOfTheOrganisationApprovesAndOnlyOnce) {
   ASSERT_EQ(news->waiting.size(), 1u);
   EXPECT_EQ(news->waiting[0].username, "mallory");
   EXPECT_EQ(news->waiting[0].created_by, "admin");
-  EXPECT_EQ(news->waiting[0].created_at, store_->FindUserById(mallory.id)->created_at);
+  EXPECT_EQ(news->waiting[0].created_at, store_test::ReadOne(*store_, &StaffStore::FindUserById, mallory.id)->created_at);
   EXPECT_EQ(staff_->ApproveGrant(approver, coordinator.id).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(staff_->ApproveGrant(approver, shop.id).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(staff_->ApproveGrant(approver, 999999).error().code, ErrorCode::kNotFound);
   ASSERT_TRUE(staff_->ApproveGrant(approver, mallory.id));
   EXPECT_EQ(staff_->ApproveGrant(approver, mallory.id).error().code, ErrorCode::kConflict);
-  auto grant = store_->FindOrgKeyGrant(1, mallory.id);
+  auto grant = store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 1, mallory.id);
   ASSERT_TRUE(grant.has_value());
   EXPECT_EQ(grant->granted_by, std::optional<int64_t>(holder.id));
   EXPECT_EQ(grant->granted_at, clock_.Now());
@@ -254,7 +255,7 @@ TEST_F(StaffGrantTest, AnApprovalWithAKeyThatWasRotatedMeanwhileIsRefused) {
   StaffContext stale = LogIn("a.one", a);  // holds the key of before the rotation
   ASSERT_TRUE(staff_->Disable(LogIn("admin", admin), b.id));
   EXPECT_EQ(staff_->ApproveGrant(stale, c.id).error().code, ErrorCode::kConflict);
-  EXPECT_EQ(store_->FindOrgKeyGrant(1, c.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 1, c.id).error().code, ErrorCode::kNotFound);
   Approve("a.one", a, c);  // with a fresh context it works, and holds the whole history
   StaffContext three = LogIn("a.three", c);
   ASSERT_TRUE(three.org_key.has_value());
@@ -269,7 +270,7 @@ TEST_F(StaffGrantTest, AChangeOfRoleOrOrganisationRemovesTheKeysAndRotatesTheOld
   Approve("a.stays", stays, moves);
   auto before = conversations_->Start("dehaven", "before", "en", {});
   ASSERT_TRUE(before.has_value());
-  const std::string old_public = store_->FindOrganisationBySlug("dehaven")->public_key;
+  const std::string old_public = store_test::ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "dehaven")->public_key;
   StaffContext root = LogIn("admin", admin);
   StaffContext coordinator = LogIn("a.stays", stays);
   EXPECT_EQ(staff_->ChangeRole(coordinator, moves.id, Role::kAdvisor, "shop").error().code,
@@ -281,14 +282,14 @@ TEST_F(StaffGrantTest, AChangeOfRoleOrOrganisationRemovesTheKeysAndRotatesTheOld
 
   // To another organisation: no key of either, dehaven rotated, she waits in shop.
   ASSERT_TRUE(staff_->ChangeRole(root, moves.id, Role::kAdvisor, "shop"));
-  EXPECT_EQ(store_->FindUserById(moves.id)->organisation_id, store_->FindOrganisationBySlug("shop")->id);
-  EXPECT_EQ(store_->FindOrgKeyGrant(1, moves.id).error().code, ErrorCode::kNotFound);
-  EXPECT_NE(store_->FindOrganisationBySlug("dehaven")->public_key, old_public);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindUserById, moves.id)->organisation_id, store_test::ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "shop")->id);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindOrgKeyGrant, 1, moves.id).error().code, ErrorCode::kNotFound);
+  EXPECT_NE(store_test::ReadOne(*store_, &StaffStore::FindOrganisationBySlug, "dehaven")->public_key, old_public);
   StaffContext moved = LogIn("a.moves", moves);
   EXPECT_FALSE(moved.org_key.has_value());
   auto after = conversations_->Start("dehaven", "after", "en", {});
   StaffContext remaining = LogIn("a.stays", stays);
-  EXPECT_TRUE(conversations_->ReadAsAdvisor(remaining, store_->FindConversationById(after->conversation_id)->public_id));
+  EXPECT_TRUE(conversations_->ReadAsAdvisor(remaining, store_test::ReadOne(*store_, &ConversationStore::FindById, after->conversation_id)->public_id));
   auto news = staff_->Grants(LogIn("a.shop", shop));
   ASSERT_EQ(news->waiting.size(), 1u);
   EXPECT_EQ(news->waiting[0].username, "a.moves");
@@ -315,7 +316,7 @@ TEST_F(StaffGrantTest, TheFirstLoginIsReportedOnceAndTheEnrolmentToo) {
   auto again = staff_->Login("a.new", kPassword, TotpCode(totp, clock_.Now()));
   ASSERT_TRUE(again.has_value());
   EXPECT_FALSE(again->first_login);
-  EXPECT_EQ(store_->FindUserById(created->id)->previous_login_at, clock_.Now() - 30);
+  EXPECT_EQ(store_test::ReadOne(*store_, &StaffStore::FindUserById, created->id)->previous_login_at, clock_.Now() - 30);
 }
 
 }  // namespace

@@ -74,30 +74,6 @@ class Store : public Database {
   // once. Ids, cases and referral ids are assigned by the database (c.id is ignored).
   virtual Status InsertContactsBulk(const std::vector<ContactRecord>& contacts) = 0;
 
-  // --- Legacy: staff accounts ----------------------------------------------------------------
-  // Each is one transaction around the matching StaffStore call (store/legacy_store.cc), so
-  // an operation that makes several calls spans several transactions. They remain for
-  // src/domain/staff.cc (and staff_test.cc, which reads back through them) until the staff
-  // service opens its own transactions; tests/check_layering.sh reads the names between
-  // these markers and fails if any other file in src/domain or src/web calls one.
-  Result<int64_t> InsertOrganisation(const Organisation& org);  // kConflict on slug
-  Result<std::vector<Organisation>> ListOrganisations();
-  Result<Organisation> FindOrganisationBySlug(const std::string& slug);
-  Result<Organisation> FindOrganisationById(int64_t id);
-  Result<User> FindUserByUsername(const std::string& username);
-  Result<User> FindUserById(int64_t id);
-  Result<std::vector<User>> ListUsers();
-  Status RecordLoginSuccess(int64_t user_id);  // failed_logins = 0, locked_until = 0
-  // kConflict if the step was already used (a replayed code).
-  Status AdvanceTotpStep(int64_t user_id, int64_t step);
-  // New password material and recovery wrap; clears TOTP and the lockout, ends the sessions.
-  Status ReplaceCredentials(int64_t user_id, const std::string& pw_salt,
-                            const std::string& pw_verifier, const std::string& wrapped_secret_key,
-                            const std::string& recovery_wrapped_secret_key);
-  Result<OrgKeyGrant> FindOrgKeyGrant(int64_t organisation_id, int64_t user_id);
-  // Read back by staff_test.cc (conversations sealed to the rotated key).
-  Result<Conversation> FindConversationById(int64_t id);
-  // --- End of legacy -------------------------------------------------------------------------
 };
 
 // Opens a store from a URL: "sqlite:/path/to/file.db" or a PostgreSQL connection string

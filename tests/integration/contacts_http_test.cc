@@ -575,7 +575,7 @@ TEST_P(ContactsHttpTest, CoordinatorDisablesAnAdvisorWhoseSessionEndsAtOnce) {
   Runtime& rt = *server_.runtime;
   const std::string second_totp = AddStaff(rt, "advisor2.dehaven", kPassword, Role::kAdvisor, "dehaven");
   Client advisor = LoggedIn(Role::kAdvisor);
-  const int64_t waiting_id = rt.store().FindUserByUsername("advisor2.dehaven")->id;
+  const int64_t waiting_id = store_test::ReadOne(rt.store(), &StaffStore::FindUserByUsername, "advisor2.dehaven")->id;
   ASSERT_EQ(advisor.Post("/staff/access/" + std::to_string(waiting_id) + "/approve",
                          {{"csrf", advisor.csrf}}).status, 303);  // gives advisor2 the key
   server_.clock.Advance(31);

@@ -70,7 +70,7 @@ TEST_P(InsiderHttpTest, AnAccountAnAdminCreatedReadsNothingUntilAKeyHolderApprov
   auto started = rt.conversations().Start("shop", "my passport was taken", "en", {});
   ASSERT_TRUE(started.has_value());
   const std::string conversation =
-      "/staff/c/" + rt.store().FindConversationById(started->conversation_id)->public_id;
+      "/staff/c/" + store_test::ReadOne(rt.store(), &ConversationStore::FindById, started->conversation_id)->public_id;
 
   // The admin creates "mallory" in shop: the page shows an enrolment code, never a password
   // or a recovery key. (Here the admin, as an attacker, uses the code herself.)
@@ -241,7 +241,7 @@ TEST_P(InsiderHttpTest, AnAdvisorChangesHerPasswordAndHerAuthenticator) {
   auto started = rt.conversations().Start("shop", "still readable", "en", {});
   ASSERT_TRUE(started.has_value());
   const std::string conversation =
-      "/staff/c/" + rt.store().FindConversationById(started->conversation_id)->public_id;
+      "/staff/c/" + store_test::ReadOne(rt.store(), &ConversationStore::FindById, started->conversation_id)->public_id;
   auto holder_key = TotpSecretFromBase32(holder_totp_);
   Client other = LoggedIn("advisor.shop", holder_totp_);  // another browser of hers
   Client me = LoggedIn("advisor.shop", holder_totp_);
@@ -302,12 +302,12 @@ TEST_P(InsiderHttpTest, AnAdminResetsTwoStepLoginAndReenablesAnAdvisorWhoWaitsFo
   if (!server_.runtime) return;
   Runtime& rt = *server_.runtime;
   const std::string second_totp = AddStaff(rt, "advisor2.shop", kPassword, Role::kAdvisor, "shop");
-  const int64_t second = rt.store().FindUserByUsername("advisor2.shop")->id;
+  const int64_t second = store_test::ReadOne(rt.store(), &StaffStore::FindUserByUsername, "advisor2.shop")->id;
   Client holder = LoggedIn("advisor.shop", holder_totp_);
   ASSERT_EQ(holder.Post("/staff/access/" + std::to_string(second) + "/approve", {{"csrf", holder.csrf}}).status, 303);
   auto started = rt.conversations().Start("shop", "for both", "en", {});
   const std::string conversation =
-      "/staff/c/" + rt.store().FindConversationById(started->conversation_id)->public_id;
+      "/staff/c/" + store_test::ReadOne(rt.store(), &ConversationStore::FindById, started->conversation_id)->public_id;
   Client two = LoggedIn("advisor2.shop", second_totp);
   EXPECT_EQ(two.Get(conversation).status, 200);
 
@@ -324,7 +324,7 @@ TEST_P(InsiderHttpTest, AnAdminResetsTwoStepLoginAndReenablesAnAdvisorWhoWaitsFo
   ASSERT_EQ(admin.Post(base + "/disable", {{"csrf", admin.csrf}, {"confirm", "yes"}}).status, 303);
   EXPECT_NE(admin.Get("/staff/users").body.find(base + "/enable"), std::string::npos);
   ASSERT_EQ(admin.Post(base + "/enable", {{"csrf", admin.csrf}}).status, 303);
-  EXPECT_FALSE(rt.store().FindUserById(second)->disabled);
+  EXPECT_FALSE(store_test::ReadOne(rt.store(), &StaffStore::FindUserById, second)->disabled);
   // She logs in again, enrols, and reads nothing until the key holder approves her anew.
   server_.clock.Advance(31);
   Client back = Fresh();
@@ -344,7 +344,7 @@ TEST_P(InsiderHttpTest, AnAdminResetsTwoStepLoginAndReenablesAnAdvisorWhoWaitsFo
   EXPECT_EQ(back.Get(conversation).status, 200);
   // Every act is in the audit log.
   std::multiset<std::string> acts;
-  auto entries = rt.store().ListAudit(0, 1000);
+  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
   ASSERT_TRUE(entries.has_value());
   for (const AuditEntry& e : *entries) acts.insert(e.action);
   EXPECT_EQ(acts.count("POST /staff/users/{id}/reset-totp"), 1u);

@@ -12,6 +12,7 @@
 #include "crypto/totp.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
+#include "store/store_test_util.h"
 
 namespace vd::testing {
 namespace {
@@ -33,8 +34,8 @@ class LockoutHttpTest : public ::testing::TestWithParam<Backend> {
     invited.username = "advisor.invited";
     invited.organisation_slug = "dehaven";
     ASSERT_TRUE(rt.staff().CreateUser(invited).has_value());
-    Result<User> admin = rt.store().FindUserByUsername("admin.one");
-    Result<User> gone = rt.store().FindUserByUsername("advisor.gone");
+    Result<User> admin = store_test::ReadOne(rt.store(), &StaffStore::FindUserByUsername, "admin.one");
+    Result<User> gone = store_test::ReadOne(rt.store(), &StaffStore::FindUserByUsername, "advisor.gone");
     ASSERT_TRUE(admin.has_value() && gone.has_value());
     ASSERT_TRUE(rt.staff().Disable(StaffContext{*admin, std::nullopt, {}}, gone->id));
     auto port = rt.Start();
@@ -59,7 +60,7 @@ class LockoutHttpTest : public ::testing::TestWithParam<Backend> {
     return TotpCode(*TotpSecretFromBase32(totp_b32), server_.clock.Now());
   }
   int64_t LockedUntil(const std::string& username) {
-    Result<User> u = server_.runtime->store().FindUserByUsername(username);
+    Result<User> u = store_test::ReadOne(server_.runtime->store(), &StaffStore::FindUserByUsername, username);
     EXPECT_TRUE(u.has_value());
     return u ? u->locked_until : 0;
   }
