@@ -59,11 +59,7 @@ Result<SecretBytes> Staff::ProveOwner(const User& user, std::string_view passwor
   if (password.size() > 1024 || user.disabled) return wrong();
   Result<std::string> salt = Base64Decode(user.pw_salt);
   if (!salt) return Fail(ErrorCode::kCrypto, "error.internal", "bad salt");
-  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
-    Result<Argon2Gate::Slot> slot = gate_.Acquire();
-    if (!slot) return std::unexpected(slot.error());
-    return DerivePasswordKeys(password, *salt, policy_.password_pwhash);
-  }();
+  Result<PasswordKeys> pw = HashPassword(password, *salt);
   if (!pw) return std::unexpected(pw.error());
   bool ok = ConstantTimeEqual(Base64Decode(user.pw_verifier).value_or(""), pw->verifier);
   if (ok && user.totp_enabled) {
@@ -94,11 +90,7 @@ Result<SecretBytes> Staff::ChangePassword(int64_t user_id, std::string_view curr
   Result<SecretBytes> secret = Unwrap(*old_wrap, user->wrapped_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
   const std::string salt = NewSalt();
-  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
-    Result<Argon2Gate::Slot> slot = gate_.Acquire();
-    if (!slot) return std::unexpected(slot.error());
-    return DerivePasswordKeys(new_password, salt, policy_.password_pwhash);
-  }();
+  Result<PasswordKeys> pw = HashPassword(new_password, salt);
   if (!pw) return std::unexpected(pw.error());
   const std::string wrapped_secret = Wrap(pw->wrap_key, secret->view());
   const std::string wrapped_totp = user->totp_enabled ? Wrap(pw->wrap_key, totp.view()) : "";
@@ -131,6 +123,26 @@ Status Staff::Enable(const StaffContext& actor, int64_t user_id) {
   if (!target) return std::unexpected(target.error());
   if (Status may = MayManage(actor, *target); !may) return may;
   return store_.Write("enable user", [&](Tx& tx) { return store_.staff().EnableUser(tx, user_id); });
+}
+
+Result<PasswordKeys> Staff::HashPassword(std::string_view password, std::string_view salt) {
+  Result<Argon2Gate::Slot> slot = gate_.Acquire();
+  if (!slot) return std::unexpected(slot.error());
+  return DerivePasswordKeys(password, salt, policy_.password_pwhash);
+}
+
+Result<Staff::FreshCredentials> Staff::NewCredentials(std::string_view password, User& into) {
+  const std::string salt = NewSalt();
+  Result<PasswordKeys> pw = HashPassword(password, salt);
+  if (!pw) return std::unexpected(pw.error());
+  const KeyPair user_key = GenerateKeyPair();
+  RecoveryKey recovery = NewRecoveryKey();
+  into.pw_salt = Base64Encode(salt);
+  into.pw_verifier = Base64Encode(pw->verifier);
+  into.public_key = Base64Encode(user_key.public_key);
+  into.wrapped_secret_key = Wrap(pw->wrap_key, user_key.secret_key.view());
+  into.recovery_wrapped_secret_key = Wrap(recovery.wrap_key, user_key.secret_key.view());
+  return FreshCredentials{std::move(pw->wrap_key), std::move(recovery.display)};
 }
 
 Status Staff::CheckPassword(std::string_view password) const {
@@ -184,24 +196,12 @@ Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
     created.enrolment_expires_at = user.enrol_expires_at;
   } else {
     if (Status ok = CheckPassword(request.password); !ok) return std::unexpected(ok.error());
-    const std::string salt = NewSalt();
-    Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
-      Result<Argon2Gate::Slot> slot = gate_.Acquire();
-      if (!slot) return std::unexpected(slot.error());
-      return DerivePasswordKeys(request.password, salt, policy_.password_pwhash);
-    }();
-    if (!pw) return std::unexpected(pw.error());
-    KeyPair user_key = GenerateKeyPair();
-    RecoveryKey recovery = NewRecoveryKey();
-    user.pw_salt = Base64Encode(salt);
-    user.pw_verifier = Base64Encode(pw->verifier);
-    user.public_key = Base64Encode(user_key.public_key);
-    user.wrapped_secret_key = Wrap(pw->wrap_key, user_key.secret_key.view());
-    user.recovery_wrapped_secret_key = Wrap(recovery.wrap_key, user_key.secret_key.view());
-    created.recovery_key = recovery.display;
+    Result<FreshCredentials> fresh = NewCredentials(request.password, user);
+    if (!fresh) return std::unexpected(fresh.error());
+    created.recovery_key = std::move(fresh->recovery_key);
     if (request.enroll_totp) {
       SecretBytes totp = NewTotpSecret();
-      user.wrapped_totp_secret = Wrap(pw->wrap_key, totp.view());
+      user.wrapped_totp_secret = Wrap(fresh->wrap_key, totp.view());
       user.totp_enabled = true;
       created.totp_base32 = TotpSecretBase32(totp);
     }
@@ -235,13 +235,9 @@ Result<Welcomed> Staff::Welcome(std::string_view username, std::string_view code
   Result<std::string> hash = EnrolmentCodeHash(code);
   if (!hash) return invalid();
   // Hash before looking anything up: every refusal costs the same.
-  const std::string salt = NewSalt();
-  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
-    Result<Argon2Gate::Slot> slot = gate_.Acquire();
-    if (!slot) return std::unexpected(slot.error());
-    return DerivePasswordKeys(new_password, salt, policy_.password_pwhash);
-  }();
-  if (!pw) return std::unexpected(pw.error());
+  User creds;
+  Result<FreshCredentials> fresh = NewCredentials(new_password, creds);
+  if (!fresh) return std::unexpected(fresh.error());
   Result<User> user = store_.Read("find user", [&](Tx& tx) {
     return store_.staff().FindUserByUsername(tx, std::string(username));
   });
@@ -249,14 +245,6 @@ Result<Welcomed> Staff::Welcome(std::string_view username, std::string_view code
     if (user.error().code == ErrorCode::kNotFound) return invalid();
     return std::unexpected(user.error());
   }
-  const KeyPair user_key = GenerateKeyPair();
-  RecoveryKey recovery = NewRecoveryKey();
-  User creds;
-  creds.pw_salt = Base64Encode(salt);
-  creds.pw_verifier = Base64Encode(pw->verifier);
-  creds.public_key = Base64Encode(user_key.public_key);
-  creds.wrapped_secret_key = Wrap(pw->wrap_key, user_key.secret_key.view());
-  creds.recovery_wrapped_secret_key = Wrap(recovery.wrap_key, user_key.secret_key.view());
   Status spent = store_.Write("welcome", [&](Tx& tx) -> Status {
     Status s = store_.staff().SpendEnrolmentCode(tx, user->id, Base64Encode(*hash), clock_.Now(), creds);
     if (!s || user->role != Role::kAdvisor || !user->organisation_id) return s;
@@ -270,8 +258,8 @@ Result<Welcomed> Staff::Welcome(std::string_view username, std::string_view code
   }
   Welcomed out;
   out.user = *user;
-  out.wrap_key = std::move(pw->wrap_key);
-  out.recovery_key = std::move(recovery.display);
+  out.wrap_key = std::move(fresh->wrap_key);
+  out.recovery_key = std::move(fresh->recovery_key);
   return out;
 }
 
@@ -395,11 +383,7 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
     Result<std::string> stored = Base64Decode(user->pw_salt);
     if (stored && stored->size() == salt.size()) salt = std::move(*stored);
   }
-  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
-    Result<Argon2Gate::Slot> slot = gate_.Acquire();
-    if (!slot) return std::unexpected(slot.error());
-    return DerivePasswordKeys(password, salt, policy_.password_pwhash);
-  }();
+  Result<PasswordKeys> pw = HashPassword(password, salt);
   if (!pw) return std::unexpected(pw.error());
   if (attempt.Refused(now)) return refuse();
   const std::string stored_verifier = Base64Decode(user->pw_verifier).value_or("");
@@ -486,11 +470,7 @@ Result<CreatedUser> Staff::Recover(std::string_view username, std::string_view r
     return Fail(ErrorCode::kUnauthorized, "error.recovery_key_format", "recovery key does not open");
   }
   const std::string salt = NewSalt();
-  Result<PasswordKeys> pw = [&]() -> Result<PasswordKeys> {
-    Result<Argon2Gate::Slot> slot = gate_.Acquire();
-    if (!slot) return std::unexpected(slot.error());
-    return DerivePasswordKeys(new_password, salt, policy_.password_pwhash);
-  }();
+  Result<PasswordKeys> pw = HashPassword(new_password, salt);
   if (!pw) return std::unexpected(pw.error());
   RecoveryKey fresh = NewRecoveryKey();
   Status replaced = store_.Write("replace credentials", [&](Tx& tx) {

@@ -206,6 +206,15 @@ class Staff {
   // staff_error.current_password otherwise, counted as a failed login.
   Result<SecretBytes> ProveOwner(const User& user, std::string_view password,
                                  std::string_view totp_code, SecretBytes* totp_secret);
+  // Argon2id of `password` with `salt`, one of the gate's slots held while it runs.
+  Result<PasswordKeys> HashPassword(std::string_view password, std::string_view salt);
+  // A new key pair and recovery key under a new password: sets the password and key
+  // columns of `into`, returns the password wrap key and the recovery key to show once.
+  struct FreshCredentials {
+    SecretBytes wrap_key;
+    std::string recovery_key;
+  };
+  Result<FreshCredentials> NewCredentials(std::string_view password, User& into);
   // Admins may manage anyone but themselves, coordinators the advisors of their organisation.
   static Status MayManage(const StaffContext& actor, const User& target);
   // In `tx`, after an advisor's grant was removed: the organisation's key rotated to `fresh`

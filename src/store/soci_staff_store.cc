@@ -161,8 +161,7 @@ class SociStaffStore final : public StaffStore {
                     "failed_logins = 0, locked_until = 0 WHERE id = :id",
                     pw_salt, pw_verifier, wrapped_secret_key, recovery_wrapped_secret_key, id);
       if (!s) return s;
-      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
-      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
+      EndSignIns(sql, id);
       return {};
     });
   }
@@ -177,8 +176,7 @@ class SociStaffStore final : public StaffStore {
                            "wrapped_secret_key = :w, wrapped_totp_secret = :t WHERE id = :id",
                            pw_salt, pw_verifier, wrapped_secret_key, wrapped_totp_secret, id);
       if (!s) return s;
-      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
-      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
+      EndSignIns(sql, id);
       return {};
     });
   }
@@ -191,8 +189,7 @@ class SociStaffStore final : public StaffStore {
                            "WHERE id = :id",
                            id);
       if (!s) return s;
-      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
-      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
+      EndSignIns(sql, id);
       return {};
     });
   }
@@ -317,8 +314,7 @@ class SociStaffStore final : public StaffStore {
       const long long id = user_id;
       Status s = UpdateOne(sql, "user", "UPDATE users SET disabled = 1 WHERE id = :id", id);
       if (!s) return s;
-      sql << "DELETE FROM sessions WHERE user_id = :id", use(id);
-      sql << "DELETE FROM device_tokens WHERE user_id = :id", use(id);
+      EndSignIns(sql, id);
       sql << "DELETE FROM org_key_grants WHERE user_id = :id", use(id);
       return {};
     });
@@ -455,6 +451,12 @@ class SociStaffStore final : public StaffStore {
   }
 
  private:
+  // What lets a user back in without her credentials: her sessions and device tokens.
+  static void EndSignIns(soci::session& sql, long long user_id) {
+    sql << "DELETE FROM sessions WHERE user_id = :id", use(user_id);
+    sql << "DELETE FROM device_tokens WHERE user_id = :id", use(user_id);
+  }
+
   template <typename V>
   Result<Organisation> FindOrganisation(Tx& tx, const char* where, const V& value) {
     return Soci(tx).Guarded("find organisation", [&](soci::session& sql) -> Result<Organisation> {

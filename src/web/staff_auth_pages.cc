@@ -76,9 +76,7 @@ Response StaffAuthPages::WelcomePost(Ctx& ctx) {
   Result<std::string> token = EnrolmentSession(welcomed->user.id, welcomed->wrap_key);
   if (!token) return ErrorPage(ctx, token.error());
   ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
-  if (Status s = deps_.audit.Record(welcomed->user.id, "staff.welcome", ""); !s) {
-    spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
-  }
+  AuditLogin(ctx, welcomed->user.id, "staff.welcome", false);
   mustache::data d;
   d.set("recovery", welcomed->recovery_key);
   return Render(ctx, "staff_welcome_done", d, Audience::kStaff);
