@@ -22,6 +22,12 @@ Result<TokenKeys> KeysFor(std::string_view token) {
   return keys;
 }
 
+std::string HandleOf(const std::string& id_hash) {
+  Result<std::string> raw = Base64Decode(id_hash);
+  if (!raw || raw->size() < 16) return {};
+  return HexEncode(KeyedHash(*raw, "vd.session.handle", "").substr(0, 8));
+}
+
 }  // namespace
 
 Sessions::Sessions(Database& db, const Clock& clock, SessionPolicy policy)
@@ -105,6 +111,58 @@ Status Sessions::End(const std::string& token) {
       db_.Write("end session", [&](Tx& tx) { return db_.sessions().Delete(tx, keys->id_hash); });
   if (!s && s.error().code == ErrorCode::kNotFound) return {};
   return s;
+}
+
+Result<std::vector<StaffSessionInfo>> Sessions::ListStaff(int64_t user_id,
+                                                          std::string_view current_token) {
+  std::string current_hash;
+  if (Result<TokenKeys> keys = KeysFor(current_token)) current_hash = keys->id_hash;
+  Result<std::vector<Session>> rows =
+      db_.Read("list sessions", [&](Tx& tx) { return db_.sessions().ListForUser(tx, user_id); });
+  if (!rows) return std::unexpected(rows.error());
+  const int64_t now = clock_.Now();
+  std::vector<StaffSessionInfo> out;
+  for (const Session& row : *rows) {
+    if (now - row.last_seen_at > policy_.staff_idle_seconds ||
+        now - row.created_at > policy_.staff_absolute_seconds) {
+      continue;
+    }
+    out.push_back(StaffSessionInfo{HandleOf(row.id_hash), row.created_at, row.last_seen_at,
+                                   row.id_hash == current_hash, row.stage == 0});
+  }
+  return out;
+}
+
+Status Sessions::EndStaff(int64_t user_id, std::string_view handle) {
+  if (handle.size() != 16) return Fail(ErrorCode::kNotFound, "error.not_found", "session handle");
+  return db_.Write("end session", [&](Tx& tx) -> Status {
+    Result<std::vector<Session>> rows = db_.sessions().ListForUser(tx, user_id);
+    if (!rows) return std::unexpected(rows.error());
+    for (const Session& row : *rows) {
+      if (ConstantTimeEqual(HandleOf(row.id_hash), handle)) {
+        return db_.sessions().DeleteForUser(tx, user_id, row.id_hash);
+      }
+    }
+    return Fail(ErrorCode::kNotFound, "error.not_found", "no such session");
+  });
+}
+
+Result<int64_t> Sessions::EndOtherStaff(int64_t user_id, std::string_view current_token) {
+  Result<TokenKeys> keys = KeysFor(current_token);
+  if (!keys) return std::unexpected(keys.error());
+  return db_.Write("end other sessions", [&](Tx& tx) -> Result<int64_t> {
+    Result<std::vector<Session>> rows = db_.sessions().ListForUser(tx, user_id);
+    if (!rows) return std::unexpected(rows.error());
+    int64_t ended = 0;
+    for (const Session& row : *rows) {
+      if (row.id_hash == keys->id_hash) continue;
+      if (Status s = db_.sessions().DeleteForUser(tx, user_id, row.id_hash); !s) {
+        return std::unexpected(s.error());
+      }
+      ++ended;
+    }
+    return ended;
+  });
 }
 
 Result<int64_t> Sessions::DeleteStale() {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "crypto/crypto.h"
@@ -34,6 +35,17 @@ struct ActiveSession {
   SecretBytes pending;  // unwrapped pending (empty if none)
 };
 
+// One of a staff member's own sessions, as her account page lists it: when it began and was
+// last used, nothing about the browser or the address (neither is stored). `handle` names it
+// in a form without revealing the stored hash (a keyed hash of that, 16 hex digits).
+struct StaffSessionInfo {
+  std::string handle;
+  int64_t created_at = 0;
+  int64_t last_seen_at = 0;
+  bool current = false;     // the session that asks
+  bool signing_in = false;  // password accepted, second factor not yet
+};
+
 class Sessions {
  public:
   Sessions(Database& db, const Clock& clock, SessionPolicy policy);
@@ -46,6 +58,13 @@ class Sessions {
   // unknown one or one that timed out (it is then deleted). Touches last_seen_at.
   Result<ActiveSession> Load(std::string token);
   Status End(const std::string& token);
+  // Her live staff sessions, oldest first; timed-out ones are left out (maintenance deletes
+  // them). `current_token` marks the one she is using.
+  Result<std::vector<StaffSessionInfo>> ListStaff(int64_t user_id, std::string_view current_token);
+  // Ends her session `handle`: kNotFound if she has none of that name (also another's).
+  Status EndStaff(int64_t user_id, std::string_view handle);
+  // Ends every session of hers but `current_token`'s; returns how many, in one transaction.
+  Result<int64_t> EndOtherStaff(int64_t user_id, std::string_view current_token);
   // Deletes every session past the longer of the staff and worker timeouts (maintenance).
   Result<int64_t> DeleteStale();
 

@@ -369,6 +369,34 @@ TEST_P(StoreTest, SessionsRoundTripAndUpdate) {
   EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::Delete, "aGFzaDE=")), ErrorCode::kNotFound);
 }
 
+TEST_P(StoreTest, AStaffMemberListsAndEndsOnlyHerOwnSessions) {
+  const int64_t org = AddOrg("o");
+  const int64_t ann = AddUser("ann", org);
+  const int64_t bob = AddUser("bob", org);
+  const int64_t c = AddConversation(org, "1", 1000, 5000);
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("ann-late", ann, 300, 310)));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("ann-early", ann, 100, 400)));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("bob", bob, 200, 200)));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, WorkerSession("worker", c, 50)));
+
+  std::vector<Session> mine = Must(ReadOne(*store_, &SessionStore::ListForUser, ann));
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0].id_hash, "ann-early");
+  EXPECT_EQ(mine[0].last_seen_at, 400);
+  EXPECT_EQ(mine[1].id_hash, "ann-late");
+  EXPECT_TRUE(Must(ReadOne(*store_, &SessionStore::ListForUser, int64_t{999999})).empty());
+
+  // Ann cannot end Bob's session, nor a worker's; her own ends.
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::DeleteForUser, ann, "bob")),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &SessionStore::DeleteForUser, ann, "worker")),
+            ErrorCode::kNotFound);
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::DeleteForUser, ann, "ann-late"));
+  EXPECT_EQ(Must(ReadOne(*store_, &SessionStore::ListForUser, ann)).size(), 1u);
+  EXPECT_TRUE(ReadOne(*store_, &SessionStore::Find, "bob").has_value());
+  EXPECT_TRUE(ReadOne(*store_, &SessionStore::Find, "worker").has_value());
+}
+
 TEST_P(StoreTest, StaleSessionsAreDeleted) {
   const int64_t user = AddUser("a", std::nullopt, Role::kAdmin);
   ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, StaffSession("idle", user, 500, 150)));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "store/database.h"
@@ -38,6 +39,11 @@ class SessionStore {
   // Writes stage, wrapped_key, pending and last_seen_at.
   virtual Status Update(Tx& tx, const Session& s) = 0;
   virtual Status Delete(Tx& tx, const std::string& id_hash) = 0;
+  // One staff member's sessions, oldest first (her account page lists them).
+  virtual Result<std::vector<Session>> ListForUser(Tx& tx, int64_t user_id) = 0;
+  // Deletes the session `id_hash` only if it is `user_id`'s: kNotFound otherwise, so that no
+  // one ends a session that is not hers.
+  virtual Status DeleteForUser(Tx& tx, int64_t user_id, const std::string& id_hash) = 0;
   // Deletes sessions idle since before `idle_before` or created before `created_before`;
   // returns how many.
   virtual Result<int64_t> DeleteStale(Tx& tx, int64_t idle_before, int64_t created_before) = 0;

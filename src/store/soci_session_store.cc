@@ -74,6 +74,22 @@ class SociSessionStore final : public SessionStore {
     });
   }
 
+  Result<std::vector<Session>> ListForUser(Tx& tx, int64_t user_id) override {
+    return Soci(tx).Guarded("list sessions", [&](soci::session& sql) -> Result<std::vector<Session>> {
+      const long long id = user_id;
+      return soci_row::Select(sql, kSessions,
+                              " WHERE user_id = :u AND kind = 'staff' ORDER BY created_at, id_hash",
+                              id);
+    });
+  }
+
+  Status DeleteForUser(Tx& tx, int64_t user_id, const std::string& id_hash) override {
+    return Soci(tx).Guarded("delete session", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "session", "DELETE FROM sessions WHERE id_hash = :h AND user_id = :u",
+                       id_hash, static_cast<long long>(user_id));
+    });
+  }
+
   Result<int64_t> DeleteStale(Tx& tx, int64_t idle_before, int64_t created_before) override {
     return Soci(tx).Guarded("delete stale sessions", [&](soci::session& sql) -> Result<int64_t> {
       const long long idle = idle_before, created = created_before;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/sessions.h"
 #include "web/http.h"
@@ -27,6 +28,16 @@ class WebSessions {
   // kSessionExpired if it is unknown or timed out.
   Result<ActiveSession> Load(const Request& request);
   Status End(const std::string& token) { return sessions_.End(token); }
+  // A staff member's own sessions (see Sessions::ListStaff and friends).
+  Result<std::vector<StaffSessionInfo>> ListStaff(int64_t user_id, std::string_view current) {
+    return sessions_.ListStaff(user_id, current);
+  }
+  Status EndStaff(int64_t user_id, std::string_view handle) {
+    return sessions_.EndStaff(user_id, handle);
+  }
+  Result<int64_t> EndOtherStaff(int64_t user_id, std::string_view current) {
+    return sessions_.EndOtherStaff(user_id, current);
+  }
 
   std::string cookie_name() const;
   std::string SetCookieHeader(const std::string& token) const;

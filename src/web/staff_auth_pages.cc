@@ -35,6 +35,10 @@ void StaffAuthPages::Register(Router& router) {
   router.Get("/staff/account", all_staff, [this](Ctx& c) { return Account(c); });
   router.Post("/staff/account/password", all_staff, [this](Ctx& c) { return PasswordPost(c); });
   router.Post("/staff/account/totp", all_staff, [this](Ctx& c) { return TotpPost(c); });
+  router.Post("/staff/account/sessions/{id}/end", all_staff,
+              [this](Ctx& c) { return EndSessionPost(c); });
+  router.Post("/staff/account/sessions/end-others", all_staff,
+              [this](Ctx& c) { return EndOtherSessionsPost(c); });
   router.Post("/staff/logout", all_staff, [this](Ctx& c) { return Logout(c); });
 }
 
@@ -299,8 +303,47 @@ void StaffAuthPages::AddLinks(Ctx& ctx, mustache::data& d) {
 Response StaffAuthPages::Account(Ctx& ctx, const Error* error) {
   mustache::data d;
   d.set("username", ctx.staff->user.username);
-  d.set("changed", ctx.req.Query("changed").value_or("") == "password");
+  const std::string changed(ctx.req.Query("changed").value_or(""));
+  d.set("changed", changed == "password");
+  d.set("ended", changed == "sessions");
+  // Her sessions: only when each began and was last used; the server keeps nothing about
+  // the browser or the address, and the page says so rather than guess.
+  Result<std::vector<StaffSessionInfo>> mine =
+      sessions_.ListStaff(ctx.staff->user.id, ctx.session->token);
+  if (!mine) return ErrorPage(ctx, mine.error());
+  mustache::data rows{mustache::data::type::list};
+  for (const StaffSessionInfo& s : *mine) {
+    mustache::data row;
+    row.set("handle", s.handle);
+    row.set("started", FormatDateTime(s.created_at));
+    row.set("seen", FormatDateTime(s.last_seen_at));
+    row.set("current", s.current);
+    row.set("signing_in", s.signing_in);
+    rows.push_back(row);
+  }
+  d.set("sessions", rows);
+  d.set("has_others", std::ranges::any_of(*mine, [](const auto& s) { return !s.current; }));
   return RenderForm(ctx, "staff_account", d, Audience::kStaff, error);
+}
+
+Response StaffAuthPages::EndSessionPost(Ctx& ctx) {
+  const std::string& handle = ctx.params.at("id");
+  // Her own session is ended by logging out, where the cookie goes too.
+  Result<std::vector<StaffSessionInfo>> mine =
+      sessions_.ListStaff(ctx.staff->user.id, ctx.session->token);
+  if (!mine) return ErrorPage(ctx, mine.error());
+  for (const StaffSessionInfo& s : *mine) {
+    if (s.current && s.handle == handle) return Logout(ctx);
+  }
+  if (Status s = sessions_.EndStaff(ctx.staff->user.id, handle); !s) return ErrorPage(ctx, s.error());
+  return Redirect("/staff/account?changed=sessions");
+}
+
+Response StaffAuthPages::EndOtherSessionsPost(Ctx& ctx) {
+  Result<int64_t> ended = sessions_.EndOtherStaff(ctx.staff->user.id, ctx.session->token);
+  if (!ended) return ErrorPage(ctx, ended.error());
+  ctx.audit_record = std::to_string(*ended);
+  return Redirect("/staff/account?changed=sessions");
 }
 
 Response StaffAuthPages::PasswordPost(Ctx& ctx) {

@@ -27,6 +27,9 @@ class StaffAuthPages : PageGroup {
   Response Home(Ctx& ctx);
   // Her own account: change the password, set up a new authenticator.
   Response Account(Ctx& ctx, const Error* error = nullptr);
+  // Her other sessions (another browser, a forgotten computer): end one, or all but this.
+  Response EndSessionPost(Ctx& ctx);
+  Response EndOtherSessionsPost(Ctx& ctx);
   Response PasswordPost(Ctx& ctx);
   Response TotpPost(Ctx& ctx);
   Response Logout(Ctx& ctx);

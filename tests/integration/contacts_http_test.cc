@@ -61,6 +61,8 @@ const std::map<std::pair<std::string, std::string>, std::set<Role>>& Matrix() {
       {{"GET", "/staff/account"}, all},
       {{"POST", "/staff/account/password"}, all},
       {{"POST", "/staff/account/totp"}, all},
+      {{"POST", "/staff/account/sessions/{id}/end"}, all},
+      {{"POST", "/staff/account/sessions/end-others"}, all},
       {{"GET", "/staff/audit"}, {R::kAdmin}},
       // Reports (issue 4): analysts read published releases; coordinators prepare and publish.
       {{"GET", "/staff/reports"}, {R::kCoordinator, R::kAnalyst}},

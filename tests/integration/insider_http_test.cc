@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <regex>
 #include <set>
 
 #include "crypto/crypto.h"
@@ -350,6 +351,56 @@ TEST_P(InsiderHttpTest, AnAdminResetsTwoStepLoginAndReenablesAnAdvisorWhoWaitsFo
   EXPECT_EQ(acts.count("POST /staff/users/{id}/reset-totp"), 1u);
   EXPECT_EQ(acts.count("POST /staff/users/{id}/enable"), 1u);
   EXPECT_EQ(acts.count("POST /staff/access/{id}/approve"), 2u);
+}
+
+// She sees where she is logged in and ends a session she left open; no one ends hers.
+TEST_P(InsiderHttpTest, AnAdvisorEndsHerOtherSessionsAndNoOneElseCan) {
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  Client forgotten = LoggedIn("advisor.shop", holder_totp_);
+  Client phone = LoggedIn("advisor.shop", holder_totp_);
+  Client me = LoggedIn("advisor.shop", holder_totp_);
+  HttpResult page = me.Get("/staff/account");
+  ASSERT_EQ(page.status, 200);
+  const std::regex handle_re("/staff/account/sessions/([0-9a-f]{16})/end");
+  std::vector<std::string> handles;
+  for (auto it = std::sregex_iterator(page.body.begin(), page.body.end(), handle_re);
+       it != std::sregex_iterator(); ++it) {
+    handles.push_back((*it)[1]);
+  }
+  ASSERT_EQ(handles.size(), 2u) << page.body;  // the two others; this one has no end button
+  EXPECT_NE(page.body.find("this browser"), std::string::npos);
+  EXPECT_NE(page.body.find("End all other sessions"), std::string::npos);
+
+  // Another staff member cannot end them, whatever the handle.
+  Client admin = LoggedIn("admin", admin_totp_);
+  EXPECT_EQ(admin.Post("/staff/account/sessions/" + handles[0] + "/end", {{"csrf", admin.csrf}}).status,
+            404);
+  EXPECT_EQ(forgotten.Get("/staff").status, 200);
+  // Without the CSRF token nothing ends.
+  EXPECT_EQ(me.Post("/staff/account/sessions/" + handles[0] + "/end", {}).status, 403);
+  EXPECT_EQ(forgotten.Get("/staff").status, 200);
+
+  // She ends the oldest (the forgotten browser), then all others.
+  HttpResult ended = me.Post("/staff/account/sessions/" + handles[0] + "/end", {{"csrf", me.csrf}});
+  ASSERT_EQ(ended.status, 303);
+  EXPECT_NE(me.Get("/staff/account?changed=sessions").body.find("The session has ended."),
+            std::string::npos);
+  EXPECT_EQ(forgotten.Get("/staff").status, 303);
+  EXPECT_EQ(phone.Get("/staff").status, 200);
+  EXPECT_EQ(me.Post("/staff/account/sessions/" + handles[0] + "/end", {{"csrf", me.csrf}}).status, 404);
+  ASSERT_EQ(me.Post("/staff/account/sessions/end-others", {{"csrf", me.csrf}}).status, 303);
+  EXPECT_EQ(phone.Get("/staff").status, 303);
+  EXPECT_EQ(me.Get("/staff").status, 200);
+  EXPECT_EQ(me.Get("/staff/account").body.find("End all other sessions"), std::string::npos);
+
+  std::multiset<std::string> acts;
+  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
+  ASSERT_TRUE(entries.has_value());
+  for (const AuditEntry& e : *entries) acts.insert(e.action);
+  EXPECT_EQ(acts.count("POST /staff/account/sessions/{id}/end"), 1u);
+  EXPECT_EQ(acts.count("POST /staff/account/sessions/{id}/end 404"), 2u);
+  EXPECT_EQ(acts.count("POST /staff/account/sessions/end-others"), 1u);
 }
 
 // `vertrouwd user add` prints an enrolment code, never a password or a recovery key.
