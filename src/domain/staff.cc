@@ -26,20 +26,6 @@ auto BadLogin() {
 Staff::Staff(Database& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy)
     : store_(store), clock_(clock), gate_(gate), policy_(policy) {}
 
-Result<int64_t> Staff::CreateOrganisation(const std::string& slug, const std::string& name) {
-  if (!ValidUsername(slug) || name.empty() || name.size() > 200) {
-    return Fail(ErrorCode::kInvalidInput, "error.bad_form", "bad organisation slug or name");
-  }
-  Organisation org;
-  org.slug = slug;
-  org.name = name;
-  return store_.Write("insert organisation",
-                      [&](Tx& tx) { return store_.staff().InsertOrganisation(tx, org); });
-}
-
-Result<std::vector<Organisation>> Staff::Organisations() {
-  return store_.Read("list organisations", [&](Tx& tx) { return store_.staff().ListOrganisations(tx); });
-}
 Result<Organisation> Staff::FindOrganisation(int64_t id) {
   return store_.Read("find organisation",
                      [&](Tx& tx) { return store_.staff().FindOrganisationById(tx, id); });

@@ -3,6 +3,7 @@
 // password + TOTP, lockout with back-off, TOTP enrolment and the per-request context that
 // opens the organisation key. Thread-safe. Errors never say whether a username exists.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,7 +110,20 @@ class Staff {
  public:
   Staff(Database& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy);
 
+  // Organisations (staff_orgs.cc). The command line (`vertrouwd org add`) creates one
+  // without an actor; in the browser only an admin adds and renames them, names per language
+  // included. kInvalidInput (staff_error.org_slug / staff_error.org_name) for a bad short
+  // name or name, kConflict if the short name is taken, kForbidden for any other role.
   Result<int64_t> CreateOrganisation(const std::string& slug, const std::string& name);
+  Result<int64_t> AddOrganisation(const StaffContext& actor, const std::string& slug,
+                                  const std::string& name);
+  // Sets the name staff see and the names per language workers see (an empty name in
+  // `names` removes that language's row: workers then see `name`).
+  Status RenameOrganisation(const StaffContext& actor, int64_t id, const std::string& name,
+                            const std::vector<OrganisationName>& names);
+  Result<std::vector<OrganisationName>> OrganisationNames();
+  // slug -> the name set for `lang`, for the organisations that have one (one transaction).
+  Result<std::map<std::string, std::string, std::less<>>> OrganisationNamesIn(std::string_view lang);
   // Organisations and accounts as stored, for pages that list or name them.
   Result<std::vector<Organisation>> Organisations();
   Result<Organisation> FindOrganisation(int64_t id);

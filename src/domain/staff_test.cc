@@ -163,6 +163,43 @@ TEST_F(StaffDisableTest, OnlyAdminsAndTheOrganisationsCoordinatorMayDisable) {
   EXPECT_EQ(Login("analyst", analyst).error().code, ErrorCode::kUnauthorized);
 }
 
+TEST_F(StaffDisableTest, OnlyAnAdminAddsAndRenamesOrganisationsWithSoundNames) {
+  Member coordinator = Add("c.haven", Role::kCoordinator, "dehaven");
+  Member advisor = Add("a.haven", Role::kAdvisor, "dehaven");
+  Member admin = Add("admin", Role::kAdmin, "");
+  StaffContext coord = LogIn("c.haven", coordinator);
+  StaffContext adv = LogIn("a.haven", advisor);
+  StaffContext root = LogIn("admin", admin);
+  EXPECT_EQ(staff_->AddOrganisation(coord, "mine", "Mine").error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(staff_->AddOrganisation(adv, "mine", "Mine").error().code, ErrorCode::kForbidden);
+  const int64_t haven = *coord.user.organisation_id;
+  EXPECT_EQ(staff_->RenameOrganisation(coord, haven, "Mine", {}).error().code, ErrorCode::kForbidden);
+
+  for (const char* slug : {"x", "With Space", "UPPER", "ümlaut", ""}) {
+    EXPECT_EQ(staff_->AddOrganisation(root, slug, "Fine").error().user_message, "staff_error.org_slug")
+        << slug;
+  }
+  for (std::string name : {std::string(), std::string(201, 'a'), std::string("two\nlines"),
+                           std::string(" padded"), std::string("bad \xff utf-8")}) {
+    EXPECT_EQ(staff_->AddOrganisation(root, "fine", name).error().user_message, "staff_error.org_name");
+  }
+  Result<int64_t> added = staff_->AddOrganisation(root, "red-light", "Red Light");
+  ASSERT_TRUE(added.has_value());
+  EXPECT_EQ(staff_->AddOrganisation(root, "red-light", "Again").error().code, ErrorCode::kConflict);
+  // A bad language code, a language twice, a bad name: nothing changes.
+  EXPECT_FALSE(staff_->RenameOrganisation(root, *added, "Red", {{0, "xx-YY", "n"}}));
+  EXPECT_FALSE(staff_->RenameOrganisation(root, *added, "Red", {{0, "ro", "a"}, {0, "ro", "b"}}));
+  EXPECT_FALSE(staff_->RenameOrganisation(root, *added, "Red", {{0, "ro", "line\nbreak"}}));
+  EXPECT_TRUE(staff_->OrganisationNames()->empty());
+  EXPECT_EQ(staff_->FindOrganisation(*added)->name, "Red Light");
+  ASSERT_TRUE(staff_->RenameOrganisation(root, *added, "Red", {{0, "pt_BR", "Luz"}, {0, "ro", ""}}));
+  std::vector<OrganisationName> names = staff_->OrganisationNames().value();
+  ASSERT_EQ(names.size(), 1u);  // the empty Romanian name means "none"
+  EXPECT_EQ(names[0].organisation_id, *added);
+  EXPECT_EQ(staff_->OrganisationNamesIn("pt_BR")->at("red-light"), "Luz");
+  EXPECT_TRUE(staff_->OrganisationNamesIn("ro")->empty());
+}
+
 // Issue 14: an admin or a coordinator creates an account; it reads nothing until a key
 // holder of the same organisation approves it by name, and nobody but such an advisor can.
 class StaffGrantTest : public domain_test::StaffFixture {

@@ -281,6 +281,18 @@ std::vector<std::string> Schema7(Dialect d) {
   };
 }
 
+// Schema 8: organisation names per language, set by an admin in the browser (issue 14). A
+// language without a row shows the name in organisations.name, which staff see.
+std::vector<std::string> Schema8(Dialect) {
+  return {
+      "CREATE TABLE organisation_names ("
+      " organisation_id BIGINT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,"
+      " lang TEXT NOT NULL,"
+      " name TEXT NOT NULL,"
+      " PRIMARY KEY (organisation_id, lang))",
+  };
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
@@ -290,14 +302,16 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                 {4, Schema4(Dialect::kSqlite)},
                                                 {5, Schema5(Dialect::kSqlite)},
                                                 {6, Schema6(Dialect::kSqlite)},
-                                                {7, Schema7(Dialect::kSqlite)}};
+                                                {7, Schema7(Dialect::kSqlite)},
+                                                {8, Schema8(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
                                                   {3, Schema3(Dialect::kPostgres)},
                                                   {4, Schema4(Dialect::kPostgres)},
                                                   {5, Schema5(Dialect::kPostgres)},
                                                   {6, Schema6(Dialect::kPostgres)},
-                                                  {7, Schema7(Dialect::kPostgres)}};
+                                                  {7, Schema7(Dialect::kPostgres)},
+                                                  {8, Schema8(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

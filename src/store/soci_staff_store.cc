@@ -37,6 +37,9 @@ const auto kUsers = soci_row::Table(
 const auto kOrganisations =
     soci_row::Table("organisations", Col("id", &Organisation::id), Col("slug", &Organisation::slug),
                     Col("name", &Organisation::name), Col("public_key", &Organisation::public_key));
+const auto kOrganisationNames = soci_row::Table(
+    "organisation_names", Col("organisation_id", &OrganisationName::organisation_id),
+    Col("lang", &OrganisationName::lang), Col("name", &OrganisationName::name));
 
 const auto kGrants = soci_row::Table(
     "org_key_grants", Col("organisation_id", &OrgKeyGrant::organisation_id),
@@ -72,6 +75,30 @@ class SociStaffStore final : public StaffStore {
   }
   Result<Organisation> FindOrganisationById(Tx& tx, int64_t id) override {
     return FindOrganisation(tx, " WHERE id = :v", static_cast<long long>(id));
+  }
+
+  Result<std::vector<OrganisationName>> ListOrganisationNames(Tx& tx) override {
+    return Soci(tx).Guarded("list organisation names",
+                            [&](soci::session& sql) -> Result<std::vector<OrganisationName>> {
+                              return soci_row::Select(sql, kOrganisationNames,
+                                                      " ORDER BY organisation_id, lang");
+                            });
+  }
+
+  Status RenameOrganisation(Tx& tx, int64_t id, const std::string& name,
+                            const std::vector<OrganisationName>& names) override {
+    return Soci(tx).Guarded("rename organisation", [&](soci::session& sql) -> Status {
+      const long long org = id;
+      Status s = UpdateOne(sql, "organisation", "UPDATE organisations SET name = :n WHERE id = :id",
+                           name, org);
+      if (!s) return s;
+      sql << "DELETE FROM organisation_names WHERE organisation_id = :id", use(org);
+      for (OrganisationName n : names) {
+        n.organisation_id = id;
+        soci_row::Insert(sql, kOrganisationNames, n);
+      }
+      return {};
+    });
   }
 
   Status SetOrganisationPublicKey(Tx& tx, int64_t id, const std::string& public_key) override {

@@ -29,6 +29,13 @@ struct Organisation {
   std::string public_key;  // base64; empty until the first advisor joins (no key yet)
 };
 
+// An organisation's name in one language, as workers see it (organisation_names).
+struct OrganisationName {
+  int64_t organisation_id = 0;
+  std::string lang;  // a catalog code: "nl", "pt_BR"
+  std::string name;
+};
+
 struct User {
   int64_t id = 0;
   std::string username;
@@ -93,6 +100,12 @@ class StaffStore {
   virtual Result<Organisation> FindOrganisationBySlug(Tx& tx, const std::string& slug) = 0;
   virtual Result<Organisation> FindOrganisationById(Tx& tx, int64_t id) = 0;
   virtual Status SetOrganisationPublicKey(Tx& tx, int64_t id, const std::string& public_key) = 0;
+  // Every organisation's names per language, by organisation and language.
+  virtual Result<std::vector<OrganisationName>> ListOrganisationNames(Tx& tx) = 0;
+  // Sets the organisation's own name and replaces all its names per language with `names`
+  // (none with an empty name). kNotFound for an unknown id.
+  virtual Status RenameOrganisation(Tx& tx, int64_t id, const std::string& name,
+                                    const std::vector<OrganisationName>& names) = 0;
 
   // Users. Insert: kConflict on username.
   virtual Result<int64_t> InsertUser(Tx& tx, const User& user) = 0;

@@ -66,6 +66,31 @@ class StaffStoreTest : public store_test::FreshStoreTest,
   int64_t org_ = 0, leaver_ = 0, stays_ = 0;
 };
 
+TEST_P(StaffStoreTest, ARenameReplacesTheNamesPerLanguageInOneGo) {
+  const int64_t shop = AddOrganisation("shop", "SHOP");
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::RenameOrganisation, org_, std::string("De Haven Amsterdam"),
+                       std::vector<OrganisationName>{{org_, "ro", "Portul"}, {org_, "th", "ท่าเรือ"}}));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::RenameOrganisation, shop, std::string("SHOP"),
+                       std::vector<OrganisationName>{{shop, "en", "SHOP Den Haag"}}));
+  std::vector<OrganisationName> names = ReadOne(*store_, &StaffStore::ListOrganisationNames).value();
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_EQ(names[0].lang, "ro");
+  EXPECT_EQ(names[1].name, "ท่าเรือ");
+  EXPECT_EQ(names[2].organisation_id, shop);
+  EXPECT_EQ(ReadOne(*store_, &StaffStore::FindOrganisationById, org_)->name, "De Haven Amsterdam");
+
+  // The second rename replaces the first's names; the other organisation's stay.
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::RenameOrganisation, org_, std::string("De Haven"),
+                       std::vector<OrganisationName>{{org_, "bg", "Пристанището"}}));
+  names = ReadOne(*store_, &StaffStore::ListOrganisationNames).value();
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0].lang, "bg");
+  EXPECT_EQ(names[1].organisation_id, shop);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &StaffStore::RenameOrganisation, int64_t{999999},
+                               std::string("x"), std::vector<OrganisationName>{})),
+            ErrorCode::kNotFound);
+}
+
 TEST_P(StaffStoreTest, DisableAndRotateCommitTogether) {
   ASSERT_TRUE(DisableAndRotate({org_, "new-pk", {{stays_, "new-for-stays"}}}));
   EXPECT_TRUE(ReadOne(*store_, &StaffStore::FindUserById, leaver_)->disabled);

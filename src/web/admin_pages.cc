@@ -24,6 +24,7 @@ void AdminPages::Register(Router& router) {
   router.Post("/staff/users/{id}/role", Access::Staff({R::kAdmin}),
               [this](Ctx& c) { return UserRolePost(c); });
   router.Get("/staff/audit", Access::Staff({R::kAdmin}), [this](Ctx& c) { return AuditPage(c); });
+  RegisterOrganisations(router);
 }
 
 Response AdminPages::UsersPage(Ctx& ctx, const Error* error) {

@@ -1,6 +1,6 @@
 #pragma once
 // The admin's pages: staff accounts (coordinators manage the advisors of their own
-// organisation here too) and the audit log with its hash-chain verdict. Roles are stated in
+// organisation here too), organisations and their names per language, and the audit log with its hash-chain verdict. Roles are stated in
 // Register. A new account gets a one-time enrolment code, shown once to its creator and
 // stored hashed; only its owner sets the password and sees her recovery key (/staff/welcome).
 
@@ -30,6 +30,13 @@ class AdminPages : PageGroup {
                                    std::optional<int64_t> selected);
   Response UserDisablePost(Ctx& ctx);
   Response AuditPage(Ctx& ctx);
+  // Organisations (admin_org_pages.cc): the list with a form to add one, and one
+  // organisation's names, the one staff see and one per worker language.
+  void RegisterOrganisations(Router& router);
+  Response OrganisationsPage(Ctx& ctx, const Error* error = nullptr);
+  Response OrganisationAddPost(Ctx& ctx);
+  Response OrganisationPage(Ctx& ctx, const Error* error = nullptr);
+  Response OrganisationRenamePost(Ctx& ctx);
 };
 
 }  // namespace vd

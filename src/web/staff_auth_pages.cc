@@ -278,6 +278,7 @@ void StaffAuthPages::AddLinks(Ctx& ctx, mustache::data& d) {
     link("/staff/indicators", T(ctx, "Indicator list"));
   }
   if (role == Role::kCoordinator || role == Role::kAdmin) link("/staff/users", T(ctx, "Staff"));
+  if (role == Role::kAdmin) link("/staff/organisations", T(ctx, "Organisations"));
   if (role == Role::kAdmin) link("/staff/audit", T(ctx, "Audit log"));
   link("/staff/account", T(ctx, "Your account"));
   if (role == Role::kCoordinator || role == Role::kAnalyst) link("/staff/reports", T(ctx, "Reports"));

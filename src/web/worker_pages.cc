@@ -80,8 +80,16 @@ Status WorkerPages::Load() {
   return {};
 }
 
-std::string WorkerPages::OrganisationName(const Ctx& ctx, std::string_view slug,
-                                          const std::string& stored) const {
+WorkerPages::NameLookup WorkerPages::OrganisationNames(const Ctx& ctx) const {
+  // Names an admin set in the browser come first; a failed read only costs the translation.
+  Result<std::map<std::string, std::string, std::less<>>> set =
+      deps_.staff.OrganisationNamesIn(ctx.lang);
+  return set ? std::move(*set) : NameLookup{};
+}
+
+std::string WorkerPages::OrganisationName(const Ctx& ctx, const NameLookup& set,
+                                          std::string_view slug, const std::string& stored) const {
+  if (auto named = set.find(slug); named != set.end()) return named->second;
   auto org = organisation_names_.find(slug);
   if (org == organisation_names_.end()) return stored;
   auto name = org->second.find(ctx.lang);
@@ -111,12 +119,13 @@ Response WorkerPages::StartForm(Ctx& ctx, const Error* error) {
   Result<std::vector<Organisation>> orgs = deps_.staff.Organisations();
   if (!orgs) return ErrorPage(ctx, orgs.error());
   const std::string chosen(FormValue(ctx.form, "organisation").value_or(""));
+  const NameLookup set = OrganisationNames(ctx);
   mustache::data list{mustache::data::type::list};
   for (const Organisation& o : *orgs) {
     if (o.public_key.empty()) continue;  // nobody can read it yet
     mustache::data item;
     item.set("slug", o.slug);
-    item.set("name", o.name);
+    item.set("name", OrganisationName(ctx, set, o.slug, o.name));
     item.set("independent", o.slug == "independent");
     item.set("checked", chosen.empty() ? o.slug == "independent" : chosen == o.slug);
     list.push_back(item);
@@ -228,7 +237,8 @@ Response WorkerPages::Conversation(Ctx& ctx, const Error* error) {
   if (!view) return ErrorPage(ctx, Gone(view.error()));
   mustache::data d;
   d.set("messages", MessageItems(view->messages, "mine"));
-  d.set("organisation", OrganisationName(ctx, view->organisation_slug, view->organisation_name));
+  d.set("organisation", OrganisationName(ctx, OrganisationNames(ctx), view->organisation_slug,
+                                        view->organisation_name));
   d.set("expires", FormatDate(view->meta.expires_at));
   d.set("answered", view->meta.status == ConversationStatus::kAnswered);
   d.set("max_chars", std::to_string(deps_.conversations.policy().max_message_chars));
@@ -338,9 +348,10 @@ Status WorkerPages::AddOrganisations(const Ctx& ctx, mustache::data& d) {
   }
   Result<std::vector<Organisation>> orgs = deps_.staff.Organisations();
   if (!orgs) return std::unexpected(orgs.error());
+  const NameLookup set = OrganisationNames(ctx);
   for (const Organisation& o : *orgs) {
     mustache::data item;
-    item.set("name", OrganisationName(ctx, o.slug, o.name));
+    item.set("name", OrganisationName(ctx, set, o.slug, o.name));
     item.set("independent", o.slug == "independent");
     list.push_back(item);
   }

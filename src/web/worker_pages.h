@@ -39,8 +39,11 @@ class WorkerPages : PageGroup {
   Status AddOrganisations(const Ctx& ctx, mustache::data& d);
   // A new worker session for `conversation_id` carrying `secret`, as the response's cookie.
   Status StartSession(Ctx& ctx, int64_t conversation_id, const SecretBytes& secret);
-  // The organisation's name as workers see it in the page's language, else the stored one.
-  std::string OrganisationName(const Ctx& ctx, std::string_view slug,
+  // The organisation's name as workers see it in the page's language: the one an admin set
+  // (`set`, from OrganisationNames), else organisations.txt's, else the stored one.
+  using NameLookup = std::map<std::string, std::string, std::less<>>;
+  NameLookup OrganisationNames(const Ctx& ctx) const;
+  std::string OrganisationName(const Ctx& ctx, const NameLookup& set, std::string_view slug,
                                const std::string& stored) const;
 
   Throttle receipt_throttle_;

@@ -8,6 +8,7 @@
 #include "domain/help_pages.h"
 #include "integration/http_client.h"
 #include "integration/test_env.h"
+#include "store/store_test_util.h"
 
 namespace vd::testing {
 namespace {
@@ -147,6 +148,100 @@ TEST_P(HelpPagesTest, WorkersSeeTheOrganisationNameInTheirLanguage) {
   if (list.body.find("De Haven") != std::string::npos) {
     EXPECT_EQ(list.body.find("Onafhankelijke"), std::string::npos) << list.body;
   }
+}
+
+// An admin adds an organisation and names it per language in the browser; workers see the
+// name of their language, the shipped translation loses to the admin's, and a language
+// without a name shows the stored one. Only admins may, and bad names are refused clearly (staff
+// pages are in Dutch unless the browser asks otherwise).
+TEST_P(HelpPagesTest, AnAdminAddsAndNamesAnOrganisationPerLanguage) {
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  const std::string admin_totp = AddStaff(rt, "admin", kPassword, Role::kAdmin, "");
+  AddStaff(rt, "advisor.independent", kPassword, Role::kAdvisor, "independent");
+  Client admin = LoggedIn("admin", admin_totp);
+  ASSERT_EQ(admin.Get("/staff/organisations").status, 200);
+  HttpResult added = admin.Post("/staff/organisations", {{"csrf", admin.csrf}, {"slug", "redlight"},
+                                                         {"name", "Red Light United"}});
+  ASSERT_EQ(added.status, 303) << added.body;
+  const std::string page = added.Header("location").substr(0, added.Header("location").find('?'));
+  EXPECT_NE(admin.Get(added.Header("location")).body.find("De organisatie is toegevoegd."),
+            std::string::npos);
+  // Refused clearly, nothing half-written.
+  HttpResult taken = admin.Post("/staff/organisations", {{"csrf", admin.csrf}, {"slug", "redlight"},
+                                                         {"name", "Again"}});
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_NE(taken.body.find("Die korte naam is al in gebruik."), std::string::npos) << taken.body;
+  HttpResult bad_slug = admin.Post("/staff/organisations", {{"csrf", admin.csrf}, {"slug", "Red Light"},
+                                                            {"name", "Red"}});
+  EXPECT_EQ(bad_slug.status, 400);
+  EXPECT_NE(bad_slug.body.find("Een korte naam heeft 2 tot 64 tekens"), std::string::npos);
+  EXPECT_NE(bad_slug.body.find("value=\"Red Light\""), std::string::npos);  // kept for retry
+  HttpResult two_lines = admin.Post(page, {{"csrf", admin.csrf}, {"name", "Red\nLight"}});
+  EXPECT_EQ(two_lines.status, 400);
+  EXPECT_NE(two_lines.body.find("Een naam heeft 1 tot 200 tekens, op één regel."), std::string::npos);
+  HttpResult long_ro = admin.Post(page, {{"csrf", admin.csrf}, {"name", "Red Light United"},
+                                         {"name_ro", std::string(201, 'x')}});
+  EXPECT_EQ(long_ro.status, 400);
+  EXPECT_EQ(rt.staff().OrganisationNames().value().size(), 0u);
+
+  HttpResult saved = admin.Post(page, {{"csrf", admin.csrf}, {"name", "Red Light United"},
+                                       {"name_ro", "Lumina Roșie Unită"}, {"name_th", "เรดไลท์"}});
+  ASSERT_EQ(saved.status, 303) << saved.body;
+  HttpResult form = admin.Get(saved.Header("location"));
+  EXPECT_NE(form.body.find("Opgeslagen. Werkers zien nu de nieuwe namen."), std::string::npos);
+  EXPECT_NE(form.body.find("value=\"Lumina Roșie Unită\""), std::string::npos);
+  // The shipped Romanian name of the independent advisors gives way to the admin's.
+  Result<std::vector<Organisation>> orgs = rt.staff().Organisations();
+  ASSERT_TRUE(orgs.has_value());
+  int64_t independent = 0;
+  for (const Organisation& o : *orgs) {
+    if (o.slug == "independent") independent = o.id;
+  }
+  ASSERT_EQ(admin.Post("/staff/organisations/" + std::to_string(independent),
+                       {{"csrf", admin.csrf}, {"name", "Onafhankelijke vertrouwenspersonen"},
+                        {"name_ro", "Consilieri independenți"}}).status, 303);
+
+  // Its first advisor opens it to workers.
+  AddStaff(rt, "advisor.redlight", kPassword, Role::kAdvisor, "redlight");
+  struct Case {
+    const char* lang;
+    const char* organisation;
+    const char* shown;
+  };
+  for (const Case& k : {Case{"ro", "redlight", "Lumina Roșie Unită"}, Case{"th", "redlight", "เรดไลท์"},
+                        Case{"en", "redlight", "Red Light United"},
+                        Case{"ro", "independent", "Consilieri independenți"},
+                        Case{"bg", "independent", "Независими доверени консултанти"}}) {
+    const std::string what = std::string(k.lang) + " " + k.organisation;
+    Client w(port_);
+    HttpResult start = w.Get(std::string("/start?lang=") + k.lang);
+    ASSERT_EQ(start.status, 200) << what;
+    if (std::string_view(k.organisation) == "redlight") {
+      EXPECT_NE(start.body.find(k.shown), std::string::npos) << what;
+    }
+    ASSERT_EQ(w.Post("/start", {{"csrf", w.csrf}, {"organisation", k.organisation},
+                                {"message", "A question about my rights."}}).status, 200) << what;
+    EXPECT_NE(w.Get("/c").body.find(k.shown), std::string::npos) << what;
+  }
+  // Emptying a language's name brings back the stored one.
+  ASSERT_EQ(admin.Post(page, {{"csrf", admin.csrf}, {"name", "Red Light United"}}).status, 303);
+  EXPECT_EQ(rt.staff().OrganisationNames().value().size(), 1u);  // independent's ro stays
+
+  // Nobody else may; the acts are audited.
+  const std::string coordinator = coordinator_totp_;
+  Client c = LoggedIn("coordinator.dehaven", coordinator);
+  EXPECT_EQ(c.Get("/staff/organisations").status, 403);
+  EXPECT_EQ(c.Post(page, {{"csrf", c.csrf}, {"name", "Mine now"}}).status, 403);
+  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
+  ASSERT_TRUE(entries.has_value());
+  int renames = 0, adds = 0;
+  for (const AuditEntry& e : *entries) {
+    if (e.action == "POST /staff/organisations/{id}") ++renames;
+    if (e.action == "POST /staff/organisations") ++adds;
+  }
+  EXPECT_EQ(adds, 1);
+  EXPECT_EQ(renames, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HelpPagesTest,
