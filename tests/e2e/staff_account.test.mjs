@@ -158,4 +158,66 @@ describe('staff self-service', () => {
     await assertAccessible(adv, 'access page');
     await c3.close();
   });
+  test('an advisor ends a session she left open in another browser', { timeout: 120000 }, async () => {
+    const me = service.logins['advisor.independent'];
+    const elsewhere = await browser.newContext({ locale: 'en-GB' });
+    const left = await elsewhere.newPage();
+    await logIn(left, me.username, me.password, me.totp);
+    await left.waitForURL('**/staff');
+    const here = await browser.newContext({ locale: 'en-GB', viewport: { width: 360, height: 800 } });
+    const page = await here.newPage();
+    await logIn(page, me.username, me.password, me.totp);
+    await page.waitForURL('**/staff');
+    await page.goto(`${service.url}/staff/account#sessions`);
+    await assertAccessible(page, 'account page with sessions');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'fits 360 px');
+    assert.match(await page.locator('ul.sessions').innerText(), /this browser/);
+    const ends = page.locator('ul.sessions form[action$="/end"] button');
+    assert.equal(await ends.count(), 1);
+    await ends.click();
+    await page.waitForURL('**/staff/account?changed=sessions');
+    assert.match(await page.locator('p.notice').innerText(), /The session has ended/);
+    await page.screenshot({ path: join(outputDir, 'staff-sessions.png'), fullPage: true });
+    assert.equal(await page.locator('ul.sessions form').count(), 0);
+    await left.goto(`${service.url}/staff`);
+    assert.match(left.url(), /\/staff\/login/);
+    await elsewhere.close();
+    await here.close();
+  });
+
+  test('an admin adds an organisation and names one per language', { timeout: 120000 }, async () => {
+    const admin = service.logins.admin;
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    await logIn(page, admin.username, admin.password, admin.totp);
+    await page.waitForURL('**/staff');
+    await page.click('a[href="/staff/organisations"]');
+    await page.waitForURL('**/staff/organisations');
+    await assertAccessible(page, 'organisations page');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'fits 360 px');
+    await page.fill('#slug', 'Red Light');
+    await page.fill('#name', 'Red Light United');
+    await page.click('form[action="/staff/organisations"] button[type=submit]');
+    assert.match(await page.locator('p.error').innerText(), /short name/);
+    await assertAccessible(page, 'organisations page with an error');
+    await page.fill('#slug', 'redlight');
+    await page.click('form[action="/staff/organisations"] button[type=submit]');
+    await page.waitForURL('**/staff/organisations/*?added=1');
+    await assertAccessible(page, 'organisation names page');
+    await page.screenshot({ path: join(outputDir, 'staff-organisation.png'), fullPage: true });
+
+    // SHOP gets a Romanian name; a Romanian worker sees it on the start page.
+    await page.goto(`${service.url}/staff/organisations`);
+    await page.click('a:text-is("shop")');
+    await page.fill('#name_ro', 'SHOP Haga');
+    await page.click('form button[type=submit].primary');
+    await page.waitForURL('**?saved=1');
+    assert.equal(await page.inputValue('#name_ro'), 'SHOP Haga');
+    await context.close();
+    const worker = await browser.newContext({ locale: 'ro-RO', javaScriptEnabled: false });
+    const w = await worker.newPage();
+    await w.goto(`${service.url}/start?lang=ro`);
+    assert.match(await w.locator('form').first().innerText(), /SHOP Haga/);
+    await worker.close();
+  });
 });
