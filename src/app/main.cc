@@ -5,7 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sodium.h>
 #include <sys/prctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <condition_variable>
@@ -29,6 +32,25 @@
 
 namespace vd {
 namespace {
+
+// One line of standard input; when it is a terminal, with echo off and the prompt on stderr.
+std::string ReadSecretLine(const char* prompt) {
+  const bool tty = isatty(STDIN_FILENO) == 1;
+  termios saved{};
+  if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    std::fprintf(stderr, "%s", prompt);
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::fprintf(stderr, "\n");
+  }
+  return line;
+}
 
 int Die(const Error& e) {
   std::fprintf(stderr, "vertrouwd: %s\n", e.detail.empty() ? e.user_message.c_str() : e.detail.c_str());
@@ -188,9 +210,10 @@ int main(int argc, char** argv) {
   user_add->add_option("--role", new_role, "advisor | coordinator | analyst | admin");
   user_add->add_option("--org", new_org, "Organisation slug (advisors and coordinators)");
   CLI::App* user_recover = user->add_subcommand(
-      "recover", "Key recovery for a staff member who lost the password: reads the recovery key "
-                 "on standard input, prints a new password and a new recovery key; TOTP is set "
-                 "up again at the next login");
+      "recover", "Key recovery for a staff member who lost the password, run by her: reads her "
+                 "recovery key and the new password she chooses on standard input (not echoed), "
+                 "prints her new recovery key; TOTP is set up again at the next login. The "
+                 "browser does the same at /staff/recover");
   add_common(user_recover);
   std::string recover_username;
   user_recover->add_option("--username", recover_username, "Login name")->required();
@@ -353,19 +376,26 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (user_recover->parsed()) {
-    std::string recovery_key;
-    std::getline(std::cin, recovery_key);
-    const std::string password = RandomToken(15);
+    // She types both herself; nothing she types is echoed, and no password is made up here
+    // for whoever runs the command to see.
+    const std::string recovery_key = ReadSecretLine("recovery key: ");
+    std::string password = ReadSecretLine("new password: ");
+    const std::string again = ReadSecretLine("new password again: ");
+    if (password != again) {
+      std::fprintf(stderr, "vertrouwd: the two passwords differ\n");
+      return 1;
+    }
     auto recovered = runtime.staff().Recover(recover_username, recovery_key, password);
+    sodium_memzero(password.data(), password.size());
     if (!recovered) {
       std::fprintf(stderr, "vertrouwd: %s\n",
                    runtime.catalogs().Translate("en", recovered.error().user_message).c_str());
       return 1;
     }
     std::printf("user:              %s\n", recover_username.c_str());
-    std::printf("new password:      %s\n", password.c_str());
     std::printf("new recovery key:  %s\n", recovered->recovery_key.c_str());
-    std::printf("The old password and recovery key no longer work. TOTP is set up at next login.\n");
+    std::printf("Write the key down. The old password and recovery key no longer work; TOTP is "
+                "set up at the next login.\n");
     return 0;
   }
   if (init->parsed() || user_add->parsed()) {

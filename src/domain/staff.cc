@@ -448,13 +448,17 @@ Result<CreatedUser> Staff::Recover(std::string_view username, std::string_view r
   Result<User> user = store_.Read("find user", [&](Tx& tx) {
     return store_.staff().FindUserByUsername(tx, std::string(username));
   });
-  if (!user) return std::unexpected(user.error());
   Result<SecretBytes> recovery_wrap = RecoveryWrapKey(recovery_key);
   if (!recovery_wrap) return std::unexpected(recovery_wrap.error());
+  // One answer for an unknown name, a disabled account and a key that does not open, so
+  // that the page tells no one which accounts exist.
+  const auto refused = [] {
+    return Fail(ErrorCode::kUnauthorized, "staff_error.recovery_failed", "recovery refused");
+  };
+  if (!user) return user.error().code == ErrorCode::kNotFound ? refused() : std::unexpected(user.error());
+  if (user->disabled || user->recovery_wrapped_secret_key.empty()) return refused();
   Result<SecretBytes> secret = Unwrap(*recovery_wrap, user->recovery_wrapped_secret_key);
-  if (!secret) {
-    return Fail(ErrorCode::kUnauthorized, "error.recovery_key_format", "recovery key does not open");
-  }
+  if (!secret) return refused();
   const std::string salt = NewSalt();
   Result<PasswordKeys> pw = HashPassword(new_password, salt);
   if (!pw) return std::unexpected(pw.error());

@@ -162,6 +162,8 @@ class Staff {
   // Key recovery for a staff member who lost the password: the recovery key opens their
   // secret key, which is rewrapped under a new password with a new recovery key. TOTP must
   // be enrolled again. Organisation grants stay valid (they are sealed to the same key pair).
+  // The lockout is lifted and every session ends. One answer, staff_error.recovery_failed, for
+  // an unknown name, a disabled account and a key that does not open.
   Result<CreatedUser> Recover(std::string_view username, std::string_view recovery_key,
                               std::string_view new_password);
 

@@ -28,6 +28,8 @@ void StaffAuthPages::Register(Router& router) {
   router.Post("/staff/login", Access::Public(), [this](Ctx& c) { return LoginPost(c); });
   router.Get("/staff/welcome", Access::Public(), [this](Ctx& c) { return WelcomeForm(c); });
   router.Post("/staff/welcome", Access::Public(), [this](Ctx& c) { return WelcomePost(c); });
+  router.Get("/staff/recover", Access::Public(), [this](Ctx& c) { return RecoverForm(c); });
+  router.Post("/staff/recover", Access::Public(), [this](Ctx& c) { return RecoverPost(c); });
   router.Get("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolForm(c); });
   router.Post("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolPost(c); });
   const auto all_staff = Access::Staff({R::kAdvisor, R::kCoordinator, R::kAnalyst, R::kAdmin});
@@ -84,6 +86,33 @@ Response StaffAuthPages::WelcomePost(Ctx& ctx) {
   mustache::data d;
   d.set("recovery", welcomed->recovery_key);
   return Render(ctx, "staff_welcome_done", d, Audience::kStaff);
+}
+
+Response StaffAuthPages::RecoverForm(Ctx& ctx, const Error* error) {
+  mustache::data d;
+  d.set("username", std::string(FormValue(ctx.form, "username").value_or("")));
+  return RenderForm(ctx, "staff_recover", d, Audience::kStaff, error);
+}
+
+Response StaffAuthPages::RecoverPost(Ctx& ctx) {
+  if (!login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) {
+    return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "recovery throttled"});
+  }
+  const FormPage form = [&](const Error& e) { return RecoverForm(ctx, &e); };
+  const std::string_view password = FormValue(ctx.form, "password").value_or("");
+  if (password != FormValue(ctx.form, "password2").value_or("")) {
+    return form(Error{ErrorCode::kInvalidInput, "staff_error.password_mismatch", "passwords differ"});
+  }
+  Result<CreatedUser> recovered =
+      deps_.staff.Recover(FormValue(ctx.form, "username").value_or(""),
+                          FormValue(ctx.form, "recovery_key").value_or(""), password);
+  if (!recovered) return FormOrError(ctx, recovered.error(), form, {ErrorCode::kInvalidInput, ErrorCode::kUnauthorized});
+  if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
+  ctx.cookies.push_back(sessions_.ClearCookieHeader());
+  AuditLogin(ctx, recovered->id, "staff.recover", false);
+  mustache::data d;
+  d.set("recovery", recovered->recovery_key);
+  return Render(ctx, "staff_recovered", d, Audience::kStaff);
 }
 
 Result<std::string> StaffAuthPages::LoginSession(const LoginOutcome& login) {

@@ -27,6 +27,10 @@ class StaffAuthPages : PageGroup {
   Response Home(Ctx& ctx);
   // Her own account: change the password, set up a new authenticator.
   Response Account(Ctx& ctx, const Error* error = nullptr);
+  // A lost password: the owner's recovery key opens her keys under a new password of her
+  // choosing; the new recovery key is shown to her only, and she sets up TOTP at login.
+  Response RecoverForm(Ctx& ctx, const Error* error = nullptr);
+  Response RecoverPost(Ctx& ctx);
   // Her other sessions (another browser, a forgotten computer): end one, or all but this.
   Response EndSessionPost(Ctx& ctx);
   Response EndOtherSessionsPost(Ctx& ctx);

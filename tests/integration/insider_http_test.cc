@@ -403,6 +403,96 @@ TEST_P(InsiderHttpTest, AnAdvisorEndsHerOtherSessionsAndNoOneElseCan) {
   EXPECT_EQ(acts.count("POST /staff/account/sessions/end-others"), 1u);
 }
 
+// A lost password: her recovery key, in the browser, sets a password she chooses; she keeps
+// her conversations, gets a new recovery key, sets up TOTP again; the page tells no one
+// which usernames exist.
+TEST_P(InsiderHttpTest, AnAdvisorWhoLostHerPasswordRecoversWithHerKeyInTheBrowser) {
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  auto made = rt.staff().CreateUser({"a.lost", kPassword, Role::kAdvisor, "shop", true, std::nullopt});
+  ASSERT_TRUE(made.has_value());
+  Client holder = LoggedIn("advisor.shop", holder_totp_);
+  ASSERT_EQ(holder.Post("/staff/access/" + std::to_string(made->id) + "/approve", {{"csrf", holder.csrf}}).status,
+            303);
+  auto started = rt.conversations().Start("shop", "still hers to read", "en", {});
+  ASSERT_TRUE(started.has_value());
+  const std::string conversation =
+      "/staff/c/" + store_test::ReadOne(rt.store(), &ConversationStore::FindById, started->conversation_id)->public_id;
+  Client before = LoggedIn("a.lost", made->totp_base32);
+  ASSERT_EQ(before.Get(conversation).status, 200);
+
+  const std::string fresh = "my very own new passphrase";
+  auto recover = [&](const std::string& name, const std::string& key, const std::string& pw) {
+    Client c = Fresh();
+    c.Get("/staff/recover");
+    return c.Post("/staff/recover", {{"csrf", c.csrf}, {"username", name}, {"recovery_key", key},
+                                     {"password", pw}, {"password2", pw}});
+  };
+  EXPECT_NE(Fresh().Get("/staff/login").body.find("/staff/recover"), std::string::npos);
+  // A wrong key and an unknown name get the same answer.
+  const std::string other_key = NewRecoveryKey().display;
+  HttpResult wrong = recover("a.lost", other_key, fresh);
+  HttpResult unknown = recover("nobody.here", other_key, fresh);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, wrong.status);
+  EXPECT_NE(wrong.body.find("The username or the recovery key is not right."), std::string::npos);
+  EXPECT_EQ(Extract(wrong.body, "role=\"alert\">([^<]*)<"), Extract(unknown.body, "role=\"alert\">([^<]*)<"));
+  EXPECT_EQ(recover("a.lost", "not a key", fresh).status, 400);
+  EXPECT_NE(recover("a.lost", made->recovery_key, "aaaaaaaaaaaaaaaa").body.find("at least 6 different"),
+            std::string::npos);
+  EXPECT_EQ(before.Get(conversation).status, 200);  // nothing changed yet
+
+  HttpResult done = recover("a.lost", made->recovery_key, fresh);
+  ASSERT_EQ(done.status, 200) << done.body;
+  const std::string new_key = Extract(done.body, "<code>([0-9A-Z-]{39})</code>");
+  ASSERT_FALSE(new_key.empty());
+  EXPECT_NE(new_key, made->recovery_key);
+  EXPECT_EQ(before.Get("/staff").status, 303);  // her sessions ended
+  EXPECT_EQ(recover("a.lost", made->recovery_key, "yet another passphrase").status, 401);  // spent
+
+  // The new password, then a new authenticator, then her conversation, still readable.
+  Client after = Fresh();
+  after.Get("/staff/login");
+  HttpResult login = after.Post("/staff/login", {{"csrf", after.csrf}, {"username", "a.lost"},
+                                                 {"password", fresh}, {"code", ""}});
+  ASSERT_EQ(login.status, 303);
+  EXPECT_EQ(login.Header("location"), "/staff/enrol");
+  std::string secret = Extract(after.Get("/staff/enrol").body, "<code>([A-Z2-7 ]+)</code>");
+  std::erase(secret, ' ');
+  auto totp = TotpSecretFromBase32(secret);
+  ASSERT_TRUE(totp.has_value());
+  ASSERT_EQ(after.Post("/staff/enrol", {{"csrf", after.csrf}, {"code", TotpCode(*totp, server_.clock.Now())}}).status,
+            303);
+  EXPECT_NE(after.Get(conversation).body.find("still hers to read"), std::string::npos);
+
+  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
+  ASSERT_TRUE(entries.has_value());
+  int recoveries = 0;
+  for (const AuditEntry& e : *entries) recoveries += e.action == "staff.recover" && e.user_id == made->id;
+  EXPECT_EQ(recoveries, 1);
+  std::string verdict;
+  EXPECT_EQ(Verify(&verdict), 0) << verdict;
+
+  // On the command line she types the key and her new password; nothing made up is printed.
+  const std::string url = GetParam() == Backend::kSqlite ? "sqlite:" + server_.data_dir + "/vertrouwd.db"
+                                                         : server_.database_url;
+  const std::string cli_pw = "typed at the terminal";
+  const std::string cmd = "printf '%s\\n%s\\n%s\\n' '" + new_key + "' '" + cli_pw + "' '" + cli_pw + "' | " +
+                          std::string(VD_BINARY_DIR) + "/src/app/vertrouwd user recover --database '" + url +
+                          "' --username a.lost 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  ASSERT_EQ(WEXITSTATUS(pclose(p)), 0) << out;
+  EXPECT_FALSE(Extract(out, "new recovery key: +([0-9A-Z-]{39})").empty()) << out;
+  EXPECT_EQ(out.find("new password:"), std::string::npos) << out;
+  EXPECT_EQ(out.find(cli_pw), std::string::npos) << out;
+  // The old recovery key is spent.
+  EXPECT_EQ(recover("a.lost", new_key, "yet another passphrase").status, 401);
+}
+
 // `vertrouwd user add` prints an enrolment code, never a password or a recovery key.
 TEST_P(InsiderHttpTest, TheCommandLinePrintsAnEnrolmentCodeOnly) {
   if (!server_.runtime) return;
