@@ -47,17 +47,32 @@ class InsiderHttpTest : public ::testing::TestWithParam<Backend> {
     c.Get("/staff");
     return c;
   }
-  int Verify(std::string* out) {
-    const std::string url = GetParam() == Backend::kSqlite
-                                ? "sqlite:" + server_.data_dir + "/vertrouwd.db"
-                                : server_.database_url;
-    const std::string cmd = std::string(VD_BINARY_DIR) +
-                            "/src/app/vertrouwd audit verify --database '" + url + "' 2>&1";
+  std::string DatabaseUrl() const {
+    return GetParam() == Backend::kSqlite ? "sqlite:" + server_.data_dir + "/vertrouwd.db"
+                                          : server_.database_url;
+  }
+  // Runs the command line (`args` after the binary, `stdin_lines` piped in) on this test's
+  // database; returns the exit status and puts stdout and stderr in `out`.
+  int RunCli(const std::string& args, std::string* out, const std::string& stdin_lines = "") {
+    std::string cmd = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd " + args + " --database '" +
+                      DatabaseUrl() + "' 2>&1";
+    if (!stdin_lines.empty()) cmd = "printf '" + stdin_lines + "' | " + cmd;
     FILE* p = popen(cmd.c_str(), "r");
     char buf[512];
     out->clear();
     while (p && fgets(buf, sizeof buf, p)) *out += buf;
     return p ? WEXITSTATUS(pclose(p)) : -1;
+  }
+  int Verify(std::string* out) { return RunCli("audit verify", out); }
+  // The audit log's actions, as many times as each was recorded.
+  std::multiset<std::string> AuditActions() {
+    std::multiset<std::string> acts;
+    auto entries = store_test::ReadOne(server_.runtime->store(), &AuditStore::List, 0, 1000);
+    EXPECT_TRUE(entries.has_value());
+    if (entries) {
+      for (const AuditEntry& e : *entries) acts.insert(e.action);
+    }
+    return acts;
   }
 
   TestServer server_;
@@ -344,10 +359,7 @@ TEST_P(InsiderHttpTest, AnAdminResetsTwoStepLoginAndReenablesAnAdvisorWhoWaitsFo
                               {{"csrf", holder_again.csrf}}).status, 303);
   EXPECT_EQ(back.Get(conversation).status, 200);
   // Every act is in the audit log.
-  std::multiset<std::string> acts;
-  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
-  ASSERT_TRUE(entries.has_value());
-  for (const AuditEntry& e : *entries) acts.insert(e.action);
+  const std::multiset<std::string> acts = AuditActions();
   EXPECT_EQ(acts.count("POST /staff/users/{id}/reset-totp"), 1u);
   EXPECT_EQ(acts.count("POST /staff/users/{id}/enable"), 1u);
   EXPECT_EQ(acts.count("POST /staff/access/{id}/approve"), 2u);
@@ -356,7 +368,6 @@ TEST_P(InsiderHttpTest, AnAdminResetsTwoStepLoginAndReenablesAnAdvisorWhoWaitsFo
 // She sees where she is logged in and ends a session she left open; no one ends hers.
 TEST_P(InsiderHttpTest, AnAdvisorEndsHerOtherSessionsAndNoOneElseCan) {
   if (!server_.runtime) return;
-  Runtime& rt = *server_.runtime;
   Client forgotten = LoggedIn("advisor.shop", holder_totp_);
   Client phone = LoggedIn("advisor.shop", holder_totp_);
   Client me = LoggedIn("advisor.shop", holder_totp_);
@@ -394,10 +405,7 @@ TEST_P(InsiderHttpTest, AnAdvisorEndsHerOtherSessionsAndNoOneElseCan) {
   EXPECT_EQ(me.Get("/staff").status, 200);
   EXPECT_EQ(me.Get("/staff/account").body.find("End all other sessions"), std::string::npos);
 
-  std::multiset<std::string> acts;
-  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
-  ASSERT_TRUE(entries.has_value());
-  for (const AuditEntry& e : *entries) acts.insert(e.action);
+  const std::multiset<std::string> acts = AuditActions();
   EXPECT_EQ(acts.count("POST /staff/account/sessions/{id}/end"), 1u);
   EXPECT_EQ(acts.count("POST /staff/account/sessions/{id}/end 404"), 2u);
   EXPECT_EQ(acts.count("POST /staff/account/sessions/end-others"), 1u);
@@ -465,27 +473,17 @@ TEST_P(InsiderHttpTest, AnAdvisorWhoLostHerPasswordRecoversWithHerKeyInTheBrowse
             303);
   EXPECT_NE(after.Get(conversation).body.find("still hers to read"), std::string::npos);
 
-  auto entries = store_test::ReadOne(rt.store(), &AuditStore::List, 0, 1000);
-  ASSERT_TRUE(entries.has_value());
-  int recoveries = 0;
-  for (const AuditEntry& e : *entries) recoveries += e.action == "staff.recover" && e.user_id == made->id;
-  EXPECT_EQ(recoveries, 1);
+  EXPECT_EQ(AuditActions().count("staff.recover"), 1u);
   std::string verdict;
   EXPECT_EQ(Verify(&verdict), 0) << verdict;
 
   // On the command line she types the key and her new password; nothing made up is printed.
-  const std::string url = GetParam() == Backend::kSqlite ? "sqlite:" + server_.data_dir + "/vertrouwd.db"
-                                                         : server_.database_url;
   const std::string cli_pw = "typed at the terminal";
-  const std::string cmd = "printf '%s\\n%s\\n%s\\n' '" + new_key + "' '" + cli_pw + "' '" + cli_pw + "' | " +
-                          std::string(VD_BINARY_DIR) + "/src/app/vertrouwd user recover --database '" + url +
-                          "' --username a.lost 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
   std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  ASSERT_EQ(WEXITSTATUS(pclose(p)), 0) << out;
+  ASSERT_EQ(RunCli("user recover --username a.lost", &out,
+                   new_key + "\\n" + cli_pw + "\\n" + cli_pw + "\\n"),
+            0)
+      << out;
   EXPECT_FALSE(Extract(out, "new recovery key: +([0-9A-Z-]{39})").empty()) << out;
   EXPECT_EQ(out.find("new password:"), std::string::npos) << out;
   EXPECT_EQ(out.find(cli_pw), std::string::npos) << out;
@@ -496,17 +494,8 @@ TEST_P(InsiderHttpTest, AnAdvisorWhoLostHerPasswordRecoversWithHerKeyInTheBrowse
 // `vertrouwd user add` prints an enrolment code, never a password or a recovery key.
 TEST_P(InsiderHttpTest, TheCommandLinePrintsAnEnrolmentCodeOnly) {
   if (!server_.runtime) return;
-  const std::string url = GetParam() == Backend::kSqlite
-                              ? "sqlite:" + server_.data_dir + "/vertrouwd.db"
-                              : server_.database_url;
-  const std::string cmd = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd user add --database '" +
-                          url + "' --username a.cli --role advisor --org shop 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
   std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  ASSERT_EQ(WEXITSTATUS(pclose(p)), 0) << out;
+  ASSERT_EQ(RunCli("user add --username a.cli --role advisor --org shop", &out), 0) << out;
   EXPECT_FALSE(Extract(out, "enrolment code: +([0-9A-Z-]{39})").empty()) << out;
   EXPECT_EQ(out.find("password:"), std::string::npos) << out;
   EXPECT_EQ(out.find("recovery key:"), std::string::npos) << out;
