@@ -279,8 +279,10 @@ Response WorkerPages::Close(Ctx& ctx) {
 }
 
 Response WorkerPages::Exit(Ctx& ctx) {
-  // A plain link that works without JavaScript. It changes nothing on the server (GET);
-  // the browser drops the cookies, and an abandoned session idles out.
+  // A plain link that works without JavaScript. The session ends on the server too, so a
+  // copy of the cookie (another tab, a browser that keeps cookies) opens nothing afterwards;
+  // the browser drops the cookies. (A link from elsewhere can only log her out.)
+  if (auto token = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*token);
   ctx.cookies.push_back(sessions_.ClearCookieHeader());
   ctx.cookies.push_back(sessions_.ClearCookieHeader("vd_lang"));
   ctx.cookies.push_back(sessions_.ClearCookieHeader("vd_a"));

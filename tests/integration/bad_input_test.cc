@@ -174,5 +174,27 @@ TEST_F(BadInputTest, WorkerPagesCarryHeadersAndTheQuickExit) {
   EXPECT_EQ(c.Get("/static/style.css").status, 200);
 }
 
+// The quick exit ends the worker's session on the server: the cookie, replayed from a copy,
+// opens nothing (issue 16 item 3).
+TEST_F(BadInputTest, TheQuickExitEndsTheSessionForACopiedCookieToo) {
+  if (!server_.runtime) return;
+  Client w = Dutch();
+  w.Get("/start");
+  HttpResult started = w.Post("/start", {{"csrf", w.csrf}, {"organisation", "dehaven"},
+                                         {"message", "Nobody may read this after I leave."}});
+  ASSERT_EQ(started.status, 200) << started.body;
+  ASSERT_NE(w.Get("/c").body.find("Nobody may read this after I leave."), std::string::npos);
+  Client copy = Dutch();
+  copy.cookies = w.cookies;
+  ASSERT_NE(copy.Get("/c").body.find("Nobody may read this after I leave."), std::string::npos);
+
+  EXPECT_EQ(w.Get("/exit").status, 303);
+  HttpResult replayed = copy.Get("/c");
+  EXPECT_EQ(replayed.body.find("Nobody may read this after I leave."), std::string::npos);
+  HttpResult fresh = Dutch().Get("/c");
+  EXPECT_EQ(replayed.status, fresh.status);
+  EXPECT_EQ(replayed.Header("location"), fresh.Header("location"));
+}
+
 }  // namespace
 }  // namespace vd::testing
