@@ -45,4 +45,19 @@ if "$bin" demo --data "$work/four" --listen 127.0.0.1:0 --metrics-listen "127.0.
 fi
 grep -q "cannot listen on 127.0.0.1:$port: Address already in use" "$work/four.out" ||
   { echo "the error does not name the address:"; cat "$work/four.out"; exit 1; }
+# What the service writes is its own (issue 16 item 5): the data folder 0700, the database,
+# its WAL and everything else in it 0600, whatever the umask of whoever starts it.
+(umask 022; start_demo five >/dev/null)
+curl -sf -o /dev/null "$(sed -nE 's/.*Worker side \(no account\): +(\S+).*/\1/p' "$work/five.out")start"
+mode() { stat -c %a "$1"; }
+[[ $(mode "$work/five") == 700 ]] || { echo "data folder is $(mode "$work/five")"; exit 1; }
+found=0
+while IFS= read -r -d '' f; do
+  found=$((found + 1))
+  m=$(mode "$f")
+  if [[ -d $f ]]; then want=700; else want=600; fi
+  [[ $m == "$want" ]] || { echo "$f is $m, not $want"; exit 1; }
+done < <(find "$work/five" -mindepth 1 -print0)
+ls "$work/five"/*.db-wal >/dev/null 2>&1 || { echo "no WAL file to check in $work/five"; ls -la "$work/five"; exit 1; }
+[[ $found -ge 3 ]] || { echo "only $found files to check"; exit 1; }
 echo "demo ok"

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -167,6 +168,9 @@ int main(int argc, char** argv) {
   // decrypted messages and keys. (LeakSanitizer needs ptrace, so sanitizer builds keep it.)
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
+  // Whatever it writes (the database, its WAL, backups, the data folder) is readable by its
+  // own account only, whatever the umask of whoever starts it (issue 16 item 5).
+  umask(0077);
   CLI::App cli{"vertrouwd: anonymous, multilingual confidential advice for sex workers"};
   cli.require_subcommand(1);
   std::string config_file;
