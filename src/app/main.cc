@@ -6,11 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include <sodium.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <condition_variable>
 #include <cstdio>
@@ -33,6 +35,33 @@
 
 namespace vd {
 namespace {
+
+// Who ran a command: the operating-system account (and, under sudo, the person's own), for
+// the audit log. Only names that look like login names are kept.
+std::string OperatorName() {
+  auto plain = [](std::string_view n) {
+    return !n.empty() && n.size() <= 32 && std::ranges::all_of(n, [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_' || c == '-' || c == '.';
+    });
+  };
+  const passwd* pw = getpwuid(geteuid());
+  std::string name = pw && plain(pw->pw_name) ? pw->pw_name : "uid" + std::to_string(geteuid());
+  const char* sudo = std::getenv("SUDO_USER");
+  if (sudo && plain(sudo)) name += std::string(" sudo:") + sudo;
+  return "os:" + name;
+}
+
+// An administrative act on the command line goes into the audit log like its browser
+// counterpart (user 0: no staff account; the record names the object and the OS account).
+// A failure to record is reported; the act itself has been done.
+void AuditCli(Runtime& rt, std::string_view action, const std::string& object) {
+  const std::string record = (object.empty() ? "" : object + " ") + OperatorName();
+  if (Status s = rt.audit().Record(0, action, record); !s) {
+    std::fprintf(stderr, "vertrouwd: warning: the audit log did not record %.*s: %s\n",
+                 static_cast<int>(action.size()), action.data(), s.error().detail.c_str());
+  }
+}
 
 // One line of standard input; when it is a terminal, with echo off and the prompt on stderr.
 std::string ReadSecretLine(const char* prompt) {
@@ -128,6 +157,7 @@ int RunReport(Runtime& rt, const Config& config, const Clock& clock, const Repor
   if (rc.publish) {
     release = (*reports)->Publish(release->id);
     if (!release) return fail(release.error());
+    AuditCli(rt, "cli.report.publish", "release:" + std::to_string(release->id));
   }
   const report::Format format = rc.format == "csv"    ? report::Format::kCsv
                                 : rc.format == "json" ? report::Format::kJson
@@ -376,6 +406,7 @@ int main(int argc, char** argv) {
   if (org_add->parsed()) {
     auto id = runtime.staff().CreateOrganisation(org_slug, org_name);
     if (!id) return Die(id.error());
+    AuditCli(runtime, "cli.org.add", "organisation:" + std::to_string(*id));
     std::printf("organisation %s added\n", org_slug.c_str());
     return 0;
   }
@@ -396,6 +427,7 @@ int main(int argc, char** argv) {
                    runtime.catalogs().Translate("en", recovered.error().user_message).c_str());
       return 1;
     }
+    AuditCli(runtime, "cli.user.recover", "user:" + std::to_string(recovered->id));
     std::printf("user:              %s\n", recover_username.c_str());
     std::printf("new recovery key:  %s\n", recovered->recovery_key.c_str());
     std::printf("Write the key down. The old password and recovery key no longer work; TOTP is "
@@ -419,6 +451,8 @@ int main(int argc, char** argv) {
                    runtime.catalogs().Translate("en", created.error().user_message).c_str());
       return 1;
     }
+    AuditCli(runtime, init->parsed() ? "cli.init" : "cli.user.add",
+             "user:" + std::to_string(created->id));
     std::printf("user:            %s (%s)\n", request.username.c_str(), RoleName(request.role).data());
     std::printf("enrolment code:  %s\n", created->enrolment_code.c_str());
     std::printf("valid until:     %s UTC\n", FormatDateTime(created->enrolment_expires_at).c_str());

@@ -45,6 +45,7 @@ class Runtime {
   Store& store() { return *store_; }
   Staff& staff() { return *staff_; }
   Conversations& conversations() { return *conversations_; }
+  AuditLog& audit() { return *audit_; }
   WebApp& web() { return *web_; }
   const Catalogs& catalogs() const { return *catalogs_; }
   const Config& config() const { return config_; }

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <regex>
 #include <set>
@@ -487,6 +490,7 @@ TEST_P(InsiderHttpTest, AnAdvisorWhoLostHerPasswordRecoversWithHerKeyInTheBrowse
   EXPECT_FALSE(Extract(out, "new recovery key: +([0-9A-Z-]{39})").empty()) << out;
   EXPECT_EQ(out.find("new password:"), std::string::npos) << out;
   EXPECT_EQ(out.find(cli_pw), std::string::npos) << out;
+  EXPECT_EQ(AuditActions().count("cli.user.recover"), 1u);
   // The old recovery key is spent.
   EXPECT_EQ(recover("a.lost", new_key, "yet another passphrase").status, 401);
 }
@@ -504,6 +508,26 @@ TEST_P(InsiderHttpTest, TheCommandLinePrintsAnEnrolmentCodeOnly) {
   ASSERT_TRUE(user.has_value());
   EXPECT_TRUE(user->public_key.empty());
   EXPECT_TRUE(user->pw_verifier.empty());
+
+  // The command line's acts are in the audit log, naming the account that ran them (issue 16
+  // item 6), and the chain still verifies.
+  ASSERT_EQ(RunCli("org add --slug cli-org --name 'Made on the command line'", &out), 0) << out;
+  auto entries = store_test::ReadOne(server_.runtime->store(), &AuditStore::List, 0, 1000);
+  ASSERT_TRUE(entries.has_value());
+  std::vector<std::string> cli;
+  for (const AuditEntry& e : *entries) {
+    if (e.action.starts_with("cli.")) {
+      EXPECT_EQ(e.user_id, 0);
+      cli.push_back(e.action + " " + e.record);
+    }
+  }
+  const auto org = store_test::ReadOne(server_.runtime->store(), &StaffStore::FindOrganisationBySlug, "cli-org");
+  ASSERT_TRUE(org.has_value());
+  ASSERT_EQ(cli.size(), 2u);
+  const std::string os = " os:" + std::string(getpwuid(geteuid())->pw_name);
+  EXPECT_EQ(cli[0].substr(0, cli[0].find(" sudo:")), "cli.user.add user:" + std::to_string(user->id) + os);
+  EXPECT_EQ(cli[1].substr(0, cli[1].find(" sudo:")), "cli.org.add organisation:" + std::to_string(org->id) + os);
+  EXPECT_EQ(Verify(&out), 0) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, InsiderHttpTest,
