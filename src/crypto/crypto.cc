@@ -123,6 +123,8 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   return *this;
 }
 
+void Wipe(std::string& s) { sodium_memzero(s.data(), s.size()); }
+
 std::string Base64Encode(std::string_view bytes) {
   constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
   std::string out(sodium_base64_encoded_len(bytes.size(), kVariant), '\0');
@@ -154,6 +156,10 @@ std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
   randombytes_buf(out.data(), out.size());
   return out;
+}
+
+void FillRandom(SecretBytes& out) {
+  if (!out.empty()) randombytes_buf(out.data(), out.size());
 }
 
 std::string RandomToken(size_t bytes) { return Base64Encode(RandomBytes(bytes)); }
@@ -275,13 +281,83 @@ Result<SecretBytes> Argon2id(std::string_view secret, std::string_view salt,
 
 std::string NewSalt() { return RandomBytes(crypto_pwhash_SALTBYTES); }
 
+namespace {
+
+// The Argon2id output of a peppered kdf mixed with the pepper (one BLAKE2b, keyed by the
+// pepper); an unpeppered kdf's output as it is.
+Result<SecretBytes> Peppered(Result<SecretBytes> master, const KdfParams& kdf,
+                             const SecretBytes& pepper, std::string_view context) {
+  if (!master || !kdf.peppered) return master;
+  if (pepper.size() != kPepperBytes) {
+    return Fail(ErrorCode::kInternal, "error.internal", "no pepper loaded");
+  }
+  SecretBytes mixed(kKeyBytes);
+  KeyedHashInto(mixed.data(), pepper.view(), context, master->view());
+  return mixed;  // master wipes itself here
+}
+
+PasswordKeys PasswordKeysFrom(const SecretBytes& master) {
+  return PasswordKeys{KeyedHash(master.view(), "vd.pw.verifier", ""),
+                      KeyedHashSecret(master, "vd.pw.wrap")};
+}
+
+ReceiptKeys ReceiptKeysFrom(const SecretBytes& master) {
+  return ReceiptKeys{Base64Encode(KeyedHash(master.view(), "vd.receipt.lookup", "")),
+                     KeyedHashSecret(master, "vd.receipt.wrap")};
+}
+
+// Strict unsigned decimal, no sign, no leading zero (one spelling per value).
+std::optional<uint64_t> ParseDecimal(std::string_view s) {
+  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string KdfText(const KdfParams& kdf) {
+  return "argon2id13:t=" + std::to_string(kdf.pwhash.ops_limit) +
+         ",m=" + std::to_string(kdf.pwhash.mem_limit / 1024) + (kdf.peppered ? ":p1" : ":p0");
+}
+
+Result<KdfParams> ParseKdf(std::string_view text) {
+  auto invalid = [] { return Fail(ErrorCode::kInvalidInput, "error.internal", "kdf text"); };
+  constexpr std::string_view kPrefix = "argon2id13:t=";
+  if (text.size() > 64 || !text.starts_with(kPrefix)) return invalid();
+  text.remove_prefix(kPrefix.size());
+  const size_t comma = text.find(",m=");
+  const size_t colon = text.rfind(':');
+  if (comma == std::string_view::npos || colon == std::string_view::npos || colon < comma) {
+    return invalid();
+  }
+  std::optional<uint64_t> t = ParseDecimal(text.substr(0, comma));
+  std::optional<uint64_t> m = ParseDecimal(text.substr(comma + 3, colon - comma - 3));
+  const std::string_view pepper = text.substr(colon + 1);
+  if (!t || !m || (pepper != "p1" && pepper != "p0")) return invalid();
+  if (*t < crypto_pwhash_OPSLIMIT_MIN || *t > crypto_pwhash_OPSLIMIT_MAX ||
+      *m > crypto_pwhash_MEMLIMIT_MAX / 1024 || *m * 1024 < crypto_pwhash_MEMLIMIT_MIN) {
+    return invalid();
+  }
+  return KdfParams{PwhashParams{*t, static_cast<size_t>(*m * 1024)}, pepper == "p1"};
+}
+
 Result<PasswordKeys> DerivePasswordKeys(std::string_view password, std::string_view salt,
                                         const PwhashParams& params) {
   Result<SecretBytes> master = Argon2id(password, salt, params);
   if (!master) return std::unexpected(std::move(master.error()));
-  PasswordKeys keys{KeyedHash(master->view(), "vd.pw.verifier", ""),
-                    KeyedHashSecret(*master, "vd.pw.wrap")};
-  return keys;  // master wipes itself here
+  return PasswordKeysFrom(*master);  // master wipes itself here
+}
+
+Result<PasswordKeys> DerivePasswordKeys(std::string_view password, std::string_view salt,
+                                        const KdfParams& kdf, const SecretBytes& pepper) {
+  Result<SecretBytes> master =
+      Peppered(Argon2id(password, salt, kdf.pwhash), kdf, pepper, "vd.pw.pepper");
+  if (!master) return std::unexpected(std::move(master.error()));
+  return PasswordKeysFrom(*master);
 }
 
 namespace {
@@ -394,14 +470,18 @@ std::string GroupReceipt(std::string_view receipt) {
 
 Result<ReceiptKeys> DeriveReceiptKeys(std::string_view receipt, std::string_view site_salt,
                                       const PwhashParams& params) {
+  return DeriveReceiptKeys(receipt, site_salt, KdfParams{params, false}, SecretBytes());
+}
+
+Result<ReceiptKeys> DeriveReceiptKeys(std::string_view receipt, std::string_view site_salt,
+                                      const KdfParams& kdf, const SecretBytes& pepper) {
   Result<std::string> digits = ParseReceipt(receipt);
   if (!digits) return std::unexpected(std::move(digits.error()));
-  Result<SecretBytes> master = Argon2id(*digits, site_salt, params);
+  Result<SecretBytes> master =
+      Peppered(Argon2id(*digits, site_salt, kdf.pwhash), kdf, pepper, "vd.receipt.pepper");
   sodium_memzero(digits->data(), digits->size());
   if (!master) return std::unexpected(std::move(master.error()));
-  ReceiptKeys keys{Base64Encode(KeyedHash(master->view(), "vd.receipt.lookup", "")),
-                   KeyedHashSecret(*master, "vd.receipt.wrap")};
-  return keys;  // master wipes itself here
+  return ReceiptKeysFrom(*master);  // master wipes itself here
 }
 
 }  // namespace vd

@@ -46,12 +46,17 @@ class SecretBytes {
   std::vector<unsigned char> data_;
 };
 
+// Overwrites a std::string that held a secret briefly (sodium_memzero; the size stays). For
+// the places a library or a page needs one; prefer SecretBytes.
+void Wipe(std::string& s);
+
 std::string Base64Encode(std::string_view bytes);
 Result<std::string> Base64Decode(std::string_view text);
 std::string HexEncode(std::string_view bytes);
 
 // Cryptographically random bytes, and a random URL-safe token of `bytes` random bytes.
 std::string RandomBytes(size_t n);
+void FillRandom(SecretBytes& out);  // every byte of `out` from the CSPRNG
 std::string RandomToken(size_t bytes = 32);
 // Uniform in [0, upper) (libsodium randombytes_uniform).
 uint32_t RandomBelow(uint32_t upper);
@@ -91,7 +96,25 @@ struct PwhashParams {
   uint64_t ops_limit = 3;
   size_t mem_limit = 256u * 1024 * 1024;
   static PwhashParams Minimum();  // crypto_pwhash_OPSLIMIT_MIN / MEMLIMIT_MIN
+  bool operator==(const PwhashParams&) const = default;
 };
+
+// How a stored hash was made (issue 14): Argon2id's cost, and whether the pepper (a key kept
+// in a file outside the database) was mixed into its output. Kept as text beside each hash,
+// so that a change of the [crypto] settings leaves every older receipt and password working.
+struct KdfParams {
+  PwhashParams pwhash;
+  bool peppered = true;
+  bool operator==(const KdfParams&) const = default;
+};
+// "argon2id13:t=3,m=262144:p1": passes, memory in KiB, p1 peppered (p0: from before the
+// pepper). Memory is written in whole KiB; a mem_limit that is not is rounded down.
+std::string KdfText(const KdfParams& params);
+// The inverse of KdfText; kInvalidInput for any other text or a cost outside libsodium's range.
+Result<KdfParams> ParseKdf(std::string_view text);
+
+// The pepper is 32 random bytes; a shorter or longer one is refused where it is loaded.
+inline constexpr size_t kPepperBytes = 32;
 
 // Argon2id (crypto_pwhash_ALG_ARGON2ID13) of `secret` with a 16-byte `salt`: 32 bytes out.
 // A salt of any other length is first hashed down to 16 bytes (BLAKE2b-128).
@@ -107,8 +130,15 @@ struct PasswordKeys {
   std::string verifier;  // raw 32 bytes
   SecretBytes wrap_key;  // 32 bytes
 };
+// Unpeppered: the keys of a password stored before the pepper existed.
 Result<PasswordKeys> DerivePasswordKeys(std::string_view password, std::string_view salt,
                                         const PwhashParams& params);
+// With `kdf` as stored: if it is peppered, the Argon2id output is first mixed with the pepper,
+// KeyedHash(pepper, "vd.pw.pepper", output), so that verifier and wrap key both depend on a
+// key the database does not hold. kInternal if a peppered kdf meets a pepper that is not 32
+// bytes (a start-up bug: the server refuses to start without one).
+Result<PasswordKeys> DerivePasswordKeys(std::string_view password, std::string_view salt,
+                                        const KdfParams& kdf, const SecretBytes& pepper);
 
 // A one-time recovery key shown to the staff member once: 20 random bytes (160 bits),
 // displayed as 32 Crockford base32 characters in 8 groups of 4 ("7KQ2-..."); its own wrap of
@@ -152,7 +182,12 @@ struct ReceiptKeys {
   std::string lookup;    // base64 of 32 bytes
   SecretBytes wrap_key;  // 32 bytes
 };
+// Unpeppered: the keys of a receipt handed out before the pepper existed.
 Result<ReceiptKeys> DeriveReceiptKeys(std::string_view receipt, std::string_view site_salt,
                                       const PwhashParams& params);
+// With `kdf` as stored, peppered as DerivePasswordKeys is (context "vd.receipt.pepper"): a
+// stolen database without the pepper file allows no offline guessing of receipts at all.
+Result<ReceiptKeys> DeriveReceiptKeys(std::string_view receipt, std::string_view site_salt,
+                                      const KdfParams& kdf, const SecretBytes& pepper);
 
 }  // namespace vd

@@ -541,5 +541,84 @@ TEST_F(CryptoTest, ReceiptKeysRejectNonReceipts) {
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
 }
 
+TEST_F(CryptoTest, KdfTextRoundTrips) {
+  const KdfParams production{PwhashParams{}, true};
+  EXPECT_EQ(KdfText(production), "argon2id13:t=3,m=262144:p1");
+  EXPECT_EQ(*ParseKdf("argon2id13:t=3,m=262144:p1"), production);
+  const KdfParams legacy{kFast, false};
+  Result<KdfParams> back = ParseKdf(KdfText(legacy));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, legacy);
+  EXPECT_FALSE(back->peppered);
+}
+
+TEST_F(CryptoTest, ParseKdfRefusesWhatKdfTextNeverWrites) {
+  for (std::string_view bad :
+       {"", "argon2id13", "argon2i13:t=3,m=262144:p1", "argon2id13:t=3,m=262144",
+        "argon2id13:t=3,m=262144:p2", "argon2id13:t=03,m=262144:p1", "argon2id13:t=3,m=-1:p1",
+        "argon2id13:t=0,m=262144:p1", "argon2id13:t=3,m=1:p1", "argon2id13:t=3:m=262144:p1",
+        "argon2id13:t=3,m=262144:p1 ", "argon2id13:t=99999999999999999999,m=8:p1"}) {
+    EXPECT_FALSE(ParseKdf(bad).has_value()) << bad;
+  }
+}
+
+TEST_F(CryptoTest, PepperedPasswordKeysNeedThePepper) {
+  const SecretBytes pepper(reinterpret_cast<const unsigned char*>(std::string(32, 'p').data()), 32);
+  const SecretBytes other(reinterpret_cast<const unsigned char*>(std::string(32, 'q').data()), 32);
+  const KdfParams kdf{kFast, true};
+  Result<PasswordKeys> a = DerivePasswordKeys("correct horse", kSalt, kdf, pepper);
+  Result<PasswordKeys> b = DerivePasswordKeys("correct horse", kSalt, kdf, pepper);
+  Result<PasswordKeys> thief = DerivePasswordKeys("correct horse", kSalt, kdf, other);
+  Result<PasswordKeys> plain = DerivePasswordKeys("correct horse", kSalt, kFast);
+  ASSERT_TRUE(a && b && thief && plain);
+  EXPECT_EQ(a->verifier, b->verifier);
+  EXPECT_EQ(a->wrap_key.view(), b->wrap_key.view());
+  // Both what is stored and what unwraps depend on the pepper.
+  EXPECT_NE(a->verifier, thief->verifier);
+  EXPECT_NE(a->wrap_key.view(), thief->wrap_key.view());
+  EXPECT_NE(a->verifier, plain->verifier);
+  EXPECT_NE(a->wrap_key.view(), plain->wrap_key.view());
+  SecretBytes master = *Argon2id("correct horse", kSalt, kFast);
+  const std::string mixed = KeyedHash(pepper.view(), "vd.pw.pepper", master.view());
+  EXPECT_EQ(a->verifier, KeyedHash(mixed, "vd.pw.verifier", ""));
+  EXPECT_EQ(a->wrap_key.view(), KeyedHash(mixed, "vd.pw.wrap", ""));
+  // An unpeppered kdf ignores the pepper: the keys of a password stored before it existed.
+  Result<PasswordKeys> legacy = DerivePasswordKeys("correct horse", kSalt, KdfParams{kFast, false}, pepper);
+  ASSERT_TRUE(legacy);
+  EXPECT_EQ(legacy->verifier, plain->verifier);
+  EXPECT_EQ(legacy->wrap_key.view(), plain->wrap_key.view());
+  // A peppered kdf without a pepper is refused, never silently unpeppered.
+  Result<PasswordKeys> none = DerivePasswordKeys("correct horse", kSalt, kdf, SecretBytes());
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code, ErrorCode::kInternal);
+}
+
+TEST_F(CryptoTest, PepperedReceiptKeysNeedThePepper) {
+  const std::string receipt = "1234567890123456";
+  const SecretBytes pepper(reinterpret_cast<const unsigned char*>(std::string(32, 'p').data()), 32);
+  const SecretBytes other(reinterpret_cast<const unsigned char*>(std::string(32, 'q').data()), 32);
+  const KdfParams kdf{kFast, true};
+  Result<ReceiptKeys> a = DeriveReceiptKeys(receipt, kSalt, kdf, pepper);
+  Result<ReceiptKeys> grouped = DeriveReceiptKeys(GroupReceipt(receipt), kSalt, kdf, pepper);
+  Result<ReceiptKeys> thief = DeriveReceiptKeys(receipt, kSalt, kdf, other);
+  Result<ReceiptKeys> plain = DeriveReceiptKeys(receipt, kSalt, kFast);
+  Result<ReceiptKeys> costlier = DeriveReceiptKeys(receipt, kSalt, KdfParams{{2, kFast.mem_limit}, true}, pepper);
+  ASSERT_TRUE(a && grouped && thief && plain && costlier);
+  EXPECT_EQ(a->lookup, grouped->lookup);
+  EXPECT_NE(a->lookup, thief->lookup);
+  EXPECT_NE(a->wrap_key.view(), thief->wrap_key.view());
+  EXPECT_NE(a->lookup, plain->lookup);
+  EXPECT_NE(a->wrap_key.view(), plain->wrap_key.view());
+  EXPECT_NE(a->lookup, costlier->lookup);
+  SecretBytes master = *Argon2id(receipt, kSalt, kFast);
+  const std::string mixed = KeyedHash(pepper.view(), "vd.receipt.pepper", master.view());
+  EXPECT_EQ(a->lookup, Base64Encode(KeyedHash(mixed, "vd.receipt.lookup", "")));
+  EXPECT_EQ(a->wrap_key.view(), KeyedHash(mixed, "vd.receipt.wrap", ""));
+  Result<ReceiptKeys> legacy = DeriveReceiptKeys(receipt, kSalt, KdfParams{kFast, false}, pepper);
+  ASSERT_TRUE(legacy);
+  EXPECT_EQ(legacy->lookup, plain->lookup);
+  EXPECT_FALSE(DeriveReceiptKeys(receipt, kSalt, kdf, SecretBytes(16)).has_value());
+}
+
 }  // namespace
 }  // namespace vd
