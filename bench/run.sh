@@ -32,6 +32,7 @@ secure_cookies = false
 level = "warn"
 TOML
 
+"$bin" --config "$work/config.toml" pepper >/dev/null  # beside config.toml
 echo "seeding 10000 conversations..." >&2
 read -r secret password < <(build/bench/vd_bench_seed "$work/config.toml" 10000)
 

@@ -38,6 +38,7 @@ argon2_mem_mib = 8
 secure_cookies = true
 trusted_proxy = "127.0.0.1"
 TOML
+"$bin" --config "$work/config.toml" pepper >/dev/null
 "$bin" --config "$work/config.toml" org add --slug dehaven --name "De Haven" >/dev/null
 code=$("$bin" --config "$work/config.toml" user add --username advisor.dehaven --role advisor --org dehaven |
   sed -n 's/^enrolment code: *//p')

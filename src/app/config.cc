@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <toml++/toml.h>
 
@@ -17,6 +18,12 @@ namespace vd {
 
 std::string Config::DatabaseUrl() const {
   return database.empty() ? "sqlite:" + data_dir + "/vertrouwd.db" : database;
+}
+
+std::string Config::PepperPath() const {
+  const std::filesystem::path file(pepper_file);
+  if (file.is_absolute()) return file.string();
+  return (std::filesystem::path(config_dir.empty() ? data_dir : config_dir) / file).string();
 }
 
 Config DefaultConfig() {
@@ -128,7 +135,10 @@ Status ApplyTomlText(std::string_view text, Config& c) {
   if (auto t = section("crypto"); !t) {
     return std::unexpected(t.error());
   } else if (*t) {
-    VD_TRY(CheckKeys(**t, "crypto", {"argon2_ops", "argon2_mem_mib", "argon2_concurrency"}));
+    VD_TRY(CheckKeys(**t, "crypto",
+                     {"argon2_ops", "argon2_mem_mib", "argon2_concurrency", "pepper_file"}));
+    VD_TRY(Read(**t, "pepper_file", c.pepper_file));
+    if (c.pepper_file.empty()) return Bad("pepper_file must name a file");
     int64_t mem_mib = static_cast<int64_t>(c.pwhash.mem_limit >> 20);
     VD_TRY(Read(**t, "argon2_ops", c.pwhash.ops_limit));
     VD_TRY(Read(**t, "argon2_mem_mib", mem_mib));
@@ -195,6 +205,9 @@ Status ApplyTomlFile(const std::string& path, Config& c) {
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1 << 20)) text.append(buf, n);
   std::fclose(f);
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  c.config_dir = ec ? "." : absolute.parent_path().string();
   return ApplyTomlText(text, c);
 }
 

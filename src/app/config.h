@@ -21,6 +21,10 @@ struct Config {
   std::string data_dir = "./data";
   std::string database;  // empty: sqlite:<data_dir>/vertrouwd.db
   PwhashParams pwhash;   // production defaults: libsodium "moderate" Argon2id
+  // [crypto] pepper_file: the pepper (app/pepper.h). A relative path is taken from the folder
+  // of the configuration file, or, without one, from data_dir.
+  std::string pepper_file = "pepper.key";
+  std::string config_dir;  // the configuration file's folder (ApplyTomlFile); "" without one
   int argon2_concurrency = 2;
   int retention_days = 90;
   std::string default_language = "nl";
@@ -29,6 +33,7 @@ struct Config {
   std::string log_level = "info";
 
   std::string DatabaseUrl() const;
+  std::string PepperPath() const;
 };
 
 // Defaults, with resource folders pointing at the build or install tree.

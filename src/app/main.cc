@@ -1,5 +1,5 @@
-// vertrouwd: the command line. Subcommands: serve, demo, init, user add, migrate, backup,
-// restore, seed, report, totp, version. Configuration: defaults < TOML file (--config or
+// vertrouwd: the command line. Subcommands: serve, demo, init, pepper, user add, migrate,
+// backup, restore, seed, report, totp, version. Configuration: defaults < TOML file (--config or
 // VERTROUWD_CONFIG) < environment < flags.
 
 #include <CLI/CLI.hpp>
@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
@@ -22,6 +23,7 @@
 #include <thread>
 
 #include "app/config.h"
+#include "app/pepper.h"
 #include "app/report_domain.h"
 #include "app/runtime.h"
 #include "app/seed.h"
@@ -182,6 +184,33 @@ int RunReport(Runtime& rt, const Config& config, const Clock& clock, const Repor
   return 0;
 }
 
+// init, pepper and the demo: a pepper file where the configuration says, unless there is one
+// already (never replaced). Prints where, so that it is backed up; never what.
+Status EnsurePepper(const std::string& path) {
+  if (auto s = InitCrypto(); !s) return s;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    Result<SecretBytes> existing = LoadPepper(path);  // refuses a bad one at once
+    if (!existing) return std::unexpected(existing.error());
+    std::printf("pepper file:     %s (kept)\n", path.c_str());
+    return {};
+  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (!ec) {
+      std::filesystem::permissions(parent, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+    }
+  }
+  Result<SecretBytes> created = CreatePepper(path);
+  if (!created) return std::unexpected(created.error());
+  std::printf("pepper file:     %s (created, mode 0600). Back it up apart from the database:\n"
+              "                 without it no receipt and no password works.\n",
+              path.c_str());
+  return {};
+}
+
 std::string UrlFor(const std::string& listen, uint16_t port) {
   std::string host = listen.substr(0, listen.rfind(':'));
   if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
@@ -232,6 +261,11 @@ int main(int argc, char** argv) {
   add_common(init);
   std::string admin_name = "admin";
   init->add_option("--admin", admin_name, "Username of the first admin");
+
+  CLI::App* pepper_cmd = cli.add_subcommand(
+      "pepper", "Create the pepper file ([crypto] pepper_file) unless it exists; init does this "
+                "too. Needed once when upgrading a database from before the pepper");
+  add_common(pepper_cmd);
 
   CLI::App* user = cli.add_subcommand("user", "Manage staff accounts");
   user->require_subcommand(1);
@@ -361,6 +395,11 @@ int main(int argc, char** argv) {
     if (auto s = RestoreSqlite(restore_from, config.DatabaseUrl()); !s) return Die(s.error());
     std::printf("restored into %s\n", config.DatabaseUrl().c_str());
     return 0;
+  }
+
+  if (init->parsed() || demo->parsed() || pepper_cmd->parsed()) {
+    if (auto s = EnsurePepper(config.PepperPath()); !s) return Die(s.error());
+    if (pepper_cmd->parsed()) return 0;
   }
 
   SystemClock clock;

@@ -1,4 +1,5 @@
 #include "app/runtime.h"
+#include "app/pepper.h"
 #include "app/report_domain.h"
 #include "app/seed.h"
 
@@ -29,6 +30,24 @@ Result<std::string> SettingKey(Database& db, const std::string& name) {
   return raw;
 }
 
+// The pepper's fingerprint is kept in the settings at first start, so that a server given
+// another pepper file than the one this database was made with refuses to start, instead
+// of starting and opening no receipt and no password. (A keyed hash: it says nothing of
+// the pepper.)
+Status CheckPepperBelongs(Database& db, const SecretBytes& pepper, const std::string& path) {
+  const std::string mine = Base64Encode(KeyedHash(pepper.view(), "vd.pepper.check", ""));
+  Result<std::string> stored = db.Write("pepper check", [&](Tx& tx) {
+    return db.settings().GetOrCreate(tx, "pepper_check", mine);
+  });
+  if (!stored) return std::unexpected(stored.error());
+  if (!ConstantTimeEqual(*stored, mine)) {
+    return Fail(ErrorCode::kInvalidInput, "error.config",
+                "pepper file " + path + " does not belong to this database (restore the pepper "
+                "file backed up with it; without it no receipt and no password works)");
+  }
+  return {};
+}
+
 }  // namespace
 
 Runtime::Runtime(const Config& config, const Clock& clock) : config_(config), clock_(clock) {}
@@ -37,6 +56,10 @@ Runtime::~Runtime() { Stop(); }
 Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock& clock) {
   if (auto s = InitCrypto(); !s) return std::unexpected(s.error());
   if (auto s = InitTotp(); !s) return std::unexpected(s.error());
+  // The pepper before the database: a server that could open nothing does not migrate it.
+  const std::string pepper_path = config.PepperPath();
+  Result<SecretBytes> pepper = LoadPepper(pepper_path);
+  if (!pepper) return std::unexpected(pepper.error());
   std::unique_ptr<Runtime> rt(new Runtime(config, clock));
   if (config.DatabaseUrl().starts_with("sqlite:")) {
     std::error_code ec;
@@ -50,6 +73,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   if (!store) return std::unexpected(store.error());
   rt->store_ = std::move(*store);
   if (auto s = rt->store_->Migrate(); !s) return std::unexpected(s.error());
+  if (auto s = CheckPepperBelongs(*rt->store_, *pepper, pepper_path); !s) {
+    return std::unexpected(s.error());
+  }
 
   auto catalogs = Catalogs::Load(config.locale_dir, config.default_language);
   if (!catalogs) return std::unexpected(catalogs.error());
@@ -67,11 +93,17 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   ConversationPolicy policy;
   policy.receipt_pwhash = config.pwhash;
   policy.retention_days = config.retention_days;
-  rt->conversations_ =
-      std::make_unique<Conversations>(*rt->store_, clock, *rt->gate_, *raw_salt, policy);
+  rt->conversations_ = std::make_unique<Conversations>(*rt->store_, clock, *rt->gate_, *raw_salt,
+                                                       pepper->Clone(), policy);
   StaffPolicy staff_policy;
   staff_policy.password_pwhash = config.pwhash;
-  rt->staff_ = std::make_unique<Staff>(*rt->store_, clock, *rt->gate_, staff_policy);
+  rt->staff_ =
+      std::make_unique<Staff>(*rt->store_, clock, *rt->gate_, std::move(*pepper), staff_policy);
+  // Receipts and passwords from before schema 9 were hashed, unpeppered, with the parameters
+  // in effect until now: they are stored with them at this first start, and so stay fixed
+  // whatever [crypto] says later.
+  if (auto s = rt->conversations_->AdoptLegacyKdf(config.pwhash); !s) return std::unexpected(s.error());
+  if (auto s = rt->staff_->AdoptLegacyKdf(config.pwhash); !s) return std::unexpected(s.error());
 
   rt->sessions_ = std::make_unique<Sessions>(*rt->store_, clock, config.site.sessions);
   auto indicators = LoadIndicatorCatalog(*rt->store_, config.site.templates_dir);

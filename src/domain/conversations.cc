@@ -9,6 +9,12 @@ namespace {
 
 constexpr int64_t kDay = 86400;
 constexpr std::string_view kUnsaid = "unsaid";
+// Settings key prefix of a receipt KDF generation (the rest is its KdfText).
+constexpr std::string_view kGenerationPrefix = "receipt_kdf:";
+
+std::string GenerationKey(const KdfParams& kdf) {
+  return std::string(kGenerationPrefix) + KdfText(kdf);
+}
 
 bool IsLanguageCode(std::string_view s) {
   // "nl", "pt_BR", "zh_CN": letters with at most one underscore, short.
@@ -38,8 +44,42 @@ const std::vector<std::string>& WorkSettingCodes() {
 }
 
 Conversations::Conversations(Database& db, const Clock& clock, Argon2Gate& gate,
-                             std::string site_salt, ConversationPolicy policy)
-    : db_(db), clock_(clock), gate_(gate), site_salt_(std::move(site_salt)), policy_(policy) {}
+                             std::string site_salt, SecretBytes pepper, ConversationPolicy policy)
+    : db_(db),
+      clock_(clock),
+      gate_(gate),
+      site_salt_(std::move(site_salt)),
+      pepper_(std::move(pepper)),
+      policy_(policy) {}
+
+Status Conversations::AdoptLegacyKdf(const PwhashParams& legacy) {
+  const KdfParams kdf{legacy, false};
+  const std::string now = std::to_string(clock_.Now());
+  return db_.Write("adopt legacy receipts", [&](Tx& tx) -> Status {
+    Result<int64_t> adopted = db_.conversations().AdoptLegacyKdf(tx, KdfText(kdf));
+    if (!adopted) return std::unexpected(adopted.error());
+    if (*adopted == 0) return {};
+    Result<std::string> recorded = db_.settings().GetOrCreate(tx, GenerationKey(kdf), now);
+    if (!recorded) return std::unexpected(recorded.error());
+    return {};
+  });
+}
+
+Result<std::vector<KdfParams>> Conversations::ReceiptGenerations() {
+  const KdfParams current = CurrentKdf();
+  using Settings = std::vector<std::pair<std::string, std::string>>;
+  Result<Settings> recorded = db_.Read("receipt generations", [&](Tx& tx) {
+    return db_.settings().List(tx, std::string(kGenerationPrefix));
+  });
+  if (!recorded) return std::unexpected(recorded.error());
+  std::vector<KdfParams> out{current};
+  for (const auto& [key, added_at] : *recorded) {
+    Result<KdfParams> kdf = ParseKdf(std::string_view(key).substr(kGenerationPrefix.size()));
+    if (!kdf) return Fail(ErrorCode::kInternal, "error.internal", "bad receipt generation");
+    if (*kdf != current) out.push_back(*kdf);
+  }
+  return out;
+}
 
 int64_t Conversations::ExpiryFrom(int64_t now) const {
   return now + static_cast<int64_t>(policy_.retention_days) * kDay;
@@ -90,7 +130,7 @@ Result<StartedConversation> Conversations::Start(const std::string& organisation
     Result<ReceiptKeys> keys = [&]() -> Result<ReceiptKeys> {
       Result<Argon2Gate::Slot> slot = gate_.Acquire();
       if (!slot) return std::unexpected(slot.error());
-      return DeriveReceiptKeys(receipt, site_salt_, policy_.receipt_pwhash);
+      return DeriveReceiptKeys(receipt, site_salt_, CurrentKdf(), pepper_);
     }();
     if (!keys) return std::unexpected(keys.error());
 
@@ -107,6 +147,7 @@ Result<StartedConversation> Conversations::Start(const std::string& organisation
     c.created_at = now;
     c.last_activity_at = now;
     c.expires_at = ExpiryFrom(now);
+    c.receipt_kdf = KdfText(CurrentKdf());
 
     // The organisation key is read in the transaction that inserts the conversation sealed
     // to it, so a key rotated meanwhile (an advisor left) is never used for a new one.
@@ -127,6 +168,10 @@ Result<StartedConversation> Conversations::Start(const std::string& organisation
       if (!org_public) return Fail(ErrorCode::kCrypto, "error.internal", "bad organisation key");
       c.organisation_id = org->id;
       c.org_sealed_secret_key = SealTo(*org_public, conversation_key.secret_key.view());
+      // Every server tries this generation from now on, whatever its own parameters.
+      Result<std::string> generation =
+          db_.settings().GetOrCreate(tx, GenerationKey(CurrentKdf()), std::to_string(now));
+      if (!generation) return std::unexpected(generation.error());
       return db_.conversations().Insert(tx, c, first);
     });
     if (!id && id.error().code == ErrorCode::kConflict) continue;
@@ -140,27 +185,61 @@ Result<StartedConversation> Conversations::Start(const std::string& organisation
 Result<OpenedConversation> Conversations::Open(std::string_view typed_receipt) {
   Result<std::string> receipt = ParseReceipt(typed_receipt);
   if (!receipt) return std::unexpected(receipt.error());
-  Result<ReceiptKeys> keys = [&]() -> Result<ReceiptKeys> {
+  Result<std::vector<KdfParams>> generations = ReceiptGenerations();
+  if (!generations) return std::unexpected(generations.error());
+  // Every generation for every receipt, right or wrong, under one slot of the gate: the time
+  // an open takes says nothing about the receipt.
+  Result<std::vector<ReceiptKeys>> keys = [&]() -> Result<std::vector<ReceiptKeys>> {
     Result<Argon2Gate::Slot> slot = gate_.Acquire();
     if (!slot) return std::unexpected(slot.error());
-    return DeriveReceiptKeys(*receipt, site_salt_, policy_.receipt_pwhash);
-  }();
-  if (!keys) return std::unexpected(keys.error());
-  Result<Conversation> c = db_.Read("open conversation", [&](Tx& tx) {
-    return db_.conversations().FindByLookup(tx, keys->lookup);
-  });
-  if (!c) {
-    if (c.error().code == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kNotFound, "error.receipt_unknown", "receipt opens nothing");
+    std::vector<ReceiptKeys> out;
+    out.reserve(generations->size());
+    for (const KdfParams& kdf : *generations) {
+      Result<ReceiptKeys> k = DeriveReceiptKeys(*receipt, site_salt_, kdf, pepper_);
+      if (!k) return std::unexpected(k.error());
+      out.push_back(std::move(*k));
     }
-    return std::unexpected(c.error());
-  }
-  if (c->expires_at <= clock_.Now()) {
+    return out;
+  }();
+  Wipe(*receipt);
+  if (!keys) return std::unexpected(keys.error());
+  struct Found {
+    Conversation c;
+    size_t generation = 0;
+  };
+  // Every lookup is made too, also after a match.
+  Result<std::optional<Found>> found = db_.Read("open conversation", [&](Tx& tx) -> Result<std::optional<Found>> {
+    std::optional<Found> match;
+    for (size_t i = 0; i < keys->size(); ++i) {
+      Result<Conversation> c = db_.conversations().FindByLookup(tx, (*keys)[i].lookup);
+      if (!c && c.error().code != ErrorCode::kNotFound) return std::unexpected(c.error());
+      if (c && !match) match = Found{std::move(*c), i};
+    }
+    return match;
+  });
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return Fail(ErrorCode::kNotFound, "error.receipt_unknown", "receipt opens nothing");
+  const Conversation& c = (*found)->c;
+  const size_t generation = (*found)->generation;
+  if (c.expires_at <= clock_.Now()) {
     return Fail(ErrorCode::kNotFound, "error.receipt_unknown", "conversation expired");
   }
-  Result<SecretBytes> secret = Unwrap(keys->wrap_key, c->receipt_wrapped_secret_key);
+  Result<SecretBytes> secret = Unwrap((*keys)[generation].wrap_key, c.receipt_wrapped_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "receipt wrap did not open");
-  return OpenedConversation{c->id, std::move(*secret)};
+  if (generation != 0) {
+    // The current generation's keys were derived above: re-keying costs no further hash.
+    const ReceiptKeys& current = keys->front();
+    const std::string wrapped = Wrap(current.wrap_key, secret->view());
+    Status rekeyed = db_.Write("rekey conversation", [&](Tx& tx) {
+      return db_.conversations().Rekey(tx, c.id, (*keys)[generation].lookup, current.lookup,
+                                       wrapped, KdfText(generations->front()));
+    });
+    // Not found: deleted, or re-keyed by a concurrent open, a moment ago; this open stands.
+    if (!rekeyed && rekeyed.error().code != ErrorCode::kNotFound) {
+      return std::unexpected(rekeyed.error());
+    }
+  }
+  return OpenedConversation{c.id, std::move(*secret)};
 }
 
 Result<Conversations::Stored> Conversations::Load(Tx& tx, Conversation c) {
@@ -295,8 +374,24 @@ Status Conversations::AdvisorReply(const StaffContext& staff, const std::string&
 
 Result<int64_t> Conversations::ExpireNow() {
   const int64_t now = clock_.Now();
-  return db_.Write("expire conversations",
-                   [&](Tx& tx) { return db_.conversations().DeleteExpired(tx, now); });
+  const std::string current = GenerationKey(CurrentKdf());
+  return db_.Write("expire conversations", [&](Tx& tx) -> Result<int64_t> {
+    Result<int64_t> deleted = db_.conversations().DeleteExpired(tx, now);
+    if (!deleted) return deleted;
+    Result<std::vector<std::pair<std::string, std::string>>> generations =
+        db_.settings().List(tx, std::string(kGenerationPrefix));
+    if (!generations) return std::unexpected(generations.error());
+    for (const auto& [key, added_at] : *generations) {
+      if (key == current) continue;
+      Result<bool> used =
+          db_.conversations().AnyWithKdf(tx, key.substr(kGenerationPrefix.size()));
+      if (!used) return std::unexpected(used.error());
+      if (!*used) {
+        if (Status s = db_.settings().Delete(tx, key); !s) return std::unexpected(s.error());
+      }
+    }
+    return deleted;
+  });
 }
 
 }  // namespace vd

@@ -14,6 +14,7 @@
 #include "domain/argon2_gate.h"
 #include "store/conversation_store.h"
 #include "store/database.h"
+#include "store/settings_store.h"
 #include "store/staff_store.h"
 
 namespace vd {
@@ -23,7 +24,7 @@ namespace vd {
 inline constexpr int kInboxPageSize = 100;
 
 struct ConversationPolicy {
-  PwhashParams receipt_pwhash;
+  PwhashParams receipt_pwhash;  // new receipts: these, peppered (older ones keep theirs)
   int retention_days = 90;     // expiry after this much inactivity
   size_t max_message_chars = 5000;
 };
@@ -80,11 +81,25 @@ struct StaffContext {
 Result<SecretBytes> OpenSealedByOrg(const StaffContext& staff, std::string_view sealed_b64);
 
 // Each operation is one transaction of `db`; key derivation and decryption happen outside it,
-// so no connection is held while Argon2id runs.
+// so no connection is held while Argon2id runs. `pepper` (kPepperBytes from the pepper file)
+// is mixed into every new receipt's keys.
+//
+// Receipt KDF generations: every parameter set receipts were made under is recorded in the
+// settings ("receipt_kdf:" + KdfText) when a conversation starts under it. A receipt's row is
+// found by its lookup, so before the row is known every generation still in use is tried,
+// for every receipt alike: a wrong receipt costs what a right one does. A receipt that opens
+// under an older generation is re-keyed to the current one; retention forgets generations
+// that no conversation needs any more, which keeps the list (and the cost of an open) short.
 class Conversations {
  public:
   Conversations(Database& db, const Clock& clock, Argon2Gate& gate, std::string site_salt,
-                ConversationPolicy policy);
+                SecretBytes pepper, ConversationPolicy policy);
+
+  // At start-up: conversations from before schema 9 get `legacy` (the parameters in effect
+  // now, unpeppered, as they were made), and that generation is recorded if any needs it.
+  Status AdoptLegacyKdf(const PwhashParams& legacy);
+  // The generations an open tries: the current one first, then the older ones recorded.
+  Result<std::vector<KdfParams>> ReceiptGenerations();
 
   // Validates a message: trimmed, non-empty, valid UTF-8, no control characters, at most
   // max_message_chars code points. Returns the normalised text.
@@ -94,7 +109,9 @@ class Conversations {
   Result<StartedConversation> Start(const std::string& organisation_slug,
                                     std::string_view message, const std::string& ui_language,
                                     const StartAnswers& answers);
-  // One Argon2id run; kNotFound for a receipt that opens nothing (wrong, deleted, expired).
+  // One Argon2id run per receipt generation (see above); kNotFound for a receipt that opens
+  // nothing (wrong, deleted, expired). Opened under an older generation, the conversation is
+  // re-keyed to the current one in one transaction (new lookup, new wrap of its key).
   Result<OpenedConversation> Open(std::string_view typed_receipt);
   Result<ConversationView> ReadAsWorker(int64_t conversation_id, const SecretBytes& secret_key);
   Status WorkerReply(int64_t conversation_id, std::string_view text);
@@ -108,7 +125,8 @@ class Conversations {
   Status AdvisorReply(const StaffContext& staff, const std::string& public_id,
                       std::string_view text);
 
-  // Retention: deletes conversations past their expiry. Returns how many went.
+  // Retention: deletes conversations past their expiry, and forgets the receipt generations
+  // no conversation needs any more. Returns how many conversations went.
   Result<int64_t> ExpireNow();
 
   const ConversationPolicy& policy() const { return policy_; }
@@ -125,11 +143,13 @@ class Conversations {
   Result<Conversation> AuthorizeAdvisor(Tx& tx, const StaffContext& staff,
                                         const std::string& public_id);
   int64_t ExpiryFrom(int64_t now) const;
+  KdfParams CurrentKdf() const { return KdfParams{policy_.receipt_pwhash, true}; }
 
   Database& db_;
   const Clock& clock_;
   Argon2Gate& gate_;
   std::string site_salt_;
+  SecretBytes pepper_;
   ConversationPolicy policy_;
 };
 

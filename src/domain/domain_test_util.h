@@ -40,10 +40,12 @@ class StaffFixture : public ::testing::Test {
     policy.receipt_pwhash = PwhashParams::Minimum();
     policy.retention_days = 90;
     policy.max_message_chars = 100;
-    conversations_ = std::make_unique<Conversations>(*store_, clock_, gate_, NewSalt(), policy);
+    // A fixed pepper of zeros: tests need a pepper of the right size, not a secret one.
+    conversations_ = std::make_unique<Conversations>(*store_, clock_, gate_, NewSalt(),
+                                                     SecretBytes(kPepperBytes), policy);
     StaffPolicy sp;
     sp.password_pwhash = PwhashParams::Minimum();
-    staff_ = std::make_unique<Staff>(*store_, clock_, gate_, sp);
+    staff_ = std::make_unique<Staff>(*store_, clock_, gate_, SecretBytes(kPepperBytes), sp);
     ASSERT_TRUE(staff_->CreateOrganisation("dehaven", "De Haven"));
     ASSERT_TRUE(staff_->CreateOrganisation("shop", "SHOP"));
   }

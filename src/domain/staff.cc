@@ -23,8 +23,23 @@ auto BadLogin() {
 
 }  // namespace
 
-Staff::Staff(Database& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy)
-    : store_(store), clock_(clock), gate_(gate), policy_(policy) {}
+Staff::Staff(Database& store, const Clock& clock, Argon2Gate& gate, SecretBytes pepper,
+             StaffPolicy policy)
+    : store_(store), clock_(clock), gate_(gate), pepper_(std::move(pepper)), policy_(policy) {}
+
+Status Staff::AdoptLegacyKdf(const PwhashParams& legacy) {
+  const std::string kdf = KdfText(KdfParams{legacy, false});
+  return store_.Write("adopt legacy passwords", [&](Tx& tx) -> Status {
+    Result<int64_t> adopted = store_.staff().AdoptLegacyKdf(tx, kdf);
+    if (!adopted) return std::unexpected(adopted.error());
+    return {};
+  });
+}
+
+KdfParams Staff::StoredKdf(const User& user) const {
+  Result<KdfParams> stored = ParseKdf(user.pw_kdf);
+  return stored ? *stored : CurrentKdf();
+}
 
 Result<Organisation> Staff::FindOrganisation(int64_t id) {
   return store_.Read("find organisation",
@@ -45,7 +60,7 @@ Result<SecretBytes> Staff::ProveOwner(const User& user, std::string_view passwor
   if (password.size() > 1024 || user.disabled) return wrong();
   Result<std::string> salt = Base64Decode(user.pw_salt);
   if (!salt) return Fail(ErrorCode::kCrypto, "error.internal", "bad salt");
-  Result<PasswordKeys> pw = HashPassword(password, *salt);
+  Result<PasswordKeys> pw = HashPassword(password, *salt, StoredKdf(user));
   if (!pw) return std::unexpected(pw.error());
   bool ok = ConstantTimeEqual(Base64Decode(user.pw_verifier).value_or(""), pw->verifier);
   if (ok && user.totp_enabled) {
@@ -76,13 +91,14 @@ Result<SecretBytes> Staff::ChangePassword(int64_t user_id, std::string_view curr
   Result<SecretBytes> secret = Unwrap(*old_wrap, user->wrapped_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
   const std::string salt = NewSalt();
-  Result<PasswordKeys> pw = HashPassword(new_password, salt);
+  Result<PasswordKeys> pw = HashPassword(new_password, salt, CurrentKdf());
   if (!pw) return std::unexpected(pw.error());
   const std::string wrapped_secret = Wrap(pw->wrap_key, secret->view());
   const std::string wrapped_totp = user->totp_enabled ? Wrap(pw->wrap_key, totp.view()) : "";
   Status s = store_.Write("change password", [&](Tx& tx) {
     return store_.staff().ReplacePassword(tx, user_id, Base64Encode(salt),
-                                          Base64Encode(pw->verifier), wrapped_secret, wrapped_totp);
+                                          Base64Encode(pw->verifier), KdfText(CurrentKdf()),
+                                          wrapped_secret, wrapped_totp);
   });
   if (!s) return std::unexpected(s.error());
   return std::move(*secret);
@@ -111,16 +127,18 @@ Status Staff::Enable(const StaffContext& actor, int64_t user_id) {
   return store_.Write("enable user", [&](Tx& tx) { return store_.staff().EnableUser(tx, user_id); });
 }
 
-Result<PasswordKeys> Staff::HashPassword(std::string_view password, std::string_view salt) {
+Result<PasswordKeys> Staff::HashPassword(std::string_view password, std::string_view salt,
+                                         const KdfParams& kdf) {
   Result<Argon2Gate::Slot> slot = gate_.Acquire();
   if (!slot) return std::unexpected(slot.error());
-  return DerivePasswordKeys(password, salt, policy_.password_pwhash);
+  return DerivePasswordKeys(password, salt, kdf, pepper_);
 }
 
 Result<Staff::FreshCredentials> Staff::NewCredentials(std::string_view password, User& into) {
   const std::string salt = NewSalt();
-  Result<PasswordKeys> pw = HashPassword(password, salt);
+  Result<PasswordKeys> pw = HashPassword(password, salt, CurrentKdf());
   if (!pw) return std::unexpected(pw.error());
+  into.pw_kdf = KdfText(CurrentKdf());
   const KeyPair user_key = GenerateKeyPair();
   RecoveryKey recovery = NewRecoveryKey();
   into.pw_salt = Base64Encode(salt);
@@ -176,6 +194,7 @@ Result<CreatedUser> Staff::CreateUser(const NewUser& request) {
     // is random so that a login attempt hashes as for anyone else, and never matches.
     EnrolmentCode code = NewEnrolmentCode();
     user.pw_salt = Base64Encode(NewSalt());
+    user.pw_kdf = KdfText(CurrentKdf());
     user.enrol_hash = Base64Encode(code.hash);
     user.enrol_expires_at = user.created_at + policy_.enrolment_seconds;
     created.enrolment_code = std::move(code.display);
@@ -369,7 +388,8 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
     Result<std::string> stored = Base64Decode(user->pw_salt);
     if (stored && stored->size() == salt.size()) salt = std::move(*stored);
   }
-  Result<PasswordKeys> pw = HashPassword(password, salt);
+  const KdfParams kdf = user ? StoredKdf(*user) : CurrentKdf();
+  Result<PasswordKeys> pw = HashPassword(password, salt, kdf);
   if (!pw) return std::unexpected(pw.error());
   if (attempt.Refused(now)) return refuse();
   const std::string stored_verifier = Base64Decode(user->pw_verifier).value_or("");
@@ -394,6 +414,19 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
   if (!step) return refuse();
   Result<SecretBytes> secret = Unwrap(pw->wrap_key, user->wrapped_secret_key);
   if (!secret) return Fail(ErrorCode::kCrypto, "error.internal", "user key did not open");
+  // Stored under older parameters or before the pepper: derived again now, while the password
+  // is at hand, and stored with the login below.
+  struct Upgrade {
+    std::string salt, verifier, wrapped_secret_key, wrapped_totp_secret;
+  };
+  std::optional<Upgrade> upgrade;
+  if (kdf != CurrentKdf()) {
+    const std::string fresh_salt = NewSalt();
+    Result<PasswordKeys> fresh = HashPassword(password, fresh_salt, CurrentKdf());
+    if (!fresh) return std::unexpected(fresh.error());
+    upgrade = Upgrade{Base64Encode(fresh_salt), Base64Encode(fresh->verifier),
+                      Wrap(fresh->wrap_key, secret->view()), Wrap(fresh->wrap_key, totp->view())};
+  }
 
   // Accept in one transaction: the counter not locked now (a request that began before a
   // lock must not get in), the TOTP step not used before, the login stamped, and a new
@@ -425,6 +458,13 @@ Result<LoginOutcome> Staff::Login(std::string_view username, std::string_view pa
     Result<int64_t> id = staff.InsertDeviceToken(tx, fresh, policy_.device_tokens_per_user,
                                                  later - policy_.device_token_seconds);
     if (!id) return std::unexpected(id.error());
+    if (!upgrade) return {};
+    Status upgraded = staff.UpgradePassword(tx, user->id, user->pw_verifier, upgrade->salt,
+                                            upgrade->verifier, KdfText(CurrentKdf()),
+                                            upgrade->wrapped_secret_key,
+                                            upgrade->wrapped_totp_secret);
+    // Not found: the password changed while this login hashed; the next login upgrades.
+    if (!upgraded && upgraded.error().code != ErrorCode::kNotFound) return upgraded;
     return {};
   });
   if (!accepted) {
@@ -460,12 +500,12 @@ Result<CreatedUser> Staff::Recover(std::string_view username, std::string_view r
   Result<SecretBytes> secret = Unwrap(*recovery_wrap, user->recovery_wrapped_secret_key);
   if (!secret) return refused();
   const std::string salt = NewSalt();
-  Result<PasswordKeys> pw = HashPassword(new_password, salt);
+  Result<PasswordKeys> pw = HashPassword(new_password, salt, CurrentKdf());
   if (!pw) return std::unexpected(pw.error());
   RecoveryKey fresh = NewRecoveryKey();
   Status replaced = store_.Write("replace credentials", [&](Tx& tx) {
     return store_.staff().ReplaceCredentials(tx, user->id, Base64Encode(salt),
-                                             Base64Encode(pw->verifier),
+                                             Base64Encode(pw->verifier), KdfText(CurrentKdf()),
                                              Wrap(pw->wrap_key, secret->view()),
                                              Wrap(fresh.wrap_key, secret->view()));
   });

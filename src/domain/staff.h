@@ -19,7 +19,7 @@
 namespace vd {
 
 struct StaffPolicy {
-  PwhashParams password_pwhash;
+  PwhashParams password_pwhash;  // new passwords: these, peppered (older ones keep theirs)
   int64_t failures_before_lock = 5;
   int64_t base_lock_seconds = 60;     // doubled for every further failure
   int64_t max_lock_seconds = 3600;
@@ -108,7 +108,15 @@ Result<std::vector<KeyPair>> OpenOrgKeyGrant(const KeyPair& me, std::string_view
 
 class Staff {
  public:
-  Staff(Database& store, const Clock& clock, Argon2Gate& gate, StaffPolicy policy);
+  // `pepper` (kPepperBytes from the pepper file) is mixed into every new password's keys. A
+  // password is checked under the parameters stored with it (users.pw_kdf); a login under
+  // older ones, or unpeppered, derives it again under the current ones (see Login).
+  Staff(Database& store, const Clock& clock, Argon2Gate& gate, SecretBytes pepper,
+        StaffPolicy policy);
+
+  // At start-up: accounts from before schema 9 get `legacy` (the parameters in effect now,
+  // unpeppered, as their passwords were hashed).
+  Status AdoptLegacyKdf(const PwhashParams& legacy);
 
   // Organisations (staff_orgs.cc). The command line (`vertrouwd org add`) creates one
   // without an actor; in the browser only an admin adds and renames them, names per language
@@ -151,7 +159,9 @@ class Staff {
   // the password was hashed holds. `device_cookie`, a device token this account got at an
   // earlier login in the same browser, makes the attempt count on that token's own counter
   // and lock instead of the account's, so that guesses from elsewhere do not lock its owner
-  // out.
+  // out. A full login whose password was stored under older KDF parameters (or unpeppered)
+  // stores it again under the current ones, with its keys re-wrapped, in the login's own
+  // transaction (one more Argon2id run, once).
   Result<LoginOutcome> Login(std::string_view username, std::string_view password,
                              std::string_view totp_code, std::string_view device_cookie = {});
   // Finishes enrolment: checks `code` against the new secret, stores the secret wrapped under
@@ -222,8 +232,13 @@ class Staff {
   // staff_error.current_password otherwise, counted as a failed login.
   Result<SecretBytes> ProveOwner(const User& user, std::string_view password,
                                  std::string_view totp_code, SecretBytes* totp_secret);
-  // Argon2id of `password` with `salt`, one of the gate's slots held while it runs.
-  Result<PasswordKeys> HashPassword(std::string_view password, std::string_view salt);
+  // Argon2id of `password` with `salt` under `kdf`, one of the gate's slots held while it runs.
+  Result<PasswordKeys> HashPassword(std::string_view password, std::string_view salt,
+                                    const KdfParams& kdf);
+  KdfParams CurrentKdf() const { return KdfParams{policy_.password_pwhash, true}; }
+  // The parameters stored with `user`'s password; the current ones for a row without any
+  // it can use (an unknown account's stand-in hash costs what a current one does).
+  KdfParams StoredKdf(const User& user) const;
   // A new key pair and recovery key under a new password: sets the password and key
   // columns of `into`, returns the password wrap key and the recovery key to show once.
   struct FreshCredentials {
@@ -252,6 +267,7 @@ class Staff {
   Database& store_;
   const Clock& clock_;
   Argon2Gate& gate_;
+  SecretBytes pepper_;
   StaffPolicy policy_;
 };
 

@@ -41,7 +41,7 @@ class StaffLockoutTest : public store_test::FreshStoreTest,
     if (IsSkipped() || HasFatalFailure()) return;
     StaffPolicy policy;
     policy.password_pwhash = PwhashParams::Minimum();
-    staff_ = std::make_unique<Staff>(*store_, clock_, gate_, policy);
+    staff_ = std::make_unique<Staff>(*store_, clock_, gate_, SecretBytes(kPepperBytes), policy);
     ASSERT_TRUE(staff_->CreateOrganisation("dehaven", "De Haven"));
   }
   void TearDown() override {

@@ -40,6 +40,9 @@ struct Conversation {
   int64_t last_activity_at = 0;
   int64_t expires_at = 0;
   int64_t first_reply_at = 0;  // 0 until an advisor first replies
+  // How receipt_lookup and the receipt wrap were derived (crypto's KdfText); '' only for a
+  // row from before schema 9 until the next start adopts it (AdoptLegacyKdf).
+  std::string receipt_kdf;
 };
 
 enum class Author { kWorker, kAdvisor };
@@ -86,6 +89,17 @@ class ConversationStore {
   virtual Result<std::vector<InboxEntry>> Inbox(Tx& tx, int64_t organisation_id,
                                                 std::optional<ConversationStatus> status,
                                                 int limit) = 0;
+  // A receipt opened under an older KDF generation, derived again under the current one:
+  // new lookup, new wrap of the same secret key, new kdf; only if the row still has
+  // `old_lookup` (kNotFound otherwise: deleted, or re-keyed by a concurrent open).
+  virtual Status Rekey(Tx& tx, int64_t id, const std::string& old_lookup,
+                       const std::string& new_lookup, const std::string& wrapped_secret_key,
+                       const std::string& kdf) = 0;
+  // Rows from before schema 9 get `kdf` (the parameters in effect then); returns how many.
+  virtual Result<int64_t> AdoptLegacyKdf(Tx& tx, const std::string& kdf) = 0;
+  // Whether any conversation's receipt was derived under `kdf` (retention forgets the
+  // generations nobody needs any more).
+  virtual Result<bool> AnyWithKdf(Tx& tx, const std::string& kdf) = 0;
   // How many conversations are in each state, every state in enum order (zeros included).
   virtual Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountByStatus(Tx& tx) = 0;
 };

@@ -293,6 +293,17 @@ std::vector<std::string> Schema8(Dialect) {
   };
 }
 
+// Schema 9: how each stored hash was made (issue 14), as crypto's KdfText ("argon2id13:t=3,
+// m=262144:p1"), so that changing [crypto] argon2_ops or argon2_mem_mib leaves older receipts
+// and passwords working. Rows from before it hold '' until the first start after the
+// migration gives them the (unpeppered) parameters in effect then. The index lets retention
+// see cheaply whether any conversation still needs an older receipt generation.
+std::vector<std::string> Schema9(Dialect) {
+  return {"ALTER TABLE users ADD COLUMN pw_kdf TEXT NOT NULL DEFAULT ''",
+          "ALTER TABLE conversations ADD COLUMN receipt_kdf TEXT NOT NULL DEFAULT ''",
+          "CREATE INDEX conversations_receipt_kdf ON conversations (receipt_kdf)"};
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
@@ -303,7 +314,8 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                 {5, Schema5(Dialect::kSqlite)},
                                                 {6, Schema6(Dialect::kSqlite)},
                                                 {7, Schema7(Dialect::kSqlite)},
-                                                {8, Schema8(Dialect::kSqlite)}};
+                                                {8, Schema8(Dialect::kSqlite)},
+                                                {9, Schema9(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
                                                   {3, Schema3(Dialect::kPostgres)},
@@ -311,7 +323,8 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                   {5, Schema5(Dialect::kPostgres)},
                                                   {6, Schema6(Dialect::kPostgres)},
                                                   {7, Schema7(Dialect::kPostgres)},
-                                                  {8, Schema8(Dialect::kPostgres)}};
+                                                  {8, Schema8(Dialect::kPostgres)},
+                                                  {9, Schema9(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

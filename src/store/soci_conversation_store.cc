@@ -47,7 +47,8 @@ const auto kConversations = soci_row::Table(
     Col("created_at", &Conversation::created_at),
     Col("last_activity_at", &Conversation::last_activity_at),
     Col("expires_at", &Conversation::expires_at),
-    Col("first_reply_at", &Conversation::first_reply_at));
+    Col("first_reply_at", &Conversation::first_reply_at),
+    Col("receipt_kdf", &Conversation::receipt_kdf));
 
 const auto kMessages = soci_row::Table(
     "messages", Col("id", &Message::id), Col("conversation_id", &Message::conversation_id),
@@ -84,6 +85,36 @@ class SociConversationStore final : public ConversationStore {
   }
   Result<Conversation> FindByPublicId(Tx& tx, const std::string& public_id) override {
     return Find(tx, "public_id = :v", public_id);
+  }
+
+  Status Rekey(Tx& tx, int64_t id, const std::string& old_lookup, const std::string& new_lookup,
+               const std::string& wrapped_secret_key, const std::string& kdf) override {
+    return Soci(tx).Guarded("rekey conversation", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "conversation",
+                       "UPDATE conversations SET receipt_lookup = :l, "
+                       "receipt_wrapped_secret_key = :w, receipt_kdf = :k "
+                       "WHERE id = :id AND receipt_lookup = :o",
+                       new_lookup, wrapped_secret_key, kdf, static_cast<long long>(id),
+                       old_lookup);
+    });
+  }
+
+  Result<int64_t> AdoptLegacyKdf(Tx& tx, const std::string& kdf) override {
+    return Soci(tx).Guarded("adopt legacy kdf", [&](soci::session& sql) -> Result<int64_t> {
+      soci::statement st = (sql.prepare << "UPDATE conversations SET receipt_kdf = :k "
+                                           "WHERE receipt_kdf = ''",
+                            use(kdf));
+      st.execute(true);
+      return static_cast<int64_t>(st.get_affected_rows());
+    });
+  }
+
+  Result<bool> AnyWithKdf(Tx& tx, const std::string& kdf) override {
+    return Soci(tx).Guarded("any with kdf", [&](soci::session& sql) -> Result<bool> {
+      long long one = 0;
+      sql << "SELECT 1 FROM conversations WHERE receipt_kdf = :k LIMIT 1", use(kdf), into(one);
+      return sql.got_data();
+    });
   }
 
   Result<std::vector<Message>> ListMessages(Tx& tx, int64_t conversation_id) override {

@@ -23,7 +23,8 @@ using soci_row::Col;
 const auto kUsers = soci_row::Table(
     "users", Col("id", &User::id), Col("username", &User::username), Col("role", &User::role),
     Col("organisation_id", &User::organisation_id), Col("pw_salt", &User::pw_salt),
-    Col("pw_verifier", &User::pw_verifier), Col("public_key", &User::public_key),
+    Col("pw_verifier", &User::pw_verifier), Col("pw_kdf", &User::pw_kdf),
+    Col("public_key", &User::public_key),
     Col("wrapped_secret_key", &User::wrapped_secret_key),
     Col("recovery_wrapped_secret_key", &User::recovery_wrapped_secret_key),
     Col("wrapped_totp_secret", &User::wrapped_totp_secret),
@@ -177,16 +178,17 @@ class SociStaffStore final : public StaffStore {
   }
 
   Status ReplaceCredentials(Tx& tx, int64_t user_id, const std::string& pw_salt,
-                            const std::string& pw_verifier, const std::string& wrapped_secret_key,
+                            const std::string& pw_verifier, const std::string& pw_kdf,
+                            const std::string& wrapped_secret_key,
                             const std::string& recovery_wrapped_secret_key) override {
     return Soci(tx).Guarded("replace credentials", [&](soci::session& sql) -> Status {
       const long long id = user_id;
-      Status s =
-          UpdateOne(sql, "user",
-                    "UPDATE users SET pw_salt = :s, pw_verifier = :v, wrapped_secret_key = :w, "
-                    "recovery_wrapped_secret_key = :r, wrapped_totp_secret = '', totp_enabled = 0, "
-                    "failed_logins = 0, locked_until = 0 WHERE id = :id",
-                    pw_salt, pw_verifier, wrapped_secret_key, recovery_wrapped_secret_key, id);
+      Status s = UpdateOne(
+          sql, "user",
+          "UPDATE users SET pw_salt = :s, pw_verifier = :v, pw_kdf = :k, wrapped_secret_key = :w, "
+          "recovery_wrapped_secret_key = :r, wrapped_totp_secret = '', totp_enabled = 0, "
+          "failed_logins = 0, locked_until = 0 WHERE id = :id",
+          pw_salt, pw_verifier, pw_kdf, wrapped_secret_key, recovery_wrapped_secret_key, id);
       if (!s) return s;
       EndSignIns(sql, id);
       return {};
@@ -194,17 +196,42 @@ class SociStaffStore final : public StaffStore {
   }
 
   Status ReplacePassword(Tx& tx, int64_t user_id, const std::string& pw_salt,
-                         const std::string& pw_verifier, const std::string& wrapped_secret_key,
+                         const std::string& pw_verifier, const std::string& pw_kdf,
+                         const std::string& wrapped_secret_key,
                          const std::string& wrapped_totp_secret) override {
     return Soci(tx).Guarded("replace password", [&](soci::session& sql) -> Status {
       const long long id = user_id;
       Status s = UpdateOne(sql, "user",
-                           "UPDATE users SET pw_salt = :s, pw_verifier = :v, "
+                           "UPDATE users SET pw_salt = :s, pw_verifier = :v, pw_kdf = :k, "
                            "wrapped_secret_key = :w, wrapped_totp_secret = :t WHERE id = :id",
-                           pw_salt, pw_verifier, wrapped_secret_key, wrapped_totp_secret, id);
+                           pw_salt, pw_verifier, pw_kdf, wrapped_secret_key, wrapped_totp_secret,
+                           id);
       if (!s) return s;
       EndSignIns(sql, id);
       return {};
+    });
+  }
+
+  Status UpgradePassword(Tx& tx, int64_t user_id, const std::string& old_verifier,
+                         const std::string& pw_salt, const std::string& pw_verifier,
+                         const std::string& pw_kdf, const std::string& wrapped_secret_key,
+                         const std::string& wrapped_totp_secret) override {
+    return Soci(tx).Guarded("upgrade password", [&](soci::session& sql) -> Status {
+      return UpdateOne(sql, "user",
+                       "UPDATE users SET pw_salt = :s, pw_verifier = :v, pw_kdf = :k, "
+                       "wrapped_secret_key = :w, wrapped_totp_secret = :t "
+                       "WHERE id = :id AND pw_verifier = :old",
+                       pw_salt, pw_verifier, pw_kdf, wrapped_secret_key, wrapped_totp_secret,
+                       static_cast<long long>(user_id), old_verifier);
+    });
+  }
+
+  Result<int64_t> AdoptLegacyKdf(Tx& tx, const std::string& kdf) override {
+    return Soci(tx).Guarded("adopt legacy kdf", [&](soci::session& sql) -> Result<int64_t> {
+      soci::statement st =
+          (sql.prepare << "UPDATE users SET pw_kdf = :k WHERE pw_kdf = ''", use(kdf));
+      st.execute(true);
+      return static_cast<int64_t>(st.get_affected_rows());
     });
   }
 
@@ -253,12 +280,14 @@ class SociStaffStore final : public StaffStore {
     return Soci(tx).Guarded("spend enrolment code", [&](soci::session& sql) -> Status {
       const long long id = user_id, at = now;
       soci::statement st =
-          (sql.prepare << "UPDATE users SET pw_salt = :s, pw_verifier = :v, public_key = :p, "
-                          "wrapped_secret_key = :w, recovery_wrapped_secret_key = :r, "
+          (sql.prepare << "UPDATE users SET pw_salt = :s, pw_verifier = :v, pw_kdf = :k, "
+                          "public_key = :p, wrapped_secret_key = :w, "
+                          "recovery_wrapped_secret_key = :r, "
                           "enrol_hash = '', enrol_expires_at = 0 WHERE id = :id AND "
                           "enrol_hash <> '' AND enrol_hash = :h AND enrol_expires_at > :t AND "
                           "disabled = 0",
-           use(c.pw_salt), use(c.pw_verifier), use(c.public_key), use(c.wrapped_secret_key),
+           use(c.pw_salt), use(c.pw_verifier), use(c.pw_kdf), use(c.public_key),
+           use(c.wrapped_secret_key),
            use(c.recovery_wrapped_secret_key), use(id), use(enrol_hash), use(at));
       st.execute(true);
       if (st.get_affected_rows() != 1) return std::unexpected(NotFoundError("enrolment code"));

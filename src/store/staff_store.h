@@ -43,6 +43,9 @@ struct User {
   std::optional<int64_t> organisation_id;
   std::string pw_salt;                      // base64
   std::string pw_verifier;                  // base64
+  // How salt and verifier were derived (crypto's KdfText); '' only for a row from before
+  // schema 9 until the next start adopts it (AdoptLegacyKdf).
+  std::string pw_kdf;
   std::string public_key;                   // base64 X25519
   std::string wrapped_secret_key;           // Wrap() under the password wrap key
   std::string recovery_wrapped_secret_key;  // Wrap() under the recovery wrap key
@@ -125,7 +128,7 @@ class StaffStore {
   // the TOTP secret (it was wrapped under the old password; the person enrols again) and the
   // lockout, and ends the user's sessions and device tokens.
   virtual Status ReplaceCredentials(Tx& tx, int64_t user_id, const std::string& pw_salt,
-                                    const std::string& pw_verifier,
+                                    const std::string& pw_verifier, const std::string& pw_kdf,
                                     const std::string& wrapped_secret_key,
                                     const std::string& recovery_wrapped_secret_key) = 0;
 
@@ -133,9 +136,18 @@ class StaffStore {
   // secret wrapped under the new password key. Ends all of the user's sessions and device
   // tokens.
   virtual Status ReplacePassword(Tx& tx, int64_t user_id, const std::string& pw_salt,
-                                 const std::string& pw_verifier,
+                                 const std::string& pw_verifier, const std::string& pw_kdf,
                                  const std::string& wrapped_secret_key,
                                  const std::string& wrapped_totp_secret) = 0;
+  // The same password derived again under the current KDF parameters (a login with older
+  // ones): like ReplacePassword, but only if the verifier is still `old_verifier` (kNotFound
+  // otherwise: changed meanwhile), and the user's sessions and device tokens stay.
+  virtual Status UpgradePassword(Tx& tx, int64_t user_id, const std::string& old_verifier,
+                                 const std::string& pw_salt, const std::string& pw_verifier,
+                                 const std::string& pw_kdf, const std::string& wrapped_secret_key,
+                                 const std::string& wrapped_totp_secret) = 0;
+  // Rows from before schema 9 get `kdf` (the parameters in effect then); returns how many.
+  virtual Result<int64_t> AdoptLegacyKdf(Tx& tx, const std::string& kdf) = 0;
   // An admin's reset of the second factor: TOTP cleared (enrolled again at the next login),
   // sessions and device tokens ended.
   virtual Status ResetTotp(Tx& tx, int64_t user_id) = 0;
@@ -146,7 +158,7 @@ class StaffStore {
   virtual Status EnableUser(Tx& tx, int64_t user_id) = 0;
 
   // The owner of an invited account sets her credentials with its enrolment code: sets the
-  // password material and key pair (salt, verifier, public key and both wraps of `creds`)
+  // password material and key pair (salt, verifier, kdf, public key and both wraps of `creds`)
   // and spends the code, only if `enrol_hash` is the account's unspent, unexpired code at
   // `now` and the account is enabled; kNotFound otherwise (one answer for every reason).
   // A new code (Reissue) replaces the old one; a spent code never works again.

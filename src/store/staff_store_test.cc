@@ -237,14 +237,14 @@ TEST_P(LockoutStoreTest, TheNewestTenTokensOfAUserAreKeptAndExpiredOnesGo) {
 TEST_P(LockoutStoreTest, TokensEndWhenCredentialsChangeAndWhenTheAccountIsDisabled) {
   ASSERT_TRUE(AddToken(owner_, "owner-1", 100));
   ASSERT_TRUE(AddToken(other_, "other-1", 100));
-  ASSERT_TRUE(WriteOne(*store_, &StaffStore::ReplaceCredentials, owner_, "s", "v", "w", "r"));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::ReplaceCredentials, owner_, "s", "v", "k", "w", "r"));
   EXPECT_FALSE(ReadOne(*store_, &StaffStore::FindDeviceToken, "owner-1"));
   EXPECT_TRUE(ReadOne(*store_, &StaffStore::FindDeviceToken, "other-1"));
   ASSERT_TRUE(WriteOne(*store_, &StaffStore::DisableUser, other_));
   EXPECT_FALSE(ReadOne(*store_, &StaffStore::FindDeviceToken, "other-1"));
   // A password changed by its owner, and a second factor reset by an admin, end them too.
   ASSERT_TRUE(AddToken(owner_, "owner-2", 200));
-  ASSERT_TRUE(WriteOne(*store_, &StaffStore::ReplacePassword, owner_, "s2", "v2", "w2", ""));
+  ASSERT_TRUE(WriteOne(*store_, &StaffStore::ReplacePassword, owner_, "s2", "v2", "k2", "w2", ""));
   EXPECT_FALSE(ReadOne(*store_, &StaffStore::FindDeviceToken, "owner-2"));
   ASSERT_TRUE(AddToken(owner_, "owner-3", 300));
   ASSERT_TRUE(WriteOne(*store_, &StaffStore::ResetTotp, owner_));

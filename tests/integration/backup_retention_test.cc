@@ -123,6 +123,12 @@ TEST_P(BackupRetentionTest, BackupWhileServingRestoresIntoAFreshFolder) {
 
     restored_config.data_dir = fresh;
     restored_config.database = "";
+    // The backup holds no pepper: the restored database opens nothing until the pepper file
+    // kept apart from it is put back (docs/operations.md).
+    auto without = Runtime::Open(restored_config, server_.clock);
+    ASSERT_FALSE(without.has_value());
+    EXPECT_NE(without.error().detail.find("missing"), std::string::npos);
+    restored_config.pepper_file = server_.config.PepperPath();
     auto rt = Runtime::Open(restored_config, server_.clock);
     ASSERT_TRUE(rt.has_value()) << rt.error().detail;
     EXPECT_EQ(FirstText(**rt, receipt), before_text);

@@ -453,8 +453,9 @@ TEST_P(ContactsHttpTest, AuditVerifyCommandCatchesAnEditedAndADeletedRow) {
   const std::string url =
       GetParam() == Backend::kSqlite ? "sqlite:" + db : server_.database_url;
   auto verify = [&](std::string* out) {
+    // --data: the pepper file is in the server's data folder (no configuration file).
     const std::string cmd = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd audit verify --database '" +
-                            url + "' 2>&1";
+                            url + "' --data '" + server_.data_dir + "' 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     char buf[512];
     out->clear();

@@ -145,6 +145,7 @@ TEST(CrashSafetyTest, SigkillWhileStartingConversationsLosesNothingHandedOut) {
         << "[log]\nlevel = \"info\"\n";
   }
   const std::string cli_log = (dir / "cli.log").string();
+  ASSERT_EQ(RunCli({"--config", config_file, "pepper"}, cli_log), 0) << std::ifstream(cli_log).rdbuf();
   ASSERT_EQ(RunCli({"--config", config_file, "org", "add", "--slug", "dehaven", "--name", "De Haven"}, cli_log), 0)
       << std::ifstream(cli_log).rdbuf();
   // An organisation takes conversations once it has an advisor (its key pair), who sets her

@@ -57,8 +57,9 @@ class InsiderHttpTest : public ::testing::TestWithParam<Backend> {
   // Runs the command line (`args` after the binary, `stdin_lines` piped in) on this test's
   // database; returns the exit status and puts stdout and stderr in `out`.
   int RunCli(const std::string& args, std::string* out, const std::string& stdin_lines = "") {
+    // --data: the pepper file is in the server's data folder (no configuration file).
     std::string cmd = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd " + args + " --database '" +
-                      DatabaseUrl() + "' 2>&1";
+                      DatabaseUrl() + "' --data '" + server_.data_dir + "' 2>&1";
     if (!stdin_lines.empty()) cmd = "printf '" + stdin_lines + "' | " + cmd;
     FILE* p = popen(cmd.c_str(), "r");
     char buf[512];

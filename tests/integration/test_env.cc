@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "app/pepper.h"
 #include "crypto/crypto.h"
 #include "crypto/totp.h"
 
@@ -61,6 +62,11 @@ bool TestServer::Start(Backend backend) {
   config.site.templates_dir = std::string(VD_SOURCE_DIR) + "/templates";
   config.site.static_dir = std::string(VD_SOURCE_DIR) + "/static";
   config.locale_dir = std::string(VD_BINARY_DIR) + "/locale";
+  // The pepper in the temp folder (no configuration file: the data folder), as init makes it.
+  if (!std::filesystem::exists(config.PepperPath()) && !CreatePepper(config.PepperPath())) {
+    ADD_FAILURE() << "could not create the pepper file";
+    return false;
+  }
   auto rt = Runtime::Open(config, clock);
   if (!rt) {
     ADD_FAILURE() << "runtime: " << rt.error().detail;
