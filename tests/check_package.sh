@@ -20,9 +20,12 @@ need '\./usr/share/doc/vertrouwd/vertrouwd-proxy.conf$'
 need '\./usr/share/doc/vertrouwd/torrc.example$'
 need '\./usr/share/doc/vertrouwd/operations.md$'
 if grep -q '\./var/lib/vertrouwd/.' <<<"$contents"; then echo "package ships data"; fail=1; fi
+# Every installation makes its own pepper (postinst); a shipped one would be everyone's.
+if grep -qi 'pepper' <<<"$contents"; then echo "package ships a pepper file"; fail=1; fi
 dpkg-deb -e "$deb" "$work/control"
 grep -qx '/etc/vertrouwd/config.toml' "$work/control/conffiles" || { echo "config is not a conffile"; fail=1; }
 grep -q 'adduser --system' "$work/control/postinst" || { echo "postinst makes no system user"; fail=1; }
+grep -q 'chmod 0600 "$pepper"' "$work/control/postinst" || { echo "postinst makes no private pepper"; fail=1; }
 dpkg-deb -x "$deb" "$work/root"
 unit="$work/root/usr/lib/systemd/system/vertrouwd.service"
 for directive in 'User=vertrouwd' 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'PrivateTmp=yes' \
@@ -48,6 +51,7 @@ static_dir = "$work/root/usr/share/vertrouwd/static"
 locale_dir = "$work/root/usr/share/vertrouwd/locale"
 help_dir = "$work/root/usr/share/vertrouwd/data/help"
 TOML
+"$work/root/usr/bin/vertrouwd" --config "$work/check.toml" pepper >/dev/null || { echo "packaged binary cannot make a pepper"; fail=1; }
 "$work/root/usr/bin/vertrouwd" --config "$work/check.toml" migrate >/dev/null || { echo "packaged binary cannot start"; fail=1; }
 "$work/root/usr/bin/vertrouwd" version
 [[ $fail -eq 0 ]] && echo "package ok"
