@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -100,25 +101,44 @@ Status InitCrypto() {
   return {};
 }
 
-SecretBytes::SecretBytes(size_t size) : data_(size, 0) {}
-
-SecretBytes::SecretBytes(const unsigned char* data, size_t size) : data_(data, data + size) {}
-
-SecretBytes::~SecretBytes() { sodium_memzero(data_.data(), data_.size()); }
-
-SecretBytes::SecretBytes(SecretBytes&& other) noexcept : data_(std::move(other.data_)) {
-  // A vector's move constructor hands over the heap block; nothing is left behind to wipe,
-  // but make "empty" explicit rather than relying on that.
-  sodium_memzero(other.data_.data(), other.data_.size());
-  other.data_.clear();
+SecretBytes::SecretBytes(size_t size) : size_(size) {
+  if (size == 0) return;
+  data_ = static_cast<unsigned char*>(sodium_malloc(size));
+  guarded_ = data_ != nullptr;
+  if (!guarded_) data_ = new unsigned char[size];  // throws bad_alloc as a vector would
+  std::memset(data_, 0, size);  // sodium_malloc fills with garbage bytes
 }
+
+SecretBytes::SecretBytes(const unsigned char* data, size_t size) : SecretBytes(size) {
+  if (size > 0) std::memcpy(data_, data, size);
+}
+
+void SecretBytes::Release() noexcept {
+  if (data_ == nullptr) return;
+  sodium_memzero(data_, size_);
+  if (guarded_) {
+    sodium_free(data_);
+  } else {
+    delete[] data_;
+  }
+  data_ = nullptr;
+  size_ = 0;
+  guarded_ = false;
+}
+
+SecretBytes::~SecretBytes() { Release(); }
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      guarded_(std::exchange(other.guarded_, false)) {}
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   if (this != &other) {
-    sodium_memzero(data_.data(), data_.size());
-    data_.clear();
-    data_.swap(other.data_);  // other now holds our empty (already wiped) buffer
-    other.data_.clear();
+    Release();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    guarded_ = std::exchange(other.guarded_, false);
   }
   return *this;
 }
@@ -175,6 +195,12 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
 std::string KeyedHash(std::string_view key, std::string_view context, std::string_view message) {
   std::string out(kKeyBytes, '\0');
   KeyedHashInto(reinterpret_cast<unsigned char*>(out.data()), key, context, message);
+  return out;
+}
+
+SecretBytes KeyedHashKey(std::string_view key, std::string_view context, std::string_view message) {
+  SecretBytes out(kKeyBytes);
+  KeyedHashInto(out.data(), key, context, message);
   return out;
 }
 

@@ -18,9 +18,14 @@ namespace vd {
 // Must be called once before anything else here; fails only if libsodium cannot start.
 Status InitCrypto();
 
-// A move-only byte buffer that sodium_memzero()s itself on destruction and move.
-// A moved-from SecretBytes is empty. The buffer is a std::vector (not a string) so that a
-// move hands over the heap block instead of copying small secrets out of an SSO buffer.
+// A move-only byte buffer for key material. It lives in sodium_malloc() memory: its own
+// pages, between guard pages (an overrun faults instead of reading a neighbour), locked
+// against swap when RLIMIT_MEMLOCK allows (libsodium goes on unlocked when it does not) and
+// left out of core dumps; sodium_free() wipes it. Should sodium_malloc fail (address space
+// or mappings exhausted), the ordinary heap stands in and the bytes are still wiped with
+// sodium_memzero. A move hands over the buffer, never copies it; a moved-from SecretBytes is
+// empty. Each non-empty one costs a few pages of address space and a handful of system
+// calls: fine for keys, not for bulk data. New buffers are zero-filled.
 class SecretBytes {
  public:
   SecretBytes() = default;
@@ -32,18 +37,21 @@ class SecretBytes {
   SecretBytes(const SecretBytes&) = delete;
   SecretBytes& operator=(const SecretBytes&) = delete;
 
-  unsigned char* data() { return data_.data(); }
-  const unsigned char* data() const { return data_.data(); }
-  size_t size() const { return data_.size(); }
-  bool empty() const { return data_.empty(); }
-  std::string_view view() const {
-    return {reinterpret_cast<const char*>(data_.data()), data_.size()};
-  }
+  unsigned char* data() { return data_; }
+  const unsigned char* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view view() const { return {reinterpret_cast<const char*>(data_), size_}; }
   // A deliberate copy, for the rare place that needs one.
   SecretBytes Clone() const { return SecretBytes(data(), size()); }
+  // Whether the bytes are in sodium_malloc memory (false when empty, or when the heap stood in).
+  bool guarded() const { return guarded_; }
 
  private:
-  std::vector<unsigned char> data_;
+  void Release() noexcept;
+  unsigned char* data_ = nullptr;
+  size_t size_ = 0;
+  bool guarded_ = false;
 };
 
 // Overwrites a std::string that held a secret briefly (sodium_memzero; the size stays). For
@@ -69,6 +77,8 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b);
 // subkey = BLAKE2b-256(key, context), result = BLAKE2b-256(subkey, message). Returns 32 raw
 // bytes. A key of another length is a programming error and aborts.
 std::string KeyedHash(std::string_view key, std::string_view context, std::string_view message);
+// The same, for a result that is itself a key: written straight into guarded memory.
+SecretBytes KeyedHashKey(std::string_view key, std::string_view context, std::string_view message);
 
 // X25519 key pair for sealed boxes. public_key is raw 32 bytes.
 struct KeyPair {

@@ -73,6 +73,63 @@ TEST_F(CryptoTest, SecretBytesCloneIsIndependent) {
   EXPECT_NE(a.view(), b.view());
 }
 
+TEST_F(CryptoTest, SecretBytesLiveInGuardedMemory) {
+  for (size_t n : {size_t{1}, size_t{32}, size_t{4095}, size_t{4097}, size_t{70000}}) {
+    SecretBytes s(n);
+    EXPECT_TRUE(s.guarded()) << n;
+    EXPECT_EQ(s.size(), n);
+    EXPECT_EQ(s.view(), std::string(n, '\0')) << "not zero-filled at " << n;
+    s.data()[n - 1] = 0x5a;  // the whole range is writable
+  }
+  EXPECT_FALSE(SecretBytes().guarded());
+  EXPECT_EQ(SecretBytes().data(), nullptr);
+  SecretBytes a = FixedKey(9);
+  SecretBytes b = std::move(a);
+  EXPECT_TRUE(b.guarded());
+  EXPECT_FALSE(a.guarded());  // NOLINT(bugprone-use-after-move)
+}
+
+TEST_F(CryptoTest, SecretBytesOverrunFaultsInsteadOfReadingANeighbour) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        SecretBytes s(32);
+        volatile unsigned char* past = s.data() + s.size();  // the guard page after it
+        *past = 1;
+      },
+      "");
+}
+
+TEST_F(CryptoTest, SecretBytesSurviveSelfMoveAndReassignment) {
+  SecretBytes s = FixedKey(4);
+  const std::string expected(s.view());
+  SecretBytes& alias = s;
+  s = std::move(alias);
+  EXPECT_EQ(s.view(), expected);
+  s = SecretBytes(3);
+  EXPECT_EQ(s.view(), std::string(3, '\0'));
+  s = SecretBytes();
+  EXPECT_TRUE(s.empty());
+}
+
+TEST_F(CryptoTest, ManySecretBytesAtOnceStayWithinTheMappingLimit) {
+  // A request holds a few dozen at most; a few thousand live at once must still work.
+  std::vector<SecretBytes> many;
+  for (int i = 0; i < 4000; ++i) many.push_back(FixedKey(static_cast<unsigned char>(i)));
+  for (int i = 0; i < 4000; ++i) ASSERT_EQ(many[i].data()[0], static_cast<unsigned char>(i));
+}
+
+TEST_F(CryptoTest, WipeZeroesAStringInPlace) {
+  std::string s = "otpauth://totp/secret-in-a-string";
+  const char* at = s.data();
+  Wipe(s);
+  EXPECT_EQ(s, std::string(33, '\0'));
+  EXPECT_EQ(s.data(), at);
+  std::string empty;
+  Wipe(empty);
+  EXPECT_TRUE(empty.empty());
+}
+
 // --- Encoding, randomness, comparison -------------------------------------------------------
 
 TEST_F(CryptoTest, Base64IsUrlSafeWithoutPadding) {

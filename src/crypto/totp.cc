@@ -149,9 +149,16 @@ std::optional<int64_t> VerifyTotp(const SecretBytes& secret, std::string_view co
 
 std::string OtpauthUri(std::string_view issuer, std::string_view account,
                        const SecretBytes& secret) {
-  std::string enc_issuer = PercentEncode(issuer);
-  return "otpauth://totp/" + enc_issuer + ":" + PercentEncode(account) +
-         "?secret=" + TotpSecretBase32(secret) + "&issuer=" + enc_issuer;
+  const std::string enc_issuer = PercentEncode(issuer);
+  const std::string enc_account = PercentEncode(account);
+  std::string b32 = TotpSecretBase32(secret);
+  // One buffer, reserved up front: no reallocation leaves a copy of the secret behind.
+  std::string uri;
+  uri.reserve(64 + 2 * enc_issuer.size() + enc_account.size() + b32.size());
+  uri.append("otpauth://totp/").append(enc_issuer).append(":").append(enc_account);
+  uri.append("?secret=").append(b32).append("&issuer=").append(enc_issuer);
+  Wipe(b32);
+  return uri;
 }
 
 }  // namespace vd

@@ -15,7 +15,7 @@ namespace vd {
 Status InitTotp();  // oath_init(); call once at start-up
 
 SecretBytes NewTotpSecret();  // 20 random bytes
-// RFC 4648 base32 without padding, as authenticator apps expect. FromBase32 accepts lower
+// RFC 4648 base32 without padding, as authenticator apps expect (the caller Wipe()s it). FromBase32 accepts lower
 // case, spaces and padding; kInvalidInput otherwise or unless it decodes to 10..64 bytes.
 std::string TotpSecretBase32(const SecretBytes& secret);
 Result<SecretBytes> TotpSecretFromBase32(std::string_view base32);
@@ -29,7 +29,8 @@ std::string TotpCode(const SecretBytes& secret, int64_t unix_time);
 std::optional<int64_t> VerifyTotp(const SecretBytes& secret, std::string_view code,
                                   int64_t unix_time);
 
-// otpauth://totp/ISSUER:ACCOUNT?secret=...&issuer=ISSUER (percent-encoded).
+// otpauth://totp/ISSUER:ACCOUNT?secret=...&issuer=ISSUER (percent-encoded). It holds the
+// secret: the caller Wipe()s it once the QR code is made.
 std::string OtpauthUri(std::string_view issuer, std::string_view account,
                        const SecretBytes& secret);
 

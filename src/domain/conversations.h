@@ -40,10 +40,20 @@ struct StartAnswers {
 const std::vector<std::string>& AgeBandCodes();
 const std::vector<std::string>& WorkSettingCodes();
 
+// Decrypted text, in memory only until the page is rendered: wiped when it goes (copies the
+// renderer makes of it are outside its reach).
 struct PlainMessage {
   Author author = Author::kWorker;
   std::string text;
   int64_t created_at = 0;
+
+  PlainMessage() = default;
+  PlainMessage(Author a, std::string t, int64_t at) : author(a), text(std::move(t)), created_at(at) {}
+  PlainMessage(const PlainMessage&) = default;
+  PlainMessage(PlainMessage&&) = default;
+  PlainMessage& operator=(const PlainMessage&) = default;
+  PlainMessage& operator=(PlainMessage&&) = default;
+  ~PlainMessage() { Wipe(text); }
 };
 
 struct ConversationView {

@@ -17,8 +17,10 @@ Result<TokenKeys> KeysFor(std::string_view token) {
   }
   TokenKeys keys;
   keys.id_hash = Base64Encode(KeyedHash(*raw, "vd.session.id", ""));
-  const std::string wrap = KeyedHash(*raw, "vd.session.wrap", "");
-  keys.wrap_key = SecretBytes(reinterpret_cast<const unsigned char*>(wrap.data()), wrap.size());
+  // The wrap key goes straight to guarded memory; the token's raw bytes are wiped (the
+  // cookie text itself belongs to the request).
+  keys.wrap_key = KeyedHashKey(*raw, "vd.session.wrap", "");
+  Wipe(*raw);
   return keys;
 }
 

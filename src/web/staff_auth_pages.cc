@@ -162,15 +162,21 @@ Response StaffAuthPages::EnrolForm(Ctx& ctx, const Error* error) {
   Result<User> user = deps_.staff.FindUser(*ctx.session->row.user_id);
   if (!user) return ErrorPage(ctx, user.error());
   mustache::data d;
-  const std::string uri = OtpauthUri("vertrouwd", user->username, totp);
+  // The secret in text form is wiped as soon as the page data has it (the page shows it, so
+  // the rendered page and the QR encoder's buffers are copies this cannot reach).
+  std::string uri = OtpauthUri("vertrouwd", user->username, totp);
   d.set("qr", QrSvg(uri, T(ctx, "QR code for your authenticator app")));
+  Wipe(uri);
   std::string secret = TotpSecretBase32(totp);
   std::string grouped;
+  grouped.reserve(secret.size() + secret.size() / 4);
   for (size_t i = 0; i < secret.size(); ++i) {
     if (i && i % 4 == 0) grouped += ' ';
     grouped += secret[i];
   }
+  Wipe(secret);
   d.set("secret", grouped);
+  Wipe(grouped);
   return RenderForm(ctx, "staff_enrol", d, Audience::kStaff, error);
 }
 
