@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/pepper.h"
 #include "app/runtime.h"
 #include "core/clock.h"
 #include "crypto/crypto.h"
@@ -61,6 +62,8 @@ struct World {
     config.site.templates_dir = std::string(VD_SOURCE_DIR) + "/templates";
     config.site.static_dir = std::string(VD_SOURCE_DIR) + "/static";
     config.locale_dir = std::string(VD_BINARY_DIR) + "/locale";
+    // The pepper file in the fresh data folder, as init makes it.
+    if (!vd::InitCrypto() || !vd::CreatePepper(config.PepperPath())) std::abort();
     auto rt = vd::Runtime::Open(config, clock);
     if (!rt) {
       std::fprintf(stderr, "fuzz_http: runtime: %s\n", rt.error().detail.c_str());
