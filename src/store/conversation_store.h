@@ -43,6 +43,11 @@ struct Conversation {
   // How receipt_lookup and the receipt wrap were derived (crypto's KdfText); '' only for a
   // row from before schema 9 until the next start adopts it (AdoptLegacyKdf).
   std::string receipt_kdf;
+  // Kept by the store, not by its callers: when the worker started waiting for an answer
+  // (the conversation's start, or her first message after an advisor's reply); 0 while
+  // answered. A worker who writes again while waiting keeps her place in the queue.
+  int64_t waiting_since = 0;
+  bool spam = false;  // marked by staff: out of the inbox, still counted and expired
 };
 
 enum class Author { kWorker, kAdvisor };
@@ -56,26 +61,59 @@ struct Message {
   int64_t created_at = 0;
 };
 
+// The inbox's views of an organisation's conversations. kWaiting (new, or the worker wrote
+// last) is ordered oldest waiting first, so that conversations arriving later, however many,
+// queue behind it; the others show the latest activity first. Only kSpam shows spam.
+enum class InboxView { kWaiting, kAnswered, kAll, kSpam };
+std::string_view InboxViewName(InboxView v);  // "waiting", "answered", "all", "spam"
+std::optional<InboxView> ParseInboxView(std::string_view name);
+
+// A row's place in its view: the sort time (waiting_since for kWaiting, last_activity_at
+// otherwise) and the id that breaks ties. Pages are sought from a key (keyset paging), so
+// conversations arriving meanwhile neither repeat nor skip rows, and no page costs more than
+// its own rows.
+struct InboxKey {
+  int64_t at = 0;
+  int64_t id = 0;
+  bool operator==(const InboxKey&) const = default;
+};
+
+enum class SpamMark { kNotSpam, kSpam };
+
+enum class PageDirection { kForward, kBackward };  // with the view's order, or against it
+
+struct InboxQuery {
+  InboxView view = InboxView::kWaiting;
+  std::optional<InboxKey> from;  // exclusive; none = the view's first (or, backward, last) row
+  PageDirection direction = PageDirection::kForward;
+  int limit = 0;
+};
+
 struct InboxEntry {
+  InboxKey key;  // its place in the view it was read from (InboxPage only)
   std::string public_id;
   ConversationStatus status = ConversationStatus::kNew;
   std::string language;
   int64_t created_at = 0;
   int64_t last_activity_at = 0;
   int64_t message_count = 0;
+  int64_t waiting_since = 0;
+  bool spam = false;
 };
 
 class ConversationStore {
  public:
   virtual ~ConversationStore() = default;
 
-  // Inserts the conversation and its first message; returns the conversation id.
+  // Inserts the conversation and its first message; returns the conversation id. Sets
+  // waiting_since from the status (created_at unless answered), whatever `c` says.
   virtual Result<int64_t> Insert(Tx& tx, const Conversation& c, const Message& first) = 0;
   virtual Result<Conversation> FindByLookup(Tx& tx, const std::string& receipt_lookup) = 0;
   virtual Result<Conversation> FindById(Tx& tx, int64_t id) = 0;
   virtual Result<Conversation> FindByPublicId(Tx& tx, const std::string& public_id) = 0;
   virtual Result<std::vector<Message>> ListMessages(Tx& tx, int64_t conversation_id) = 0;
-  // Appends a message, sets status, last_activity_at = now, expires_at, and first_reply_at
+  // Appends a message, sets status, last_activity_at = now, expires_at, waiting_since (0 when
+  // answered; now if it was answered before, else unchanged), and first_reply_at
   // (only if still 0 and the author is an advisor; that first reply is then counted in
   // response_times by the organisation, the month and the delay band). kNotFound if the
   // conversation is gone (nothing written).
@@ -85,7 +123,8 @@ class ConversationStore {
   virtual Status Delete(Tx& tx, int64_t id) = 0;
   // Deletes every conversation with expires_at <= now; returns how many.
   virtual Result<int64_t> DeleteExpired(Tx& tx, int64_t now) = 0;
-  // The organisation's conversations, newest activity first, optionally one status only.
+  // Every conversation of the organisation, spam included, newest activity first, optionally
+  // one status only: for checks and tools. The inbox pages use InboxPage.
   virtual Result<std::vector<InboxEntry>> Inbox(Tx& tx, int64_t organisation_id,
                                                 std::optional<ConversationStatus> status,
                                                 int limit) = 0;
@@ -100,6 +139,13 @@ class ConversationStore {
   // Whether any conversation's receipt was derived under `kdf` (retention forgets the
   // generations nobody needs any more).
   virtual Result<bool> AnyWithKdf(Tx& tx, const std::string& kdf) = 0;
+  // Up to `q.limit` rows of one view of the organisation's inbox, starting next to `q.from`
+  // and in the order walked (nearest to `q.from` first: backward pages come reversed). Each
+  // view reads one index range on both databases.
+  virtual Result<std::vector<InboxEntry>> InboxPage(Tx& tx, int64_t organisation_id,
+                                                    const InboxQuery& q) = 0;
+  // Marks the conversation as spam or not. kNotFound if it is gone.
+  virtual Status SetSpam(Tx& tx, int64_t id, SpamMark mark) = 0;
   // How many conversations are in each state, every state in enum order (zeros included).
   virtual Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountByStatus(Tx& tx) = 0;
 };

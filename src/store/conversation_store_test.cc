@@ -188,6 +188,125 @@ TEST_P(StoreTest, InboxFiltersOrdersAndCounts) {
   EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::Inbox, 999999, std::nullopt, 10)).empty());
 }
 
+// Issue 14: the inbox cannot be flooded. What waits for an answer comes oldest waiting first
+// (a worker who writes again keeps her place); the other views latest activity first; spam
+// only in its own view. Pages are sought from a row's key and visit every row once, ties too.
+TEST_P(StoreTest, InboxPagesSeekEachViewInItsOrder) {
+  const int64_t org = AddOrg("dehaven");
+  const int64_t other = AddOrg("shop");
+  const int64_t advisor = AddUser("adv", org);
+  auto reply = [&](int64_t c, int64_t at) {
+    Message m = WorkerMessage(c, "reply", at);
+    m.author = Author::kAdvisor;
+    m.author_user_id = advisor;
+    ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, m,
+                         ConversationStatus::kAnswered, 99000));
+  };
+  auto worker = [&](int64_t c, int64_t at) {
+    ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, WorkerMessage(c, "w", at),
+                         ConversationStatus::kWaiting, 99000));
+  };
+  const int64_t c1 = AddConversation(org, "1", 1000, 99000);
+  const int64_t c2 = AddConversation(org, "2", 2000, 99000);
+  AddConversation(org, "3", 3000, 99000);
+  AddConversation(org, "7", 3000, 99000);  // the same second as 3: the id breaks the tie
+  AddConversation(other, "4", 1500, 99000);
+  const int64_t c6 = AddConversation(org, "6", 600, 99000);
+  worker(c1, 3500);  // writes again while waiting: keeps her place
+  reply(c2, 2500);
+  worker(c2, 4000);  // answered, then writes again: waits from 4000
+  reply(c6, 4500);
+  const int64_t c5 = AddConversation(org, "5", 5000, 99000);
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::SetSpam, c5, SpamMark::kSpam));
+  EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::FindById, c5)).spam);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c1)).waiting_since, 1000);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c2)).waiting_since, 4000);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c6)).waiting_since, 0);
+
+  auto ids = [](const std::vector<InboxEntry>& rows) {
+    std::vector<std::string> out;
+    for (const InboxEntry& e : rows) out.push_back(e.public_id);
+    return out;
+  };
+  auto page = [&](InboxView view, std::optional<InboxKey> from, PageDirection d, int limit) {
+    return Must(ReadOne(*store_, &ConversationStore::InboxPage, org, InboxQuery{view, from, d, limit}));
+  };
+  using V = std::vector<std::string>;
+  const auto fwd = PageDirection::kForward, back = PageDirection::kBackward;
+  const std::vector<InboxEntry> waiting = page(InboxView::kWaiting, std::nullopt, fwd, 10);
+  EXPECT_EQ(ids(waiting), (V{"pub-1", "pub-3", "pub-7", "pub-2"}));
+  ASSERT_EQ(waiting.size(), 4u);
+  EXPECT_EQ(waiting[0].key.at, 1000);  // waiting_since
+  EXPECT_EQ(waiting[0].key.id, c1);
+  EXPECT_EQ(waiting[0].status, ConversationStatus::kWaiting);
+  EXPECT_EQ(waiting[0].message_count, 2);
+  EXPECT_EQ(waiting[0].last_activity_at, 3500);
+  EXPECT_EQ(waiting[0].waiting_since, 1000);
+  EXPECT_FALSE(waiting[0].spam);
+  EXPECT_EQ(ids(page(InboxView::kAnswered, std::nullopt, fwd, 10)), (V{"pub-6"}));
+  EXPECT_EQ(ids(page(InboxView::kAll, std::nullopt, fwd, 10)),
+            (V{"pub-6", "pub-2", "pub-1", "pub-7", "pub-3"}));
+  const std::vector<InboxEntry> spam = page(InboxView::kSpam, std::nullopt, fwd, 10);
+  EXPECT_EQ(ids(spam), (V{"pub-5"}));
+  ASSERT_EQ(spam.size(), 1u);
+  EXPECT_TRUE(spam[0].spam);
+  EXPECT_EQ(spam[0].key.at, 5000);  // last_activity_at
+
+  // One row at a time, forward from the start and backward from the end, every view.
+  for (InboxView view : {InboxView::kWaiting, InboxView::kAnswered, InboxView::kAll, InboxView::kSpam}) {
+    const V all = ids(page(view, std::nullopt, fwd, 100));
+    V walked;
+    std::optional<InboxKey> key;
+    for (int guard = 0; guard < 20; ++guard) {
+      std::vector<InboxEntry> one = page(view, key, fwd, 1);
+      if (one.empty()) break;
+      walked.push_back(one[0].public_id);
+      key = one[0].key;
+    }
+    EXPECT_EQ(walked, all) << InboxViewName(view);
+    V reversed(all.rbegin(), all.rend());
+    EXPECT_EQ(ids(page(view, std::nullopt, back, 100)), reversed) << InboxViewName(view);
+    if (key) {
+      EXPECT_TRUE(page(view, key, fwd, 5).empty());
+    }
+  }
+  // A page of two and the ones beside it; backward pages come nearest first.
+  const std::vector<InboxEntry> first = page(InboxView::kWaiting, std::nullopt, fwd, 2);
+  EXPECT_EQ(ids(first), (V{"pub-1", "pub-3"}));
+  EXPECT_EQ(ids(page(InboxView::kWaiting, first[1].key, fwd, 2)), (V{"pub-7", "pub-2"}));
+  EXPECT_EQ(ids(page(InboxView::kWaiting, waiting[3].key, back, 2)), (V{"pub-7", "pub-3"}));
+  // A key whose row went (deleted, or moved to another view) still seeks.
+  EXPECT_EQ(ids(page(InboxView::kWaiting, InboxKey{2999, 999999}, fwd, 10)),
+            (V{"pub-3", "pub-7", "pub-2"}));
+
+  // Not spam: back in the queue at its own waiting time; spam still counted.
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::SetSpam, c5, SpamMark::kNotSpam));
+  EXPECT_EQ(ids(page(InboxView::kWaiting, std::nullopt, fwd, 10)),
+            (V{"pub-1", "pub-3", "pub-7", "pub-2", "pub-5"}));
+  EXPECT_TRUE(page(InboxView::kSpam, std::nullopt, fwd, 10).empty());
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::SetSpam, c5, SpamMark::kSpam));
+  int64_t counted = 0;
+  for (const auto& [status, n] : Must(ReadOne(*store_, &ConversationStore::CountByStatus))) counted += n;
+  EXPECT_EQ(counted, 7);
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &ConversationStore::SetSpam, 999999, SpamMark::kSpam)),
+            ErrorCode::kNotFound);
+  // Spam expires like everything else.
+  EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 99000)), 7);
+  EXPECT_TRUE(page(InboxView::kSpam, std::nullopt, fwd, 10).empty());
+}
+
+// The flood itself: 300 conversations arrive after a real one; it stays first in its view.
+TEST_P(StoreTest, AFloodQueuesBehindTheConversationBeforeIt) {
+  const int64_t org = AddOrg("dehaven");
+  AddConversation(org, "real", 1000, 99000);
+  for (int i = 0; i < 300; ++i) AddConversation(org, "spam" + std::to_string(i), 2000 + i, 99000);
+  const std::vector<InboxEntry> first = Must(ReadOne(
+      *store_, &ConversationStore::InboxPage, org,
+      InboxQuery{InboxView::kWaiting, std::nullopt, PageDirection::kForward, 50}));
+  ASSERT_EQ(first.size(), 50u);
+  EXPECT_EQ(first[0].public_id, "pub-real");
+}
+
 TEST_P(StoreTest, CountConversationsByStatus) {
   Result<std::vector<std::pair<ConversationStatus, int64_t>>> none =
       ReadOne(*store_, &ConversationStore::CountByStatus);

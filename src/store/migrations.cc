@@ -304,6 +304,30 @@ std::vector<std::string> Schema9(Dialect) {
           "CREATE INDEX conversations_receipt_kdf ON conversations (receipt_kdf)"};
 }
 
+// Schema 10: an inbox that cannot be flooded (issue 14). waiting_since orders what waits for an
+// answer oldest first, so conversations arriving later queue behind it; for those waiting
+// now it is the worker's first message after the last answer. Spam stays in the table (it
+// is still counted and expires like any other) but leaves the inbox. One index per kind of
+// view, each ending in (sort time, id) for keyset paging.
+std::vector<std::string> Schema10(Dialect) {
+  return {
+      "ALTER TABLE conversations ADD COLUMN waiting_since BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE conversations ADD COLUMN spam INTEGER NOT NULL DEFAULT 0"
+      " CHECK (spam IN (0, 1))",
+      "UPDATE conversations SET waiting_since = COALESCE("
+      "(SELECT MIN(w.created_at) FROM messages w WHERE w.conversation_id = conversations.id"
+      " AND w.author = 'worker' AND w.created_at >= COALESCE((SELECT MAX(a.created_at)"
+      " FROM messages a WHERE a.conversation_id = conversations.id AND a.author = 'advisor'),"
+      " 0)), last_activity_at) WHERE status <> 'answered'",
+      "CREATE INDEX conversations_waiting ON conversations"
+      " (organisation_id, spam, waiting_since, id)",
+      "CREATE INDEX conversations_activity ON conversations"
+      " (organisation_id, spam, last_activity_at, id)",
+      "CREATE INDEX conversations_answered ON conversations"
+      " (organisation_id, spam, status, last_activity_at, id)",
+  };
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
@@ -315,7 +339,8 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                 {6, Schema6(Dialect::kSqlite)},
                                                 {7, Schema7(Dialect::kSqlite)},
                                                 {8, Schema8(Dialect::kSqlite)},
-                                                {9, Schema9(Dialect::kSqlite)}};
+                                                {9, Schema9(Dialect::kSqlite)},
+                                                {10, Schema10(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
                                                   {3, Schema3(Dialect::kPostgres)},
@@ -324,7 +349,8 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                   {6, Schema6(Dialect::kPostgres)},
                                                   {7, Schema7(Dialect::kPostgres)},
                                                   {8, Schema8(Dialect::kPostgres)},
-                                                  {9, Schema9(Dialect::kPostgres)}};
+                                                  {9, Schema9(Dialect::kPostgres)},
+                                                  {10, Schema10(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

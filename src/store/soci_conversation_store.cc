@@ -48,7 +48,8 @@ const auto kConversations = soci_row::Table(
     Col("last_activity_at", &Conversation::last_activity_at),
     Col("expires_at", &Conversation::expires_at),
     Col("first_reply_at", &Conversation::first_reply_at),
-    Col("receipt_kdf", &Conversation::receipt_kdf));
+    Col("receipt_kdf", &Conversation::receipt_kdf),
+    Col("waiting_since", &Conversation::waiting_since), Col("spam", &Conversation::spam));
 
 const auto kMessages = soci_row::Table(
     "messages", Col("id", &Message::id), Col("conversation_id", &Message::conversation_id),
@@ -71,7 +72,9 @@ class SociConversationStore final : public ConversationStore {
  public:
   Result<int64_t> Insert(Tx& tx, const Conversation& c, const Message& first) override {
     return Soci(tx).Guarded("insert conversation", [&](soci::session& sql) -> Result<int64_t> {
-      const long long id = soci_row::InsertReturningId(sql, kConversations, c);
+      Conversation row = c;
+      row.waiting_since = c.status == ConversationStatus::kAnswered ? 0 : c.created_at;
+      const long long id = soci_row::InsertReturningId(sql, kConversations, row);
       InsertMessage(sql, id, first);
       return id;
     });
@@ -135,10 +138,18 @@ class SociConversationStore final : public ConversationStore {
       // The conversation row first: if it is gone (deleted by the worker or by expiry a
       // moment ago) nothing is written, and the update also queues concurrent appends on
       // the row lock instead of letting them race.
-      Status s = UpdateOne(sql, "conversation",
-                           "UPDATE conversations SET status = :s, last_activity_at = :n, "
-                           "expires_at = :e WHERE id = :id",
-                           status, now, expires, id);
+      // An answer ends the wait; the worker's first message after one starts it, and her
+      // further messages keep its start, so writing again never sends her to the back.
+      Status s = new_status == ConversationStatus::kAnswered
+                     ? UpdateOne(sql, "conversation",
+                                 "UPDATE conversations SET status = :s, last_activity_at = :n, "
+                                 "expires_at = :e, waiting_since = 0 WHERE id = :id",
+                                 status, now, expires, id)
+                     : UpdateOne(sql, "conversation",
+                                 "UPDATE conversations SET status = :s, last_activity_at = :n, "
+                                 "expires_at = :e, waiting_since = CASE WHEN waiting_since = 0 "
+                                 "THEN :w ELSE waiting_since END WHERE id = :id",
+                                 status, now, expires, now, id);
       if (!s) return s;
       InsertMessage(sql, id, m);
       // Sets first_reply_at if still 0 and counts that first reply (row locked above).
@@ -204,6 +215,78 @@ class SociConversationStore final : public ConversationStore {
         out.push_back(e);
       }
       return out;
+    });
+  }
+
+  Result<std::vector<InboxEntry>> InboxPage(Tx& tx, int64_t organisation_id,
+                                            const InboxQuery& q) override {
+    return Soci(tx).Guarded("inbox page", [&](soci::session& sql) -> Result<std::vector<InboxEntry>> {
+      // Each view is one range of one index (migrations, Schema 8): the organisation, the
+      // spam flag, the view's filter as an equality or a range, then (sort time, id). The
+      // seek from a key is a row-value comparison on the last two, which both databases
+      // turn into the range's start, so a page reads its own rows and no more.
+      const bool waiting = q.view == InboxView::kWaiting;
+      const char* column = waiting ? "c.waiting_since" : "c.last_activity_at";
+      std::string where = " WHERE c.organisation_id = :o AND c.spam = ";
+      where += q.view == InboxView::kSpam ? "1" : "0";
+      if (waiting) where += " AND c.waiting_since > 0";
+      if (q.view == InboxView::kAnswered) where += " AND c.status = 'answered'";
+      // kWaiting ascends, the others descend; a backward page walks the other way.
+      const bool ascending = waiting == (q.direction == PageDirection::kForward);
+      if (q.from) {
+        where += std::string(" AND (") + column + ", c.id) " + (ascending ? ">" : "<") +
+                 " (:a, :i)";
+      }
+      const char* order = ascending ? " ASC" : " DESC";
+      const std::string query =
+          std::string("SELECT c.id, c.public_id, c.status, c.language, c.created_at, "
+                      "c.last_activity_at, c.waiting_since, c.spam, (SELECT COUNT(*) FROM "
+                      "messages m WHERE m.conversation_id = c.id) FROM conversations c") +
+          where + " ORDER BY " + column + order + ", c.id" + order + " LIMIT :l";
+
+      const long long org = organisation_id, lim = q.limit < 0 ? 0 : q.limit;
+      const long long from_at = q.from ? q.from->at : 0, from_id = q.from ? q.from->id : 0;
+      InboxEntry e;
+      std::string status_name;
+      long long id = 0, created = 0, activity = 0, since = 0, spam = 0, count = 0;
+      soci::statement st(sql);
+      st.exchange(use(org));
+      if (q.from) {
+        st.exchange(use(from_at));
+        st.exchange(use(from_id));
+      }
+      st.exchange(use(lim));
+      st.exchange(into(id));
+      st.exchange(into(e.public_id));
+      st.exchange(into(status_name));
+      st.exchange(into(e.language));
+      st.exchange(into(created));
+      st.exchange(into(activity));
+      st.exchange(into(since));
+      st.exchange(into(spam));
+      st.exchange(into(count));
+      Prepare(st, query);
+      st.execute();
+      std::vector<InboxEntry> out;
+      while (st.fetch()) {
+        e.status = StatusOf(status_name);
+        e.created_at = created;
+        e.last_activity_at = activity;
+        e.waiting_since = since;
+        e.spam = spam != 0;
+        e.message_count = count;
+        e.key = {waiting ? since : activity, id};
+        out.push_back(e);
+      }
+      return out;
+    });
+  }
+
+  Status SetSpam(Tx& tx, int64_t id, SpamMark mark) override {
+    return Soci(tx).Guarded("mark spam", [&](soci::session& sql) -> Status {
+      const long long flag = mark == SpamMark::kSpam ? 1 : 0, row = id;
+      return UpdateOne(sql, "conversation", "UPDATE conversations SET spam = :s WHERE id = :id",
+                       flag, row);
     });
   }
 

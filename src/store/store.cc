@@ -45,6 +45,27 @@ std::optional<ConversationStatus> ParseConversationStatus(std::string_view name)
   return std::nullopt;
 }
 
+std::string_view InboxViewName(InboxView v) {
+  switch (v) {
+    case InboxView::kWaiting:
+      return "waiting";
+    case InboxView::kAnswered:
+      return "answered";
+    case InboxView::kAll:
+      return "all";
+    case InboxView::kSpam:
+      return "spam";
+  }
+  return "waiting";
+}
+
+std::optional<InboxView> ParseInboxView(std::string_view name) {
+  for (InboxView v : {InboxView::kWaiting, InboxView::kAnswered, InboxView::kAll, InboxView::kSpam}) {
+    if (InboxViewName(v) == name) return v;
+  }
+  return std::nullopt;
+}
+
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url, int pool_size) {
   // The URL never goes into an error: a PostgreSQL URL may carry a password.
   if (url.starts_with("sqlite:")) {
