@@ -1,6 +1,7 @@
 #include "domain/conversations.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/text.h"
 
@@ -311,13 +312,62 @@ Status Conversations::Delete(int64_t conversation_id) {
                    [&](Tx& tx) { return db_.conversations().Delete(tx, conversation_id); });
 }
 
-Result<std::vector<InboxEntry>> Conversations::Inbox(const StaffContext& staff,
-                                                     std::optional<ConversationStatus> status) {
-  if (staff.user.role != Role::kAdvisor || !staff.user.organisation_id || !staff.org_key) {
-    return Fail(ErrorCode::kForbidden, "error.forbidden", "inbox needs an advisor with a key");
+Result<int64_t> Conversations::InboxOrganisation(const StaffContext& staff) {
+  const User& u = staff.user;
+  // An advisor without the key is one no key holder has approved yet: she sees nothing of
+  // the organisation's conversations, not even that they exist.
+  const bool advisor = u.role == Role::kAdvisor && staff.org_key.has_value();
+  if (!u.organisation_id || (!advisor && u.role != Role::kCoordinator)) {
+    return Fail(ErrorCode::kForbidden, "error.forbidden",
+                "inbox needs an advisor with a key or a coordinator");
   }
-  return db_.Read("inbox", [&](Tx& tx) {
-    return db_.conversations().Inbox(tx, *staff.user.organisation_id, status, kInboxPageSize);
+  return *u.organisation_id;
+}
+
+Result<InboxListing> Conversations::Inbox(const StaffContext& staff, const InboxRequest& request) {
+  Result<int64_t> org = InboxOrganisation(staff);
+  if (!org) return std::unexpected(org.error());
+  return db_.Read("inbox", [&](Tx& tx) -> Result<InboxListing> {
+    ConversationStore& store = db_.conversations();
+    auto page = [&](std::optional<InboxKey> from, PageDirection direction, int limit) {
+      return store.InboxPage(tx, *org, InboxQuery{request.view, from, direction, limit});
+    };
+    Result<std::vector<InboxEntry>> rows = page(request.from, request.direction, kInboxPageSize);
+    if (!rows) return std::unexpected(rows.error());
+    if (request.direction == PageDirection::kBackward) {
+      if (rows->size() < static_cast<size_t>(kInboxPageSize)) {
+        rows = page(std::nullopt, PageDirection::kForward, kInboxPageSize);
+        if (!rows) return std::unexpected(rows.error());
+      } else {
+        std::ranges::reverse(*rows);
+      }
+    }
+    InboxListing out{std::move(*rows), std::nullopt, std::nullopt};
+    if (out.rows.empty()) return out;
+    // One row beyond each end says whether a link there leads anywhere. (Two index seeks:
+    // cheaper than counting the view.)
+    for (auto [key, direction, link] :
+         {std::tuple{out.rows.front().key, PageDirection::kBackward, &out.previous},
+          std::tuple{out.rows.back().key, PageDirection::kForward, &out.next}}) {
+      Result<std::vector<InboxEntry>> beyond = page(key, direction, 1);
+      if (!beyond) return std::unexpected(beyond.error());
+      if (!beyond->empty()) *link = key;
+    }
+    return out;
+  });
+}
+
+Status Conversations::MarkSpam(const StaffContext& staff, const std::string& public_id,
+                               SpamMark mark) {
+  Result<int64_t> org = InboxOrganisation(staff);
+  if (!org) return std::unexpected(org.error());
+  return db_.Write("mark spam", [&](Tx& tx) -> Status {
+    Result<Conversation> c = db_.conversations().FindByPublicId(tx, public_id);
+    if (!c) return std::unexpected(c.error());
+    if (c->organisation_id != *org) {
+      return Fail(ErrorCode::kNotFound, "error.not_found", "conversation of another organisation");
+    }
+    return db_.conversations().SetSpam(tx, c->id, mark);
   });
 }
 

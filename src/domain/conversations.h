@@ -19,9 +19,23 @@
 
 namespace vd {
 
-// The inbox shows the most recently active conversations first, this many at a time; the
-// status tabs narrow it down. (A page an advisor can scan; rendering stays fast.)
-inline constexpr int kInboxPageSize = 100;
+// The inbox shows this many conversations a page (one an advisor can scan at 360 px too).
+inline constexpr int kInboxPageSize = 50;
+
+// Which page of the inbox: the first of a view, or the one next to a row's key.
+struct InboxRequest {
+  InboxView view = InboxView::kWaiting;
+  std::optional<InboxKey> from;  // exclusive
+  PageDirection direction = PageDirection::kForward;
+};
+
+// One page of a view, rows in the view's order, with the keys to ask for the pages beside it
+// (the first row's key, backward; the last row's, forward), set only if such a page has rows.
+struct InboxListing {
+  std::vector<InboxEntry> rows;
+  std::optional<InboxKey> previous;
+  std::optional<InboxKey> next;
+};
 
 struct ConversationPolicy {
   PwhashParams receipt_pwhash;  // new receipts: these, peppered (older ones keep theirs)
@@ -127,10 +141,20 @@ class Conversations {
   Status WorkerReply(int64_t conversation_id, std::string_view text);
   Status Delete(int64_t conversation_id);
 
+  // The organisation's inbox, one page of one view: what it says about each conversation
+  // (status, times, language, number of messages), never what is in it. For advisors who
+  // hold the organisation's key and for its coordinators (who hold none: they triage, they
+  // do not read); kForbidden for everyone else. A backward request that reaches the start
+  // answers with the first page, so the first page is always full.
+  Result<InboxListing> Inbox(const StaffContext& staff, const InboxRequest& request = {});
+  // Marks a conversation of the staff member's organisation as spam, or not: a spam
+  // conversation leaves every view but kSpam, stays in the counts and expires on schedule.
+  // Needs no conversation key, so a coordinator can do it from the inbox. Who may: as Inbox;
+  // kNotFound for unknown ids and for another organisation's conversations.
+  Status MarkSpam(const StaffContext& staff, const std::string& public_id, SpamMark mark);
+
   // Advisor side. kForbidden unless the staff member is an advisor of the conversation's
   // organisation holding its key; kNotFound for unknown ids.
-  Result<std::vector<InboxEntry>> Inbox(const StaffContext& staff,
-                                        std::optional<ConversationStatus> status);
   Result<ConversationView> ReadAsAdvisor(const StaffContext& staff, const std::string& public_id);
   Status AdvisorReply(const StaffContext& staff, const std::string& public_id,
                       std::string_view text);
@@ -154,6 +178,8 @@ class Conversations {
                                         const std::string& public_id);
   int64_t ExpiryFrom(int64_t now) const;
   KdfParams CurrentKdf() const { return KdfParams{policy_.receipt_pwhash, true}; }
+  // The organisation whose inbox the staff member sees (see Inbox), or kForbidden.
+  static Result<int64_t> InboxOrganisation(const StaffContext& staff);
 
   Database& db_;
   const Clock& clock_;

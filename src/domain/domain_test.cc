@@ -58,14 +58,14 @@ TEST_F(DomainTest, OnlyAdvisorsOfTheChosenOrganisationRead) {
   ASSERT_TRUE(started.has_value());
   StaffContext haven_ctx = LogIn("a.haven", haven.totp);
   StaffContext shop_ctx = LogIn("a.shop", shop.totp);
-  auto inbox = conversations_->Inbox(haven_ctx, std::nullopt);
+  auto inbox = conversations_->Inbox(haven_ctx);
   ASSERT_TRUE(inbox.has_value());
-  ASSERT_EQ(inbox->size(), 1u);
-  const std::string id = (*inbox)[0].public_id;
+  ASSERT_EQ(inbox->rows.size(), 1u);
+  const std::string id = inbox->rows[0].public_id;
   EXPECT_TRUE(conversations_->ReadAsAdvisor(haven_ctx, id).has_value());
   EXPECT_EQ(conversations_->ReadAsAdvisor(shop_ctx, id).error().code, ErrorCode::kForbidden);
   EXPECT_EQ(conversations_->AdvisorReply(shop_ctx, id, "x").error().code, ErrorCode::kForbidden);
-  EXPECT_TRUE(conversations_->Inbox(shop_ctx, std::nullopt)->empty());
+  EXPECT_TRUE(conversations_->Inbox(shop_ctx)->rows.empty());
   ASSERT_TRUE(conversations_->AdvisorReply(haven_ctx, id, "answer"));
   auto view = conversations_->ReadAsWorker(started->conversation_id, started->secret_key);
   ASSERT_EQ(view->messages.size(), 2u);
@@ -88,9 +88,9 @@ TEST_F(DomainTest, ANewAdvisorGetsTheKeyOnlyWhenAKeyHolderApproves) {
   Approve("a.first", first, second);
   StaffContext later = LogIn("a.second", second.totp);
   ASSERT_TRUE(later.org_key.has_value());
-  auto inbox = conversations_->Inbox(later, std::nullopt);
-  ASSERT_EQ(inbox->size(), 1u);
-  EXPECT_TRUE(conversations_->ReadAsAdvisor(later, (*inbox)[0].public_id).has_value());
+  auto inbox = conversations_->Inbox(later);
+  ASSERT_EQ(inbox->rows.size(), 1u);
+  EXPECT_TRUE(conversations_->ReadAsAdvisor(later, inbox->rows[0].public_id).has_value());
 }
 
 TEST_F(DomainTest, LockoutWithBackOffAndNoTotpReplay) {
@@ -139,9 +139,9 @@ TEST_F(DomainTest, RecoveryKeyRestoresAccessWithANewPassword) {
   auto ctx = staff_->Context(login->user.id, enrolled->user_secret_key);
   ASSERT_TRUE(ctx.has_value());
   ASSERT_TRUE(ctx->org_key.has_value());  // the organisation grant still opens
-  auto inbox = conversations_->Inbox(*ctx, std::nullopt);
-  ASSERT_EQ(inbox->size(), 1u);
-  auto view = conversations_->ReadAsAdvisor(*ctx, (*inbox)[0].public_id);
+  auto inbox = conversations_->Inbox(*ctx);
+  ASSERT_EQ(inbox->rows.size(), 1u);
+  auto view = conversations_->ReadAsAdvisor(*ctx, inbox->rows[0].public_id);
   ASSERT_TRUE(view.has_value());
   EXPECT_EQ(view->messages[0].text, "before recovery");
 }

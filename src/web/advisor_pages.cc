@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "web/contact_form.h"
+#include "web/inbox_links.h"
 
 namespace vd {
 
@@ -12,6 +13,9 @@ void AdvisorPages::Register(Router& router) {
   const auto casework = Access::Staff({R::kAdvisor, R::kCoordinator});
   router.Get("/staff/c/{id}", advisor, [this](Ctx& c) { return Conversation(c); });
   router.Post("/staff/c/{id}/reply", advisor, [this](Ctx& c) { return Reply(c); });
+  router.Post("/staff/c/{id}/spam", casework, [this](Ctx& c) { return Spam(c, SpamMark::kSpam); });
+  router.Post("/staff/c/{id}/not-spam", casework,
+              [this](Ctx& c) { return Spam(c, SpamMark::kNotSpam); });
   router.Get("/staff/contacts", casework, [this](Ctx& c) { return ContactList(c); });
   router.Get("/staff/contacts/new", advisor, [this](Ctx& c) { return ContactForm(c); });
   router.Post("/staff/contacts/new", advisor, [this](Ctx& c) { return ContactPost(c); });
@@ -89,6 +93,17 @@ Response AdvisorPages::Reply(Ctx& ctx) {
   }
   spdlog::info("req {} advisor reply user_id={}", ctx.req.request_id, ctx.staff->user.id);
   return Redirect("/staff/c/" + id);
+}
+
+Response AdvisorPages::Spam(Ctx& ctx, SpamMark mark) {
+  // The audit log records the act with the conversation's public id (the route's {id}).
+  Status s = deps_.conversations.MarkSpam(*ctx.staff, ctx.params["id"], mark);
+  if (!s) return ErrorPage(ctx, s.error());
+  spdlog::info("req {} conversation {} by user_id={}", ctx.req.request_id,
+               mark == SpamMark::kSpam ? "marked spam" : "marked not spam", ctx.staff->user.id);
+  return Redirect(InboxUrl(ParseInboxRequest(FormValue(ctx.form, "view"),
+                                             FormValue(ctx.form, "after"),
+                                             FormValue(ctx.form, "before"))));
 }
 
 Response AdvisorPages::ContactList(Ctx& ctx) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "crypto/totp.h"
+#include "web/inbox_links.h"
 #include "web/pipeline.h"
 #include "web/qr.h"
 
@@ -225,6 +226,10 @@ Response StaffAuthPages::Home(Ctx& ctx) {
   if (staff.user.role == Role::kAdvisor) {
     if (Status s = AddInbox(ctx, d); !s) return ErrorPage(ctx, s.error());
   }
+  // A coordinator triages her organisation's inbox (spam) without reading it.
+  if (staff.user.role == Role::kCoordinator && staff.user.organisation_id) {
+    if (Status s = AddInboxPage(ctx, d); !s) return ErrorPage(ctx, s.error());
+  }
   AddLinks(ctx, d);
   return Render(ctx, "staff_home", d, Audience::kStaff);
 }
@@ -251,27 +256,34 @@ Status StaffAuthPages::AddInbox(Ctx& ctx, mustache::data& d) {
       d.set("organisation", org->name);
     }
   }
-  std::optional<ConversationStatus> filter;
-  std::string current = "all";
-  if (auto q = ctx.req.Query("status")) {
-    filter = ParseConversationStatus(*q);
-    if (filter) current = std::string(*q);
-  }
+  if (!staff.org_key) return {};
+  return AddInboxPage(ctx, d);
+}
+
+Status StaffAuthPages::AddInboxPage(Ctx& ctx, mustache::data& d) {
+  const StaffContext& staff = *ctx.staff;
+  const InboxRequest request = ParseInboxRequest(
+      ctx.req.Query("view"), ctx.req.Query("after"), ctx.req.Query("before"));
+  const std::string_view current = InboxViewName(request.view);
   mustache::data tabs{mustache::data::type::list};
-  for (std::string_view s : {"all", "new", "waiting", "answered"}) {
+  for (auto [view, label] : {std::pair{InboxView::kWaiting, T(ctx, "staff_inbox.tab_waiting")},
+                             std::pair{InboxView::kAnswered, T(ctx, "staff_inbox.tab_answered")},
+                             std::pair{InboxView::kAll, T(ctx, "staff_inbox.tab_all")},
+                             std::pair{InboxView::kSpam, T(ctx, "staff_inbox.tab_spam")}}) {
     mustache::data tab;
-    tab.set("code", std::string(s));
-    tab.set("label", T(ctx, "inbox." + std::string(s)));
-    tab.set("current", current == s);
+    tab.set("href", InboxUrl({view, std::nullopt, PageDirection::kForward}));
+    tab.set("label", label);
+    tab.set("current", view == request.view);
     tabs.push_back(tab);
   }
   d.set("tabs", tabs);
-  if (!staff.org_key) return {};
-  Result<std::vector<InboxEntry>> inbox = deps_.conversations.Inbox(staff, filter);
+  Result<InboxListing> inbox = deps_.conversations.Inbox(staff, request);
   if (!inbox) return std::unexpected(inbox.error());
+  const bool reader = staff.user.role == Role::kAdvisor;
+  const bool spam_view = request.view == InboxView::kSpam;
   mustache::data rows{mustache::data::type::list};
   std::map<int64_t, std::string> counts;  // plural forms, translated once per count
-  for (const InboxEntry& e : *inbox) {
+  for (const InboxEntry& e : inbox->rows) {
     mustache::data row;
     row.set("id", e.public_id);
     row.set("status", T(ctx, "inbox." + std::string(ConversationStatusName(e.status))));
@@ -279,6 +291,7 @@ Status StaffAuthPages::AddInbox(Ctx& ctx, mustache::data& d) {
     row.set("language", e.language);
     row.set("started", FormatDateTime(e.created_at));
     row.set("activity", FormatDateTime(e.last_activity_at));
+    row.set("waiting", e.waiting_since > 0 ? FormatDateTime(e.waiting_since) : std::string("–"));
     auto [count, fresh] = counts.try_emplace(e.message_count);
     if (fresh) {
       count->second = Replace(deps_.catalogs.TranslatePlural(ctx.lang, "{{n}} message",
@@ -288,9 +301,27 @@ Status StaffAuthPages::AddInbox(Ctx& ctx, mustache::data& d) {
     row.set("count", count->second);
     rows.push_back(row);
   }
+  d.set("inbox", true);
+  d.set("reader", reader);  // only a key holder's rows link to the conversation
+  d.set("spam_view", spam_view);
   d.set("rows", rows);
-  d.set("empty", inbox->empty());
-  d.set("full_page", inbox->size() >= static_cast<size_t>(kInboxPageSize));
+  d.set("empty", inbox->rows.empty());
+  // A link that led past the end (its rows went meanwhile) offers the view's first page.
+  d.set("stale", inbox->rows.empty() && request.from.has_value());
+  d.set("first_href", InboxUrl({request.view, std::nullopt, PageDirection::kForward}));
+  // The spam buttons bring her back to this page.
+  d.set("view", std::string(current));
+  if (request.from) {
+    d.set("page_key", std::to_string(request.from->at) + "." + std::to_string(request.from->id));
+    d.set("page_after", request.direction == PageDirection::kForward);
+  }
+  d.set("has_pages", inbox->previous.has_value() || inbox->next.has_value());
+  if (inbox->previous) {
+    d.set("previous_href", InboxUrl({request.view, inbox->previous, PageDirection::kBackward}));
+  }
+  if (inbox->next) {
+    d.set("next_href", InboxUrl({request.view, inbox->next, PageDirection::kForward}));
+  }
   return {};
 }
 

@@ -39,7 +39,11 @@ class StaffAuthPages : PageGroup {
   Response Logout(Ctx& ctx);
   // A logged-in staff session (after the password, with or without a finished enrolment).
   Result<std::string> LoginSession(const LoginOutcome& login);
+  // An advisor's grant news and, once she holds the key, the inbox page.
   Status AddInbox(Ctx& ctx, mustache::data& d);
+  // One page of one view of the inbox (inbox_links.h), with its tabs, page links and spam
+  // buttons; for key-holding advisors and coordinators.
+  Status AddInboxPage(Ctx& ctx, mustache::data& d);
   // Audits a completed login (`action`), and before it "staff.first_login" when `first`.
   void AuditLogin(Ctx& ctx, int64_t user_id, const char* action, bool first);
   void AddLinks(Ctx& ctx, mustache::data& d);

@@ -34,6 +34,9 @@ const std::map<std::pair<std::string, std::string>, std::set<Role>>& Matrix() {
       {{"POST", "/staff/logout"}, all},
       {{"GET", "/staff/c/{id}"}, {R::kAdvisor}},
       {{"POST", "/staff/c/{id}/reply"}, {R::kAdvisor}},
+      // Spam is marked from the inbox row, without the conversation's key (issue 14).
+      {{"POST", "/staff/c/{id}/spam"}, {R::kAdvisor, R::kCoordinator}},
+      {{"POST", "/staff/c/{id}/not-spam"}, {R::kAdvisor, R::kCoordinator}},
       {{"GET", "/staff/help"}, {R::kCoordinator}},
       {{"GET", "/staff/help/{lang}/{slug}"}, {R::kCoordinator}},
       {{"POST", "/staff/help/{lang}/{slug}"}, {R::kCoordinator}},
