@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/migrations.h"
 #include "store/store.h"
 #include "store/store_test_fixture.h"
 #include "store/store_test_util.h"
@@ -21,6 +22,7 @@ namespace {
 using store_test::FailureOf;
 using store_test::Must;
 using store_test::ReadOne;
+using store_test::RawSqlite;
 using store_test::StoreTest;
 using store_test::WriteOne;
 
@@ -293,6 +295,52 @@ TEST_P(StoreTest, InboxPagesSeekEachViewInItsOrder) {
   // Spam expires like everything else.
   EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 99000)), 7);
   EXPECT_TRUE(page(InboxView::kSpam, std::nullopt, fwd, 10).empty());
+}
+
+// Schema 9's backfill on a database that already has conversations: the new, the waiting
+// (since the worker's first message after the last answer) and the answered (not waiting).
+TEST_P(StoreTest, SchemaNineGivesWaitingConversationsTheirWaitingTime) {
+  const int64_t org = AddOrg("dehaven");
+  const int64_t advisor = AddUser("adv", org);
+  auto append = [&](int64_t c, Author author, int64_t at) {
+    Message m = WorkerMessage(c, "m", at);
+    m.author = author;
+    if (author == Author::kAdvisor) m.author_user_id = advisor;
+    ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, m,
+                         author == Author::kAdvisor ? ConversationStatus::kAnswered
+                                                    : ConversationStatus::kWaiting,
+                         99000));
+  };
+  const int64_t fresh = AddConversation(org, "1", 1000, 99000);
+  const int64_t again = AddConversation(org, "2", 1000, 99000);
+  append(again, Author::kWorker, 1100);
+  const int64_t back = AddConversation(org, "3", 1000, 99000);
+  append(back, Author::kAdvisor, 1200);
+  append(back, Author::kWorker, 1300);
+  append(back, Author::kWorker, 1400);
+  const int64_t answered = AddConversation(org, "4", 1000, 99000);
+  append(answered, Author::kAdvisor, 1500);
+
+  const Dialect dialect = pg() ? Dialect::kPostgres : Dialect::kSqlite;
+  std::vector<std::string> backfill = {"UPDATE conversations SET waiting_since = 0"};
+  for (const Migration& m : Migrations(dialect)) {
+    if (m.version != 9) continue;
+    for (const std::string& st : m.statements) {
+      if (st.starts_with("UPDATE")) backfill.push_back(st);
+    }
+  }
+  ASSERT_EQ(backfill.size(), 2u);
+  if (pg()) {
+    soci::session raw(*soci::factory_postgresql(), url_.starts_with("pg:") ? url_.substr(3) : url_);
+    for (const std::string& st : backfill) raw << st;
+  } else {
+    RawSqlite raw(sqlite_path_);
+    for (const std::string& st : backfill) ASSERT_EQ(raw.Exec(st), SQLITE_OK) << st;
+  }
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, fresh)).waiting_since, 1000);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, again)).waiting_since, 1000);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, back)).waiting_since, 1300);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, answered)).waiting_since, 0);
 }
 
 // The flood itself: 300 conversations arrive after a real one; it stays first in its view.
