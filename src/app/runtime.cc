@@ -190,6 +190,15 @@ Result<uint16_t> Runtime::Start() {
       }
       return out;
     });
+    // Spam is not deleted: it stays in the counts above, and a flood shows here.
+    metrics_.AddGauge("vertrouwd_conversations_spam",
+                      "Conversations marked as spam (also counted by state).", [store] {
+                        auto n = store->Read("count spam", [&](Tx& tx) {
+                          return store->conversations().CountSpam(tx);
+                        });
+                        return std::vector<std::pair<std::string, double>>{
+                            {"", n ? static_cast<double>(*n) : 0.0}};
+                      });
     Metrics* metrics = &metrics_;
     metrics_server_ = std::make_unique<HttpServer>(
         mopts,

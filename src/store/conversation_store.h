@@ -146,6 +146,8 @@ class ConversationStore {
                                                     const InboxQuery& q) = 0;
   // Marks the conversation as spam or not. kNotFound if it is gone.
   virtual Status SetSpam(Tx& tx, int64_t id, SpamMark mark) = 0;
+  // How many conversations are marked as spam (they are in CountByStatus too).
+  virtual Result<int64_t> CountSpam(Tx& tx) = 0;
   // How many conversations are in each state, every state in enum order (zeros included).
   virtual Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountByStatus(Tx& tx) = 0;
 };

@@ -282,7 +282,9 @@ TEST_P(StoreTest, InboxPagesSeekEachViewInItsOrder) {
             (V{"pub-3", "pub-7", "pub-2"}));
 
   // Not spam: back in the queue at its own waiting time; spam still counted.
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::CountSpam)), 1);
   ASSERT_TRUE(WriteOne(*store_, &ConversationStore::SetSpam, c5, SpamMark::kNotSpam));
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::CountSpam)), 0);
   EXPECT_EQ(ids(page(InboxView::kWaiting, std::nullopt, fwd, 10)),
             (V{"pub-1", "pub-3", "pub-7", "pub-2", "pub-5"}));
   EXPECT_TRUE(page(InboxView::kSpam, std::nullopt, fwd, 10).empty());

@@ -290,6 +290,14 @@ class SociConversationStore final : public ConversationStore {
     });
   }
 
+  Result<int64_t> CountSpam(Tx& tx) override {
+    return Soci(tx).Guarded("count spam", [&](soci::session& sql) -> Result<int64_t> {
+      long long n = 0;
+      sql << "SELECT COUNT(*) FROM conversations WHERE spam = 1", into(n);
+      return static_cast<int64_t>(n);
+    });
+  }
+
   Result<std::vector<std::pair<ConversationStatus, int64_t>>> CountByStatus(Tx& tx) override {
     using Counts = std::vector<std::pair<ConversationStatus, int64_t>>;
     return Soci(tx).Guarded("count conversations", [&](soci::session& sql) -> Result<Counts> {

@@ -231,6 +231,15 @@ TEST_P(InboxHttpTest, ACoordinatorMarksSpamWithoutReadingIt) {
   EXPECT_EQ(RowIds(spam.body), std::vector<std::string>{real});
   EXPECT_NE(spam.body.find("/staff/c/" + real + "/not-spam"), std::string::npos);
   EXPECT_EQ(Conversations(), before);
+  // The operator's metrics count it by state as before, and as spam.
+  Client ops(rt.metrics_port());
+  HttpResult metrics = ops.Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("vertrouwd_conversations{status=\"new\"} " + std::to_string(before)),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("vertrouwd_conversations_spam " + std::to_string(1)), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(metrics.body.find(real), std::string::npos);
   EXPECT_EQ(advisor.Get("/staff/c/" + real).status, 200);  // an advisor can still read it
 
   // The audit log has the act and the conversation's public id, nothing of its content.
