@@ -37,11 +37,15 @@ InboxRequest ParseInboxRequest(std::optional<std::string_view> view,
   return out;
 }
 
+std::string InboxKeyText(InboxKey key) {
+  return std::to_string(key.at) + "." + std::to_string(key.id);
+}
+
 std::string InboxUrl(const InboxRequest& request) {
   std::string url = "/staff?view=" + std::string(InboxViewName(request.view));
   if (request.from) {
     url += request.direction == PageDirection::kForward ? "&after=" : "&before=";
-    url += std::to_string(request.from->at) + "." + std::to_string(request.from->id);
+    url += InboxKeyText(*request.from);
   }
   return url;
 }

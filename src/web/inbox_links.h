@@ -18,6 +18,9 @@ InboxRequest ParseInboxRequest(std::optional<std::string_view> view,
                                std::optional<std::string_view> after,
                                std::optional<std::string_view> before);
 
+// "<time>.<id>": a row's key as page links and the spam buttons' forms carry it.
+std::string InboxKeyText(InboxKey key);
+
 // "/staff?view=...", with "&after=..." or "&before=..." when the request has a key.
 std::string InboxUrl(const InboxRequest& request);
 

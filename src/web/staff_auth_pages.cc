@@ -223,6 +223,11 @@ Response StaffAuthPages::Home(Ctx& ctx) {
   d.set("role", T(ctx, "role." + std::string(RoleName(staff.user.role))));
   d.set("coordinator", staff.user.role == Role::kCoordinator);
   d.set("advisor", staff.user.role == Role::kAdvisor);
+  if (staff.user.organisation_id) {
+    if (auto org = deps_.staff.FindOrganisation(*staff.user.organisation_id)) {
+      d.set("organisation", org->name);
+    }
+  }
   if (staff.user.role == Role::kAdvisor) {
     if (Status s = AddInbox(ctx, d); !s) return ErrorPage(ctx, s.error());
   }
@@ -251,11 +256,6 @@ Status StaffAuthPages::AddInbox(Ctx& ctx, mustache::data& d) {
   }
   d.set("has_granted", !news->since_last_visit.empty());
   d.set("granted", granted);
-  if (staff.user.organisation_id) {
-    if (auto org = deps_.staff.FindOrganisation(*staff.user.organisation_id)) {
-      d.set("organisation", org->name);
-    }
-  }
   if (!staff.org_key) return {};
   return AddInboxPage(ctx, d);
 }
@@ -289,7 +289,6 @@ Status StaffAuthPages::AddInboxPage(Ctx& ctx, mustache::data& d) {
     row.set("status", T(ctx, "inbox." + std::string(ConversationStatusName(e.status))));
     row.set("status_code", std::string(ConversationStatusName(e.status)));
     row.set("language", e.language);
-    row.set("started", FormatDateTime(e.created_at));
     row.set("activity", FormatDateTime(e.last_activity_at));
     row.set("waiting", e.waiting_since > 0 ? FormatDateTime(e.waiting_since) : std::string("–"));
     auto [count, fresh] = counts.try_emplace(e.message_count);
@@ -312,7 +311,7 @@ Status StaffAuthPages::AddInboxPage(Ctx& ctx, mustache::data& d) {
   // The spam buttons bring her back to this page.
   d.set("view", std::string(current));
   if (request.from) {
-    d.set("page_key", std::to_string(request.from->at) + "." + std::to_string(request.from->id));
+    d.set("page_key", InboxKeyText(*request.from));
     d.set("page_after", request.direction == PageDirection::kForward);
   }
   d.set("has_pages", inbox->previous.has_value() || inbox->next.has_value());

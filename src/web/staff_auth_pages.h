@@ -2,7 +2,7 @@
 // Staff sign-in and the pages every staff role shares: an invited account's welcome (its
 // owner sets the password with the enrolment code), login (password + TOTP, throttled per
 // client), TOTP enrolment at first login, one's own account (password, authenticator), the staff home (links for the role, an
-// advisor's inbox and due follow-ups) and logout. A new session id at every login stage.
+// advisor's or coordinator's inbox, an advisor's due follow-ups) and logout. A new session id at every login stage.
 
 #include "web/pages.h"
 #include "web/throttle.h"
