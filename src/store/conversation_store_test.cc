@@ -299,9 +299,9 @@ TEST_P(StoreTest, InboxPagesSeekEachViewInItsOrder) {
   EXPECT_TRUE(page(InboxView::kSpam, std::nullopt, fwd, 10).empty());
 }
 
-// Schema 9's backfill on a database that already has conversations: the new, the waiting
+// Schema 10's backfill on a database that already has conversations: the new, the waiting
 // (since the worker's first message after the last answer) and the answered (not waiting).
-TEST_P(StoreTest, SchemaNineGivesWaitingConversationsTheirWaitingTime) {
+TEST_P(StoreTest, SchemaTenGivesWaitingConversationsTheirWaitingTime) {
   const int64_t org = AddOrg("dehaven");
   const int64_t advisor = AddUser("adv", org);
   auto append = [&](int64_t c, Author author, int64_t at) {
@@ -326,7 +326,7 @@ TEST_P(StoreTest, SchemaNineGivesWaitingConversationsTheirWaitingTime) {
   const Dialect dialect = pg() ? Dialect::kPostgres : Dialect::kSqlite;
   std::vector<std::string> backfill = {"UPDATE conversations SET waiting_since = 0"};
   for (const Migration& m : Migrations(dialect)) {
-    if (m.version != 9) continue;
+    if (m.version != 10) continue;
     for (const std::string& st : m.statements) {
       if (st.starts_with("UPDATE")) backfill.push_back(st);
     }

@@ -221,7 +221,7 @@ class SociConversationStore final : public ConversationStore {
   Result<std::vector<InboxEntry>> InboxPage(Tx& tx, int64_t organisation_id,
                                             const InboxQuery& q) override {
     return Soci(tx).Guarded("inbox page", [&](soci::session& sql) -> Result<std::vector<InboxEntry>> {
-      // Each view is one range of one index (migrations, Schema 9): the organisation, the
+      // Each view is one range of one index (migrations, Schema 10): the organisation, the
       // spam flag, the view's filter as an equality or a range, then (sort time, id). The
       // seek from a key is a row-value comparison on the last two, which both databases
       // turn into the range's start, so a page reads its own rows and no more.
