@@ -492,8 +492,14 @@ TEST_P(InsiderHttpTest, AnAdvisorWhoLostHerPasswordRecoversWithHerKeyInTheBrowse
   EXPECT_EQ(out.find("new password:"), std::string::npos) << out;
   EXPECT_EQ(out.find(cli_pw), std::string::npos) << out;
   EXPECT_EQ(AuditActions().count("cli.user.recover"), 1u);
-  // The old recovery key is spent.
+  // The old recovery key is spent; the password she typed works on the server, though the
+  // command line hashed it at its own (production) Argon2 cost: the cost is stored with it.
   EXPECT_EQ(recover("a.lost", new_key, "yet another passphrase").status, 401);
+  Client cli_login = Fresh();
+  cli_login.Get("/staff/login");
+  EXPECT_EQ(cli_login.Post("/staff/login", {{"csrf", cli_login.csrf}, {"username", "a.lost"},
+                                            {"password", cli_pw}, {"code", ""}}).Header("location"),
+            "/staff/enrol");
 }
 
 // `vertrouwd user add` prints an enrolment code, never a password or a recovery key.
