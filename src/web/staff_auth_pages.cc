@@ -19,6 +19,21 @@ constexpr char kDeviceCookie[] = "vd_device";
 
 }  // namespace
 
+std::optional<Response> StaffAuthPages::Throttled(Ctx& ctx, const char* what) {
+  if (login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) return std::nullopt;
+  return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many",
+                              std::string(what) + " throttled"});
+}
+
+Result<std::string_view> StaffAuthPages::NewPassword(const Ctx& ctx, const char* field,
+                                                     const char* again) {
+  const std::string_view password = FormValue(ctx.form, field).value_or("");
+  if (password != FormValue(ctx.form, again).value_or("")) {
+    return Fail(ErrorCode::kInvalidInput, "staff_error.password_mismatch", "passwords differ");
+  }
+  return password;
+}
+
 StaffAuthPages::StaffAuthPages(const WebParts& parts)
     : PageGroup(parts),
       login_throttle_(parts.deps.clock, parts.config.login_per_client, parts.config.login_global) {}
@@ -67,17 +82,13 @@ Response StaffAuthPages::WelcomeForm(Ctx& ctx, const Error* error) {
 }
 
 Response StaffAuthPages::WelcomePost(Ctx& ctx) {
-  if (!login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) {
-    return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "welcome throttled"});
-  }
+  if (auto refused = Throttled(ctx, "welcome")) return std::move(*refused);
   const FormPage form = [&](const Error& e) { return WelcomeForm(ctx, &e); };
-  const std::string_view password = FormValue(ctx.form, "password").value_or("");
-  if (password != FormValue(ctx.form, "password2").value_or("")) {
-    return form(Error{ErrorCode::kInvalidInput, "staff_error.password_mismatch", "passwords differ"});
-  }
+  Result<std::string_view> password = NewPassword(ctx, "password", "password2");
+  if (!password) return form(password.error());
   Result<Welcomed> welcomed = deps_.staff.Welcome(FormValue(ctx.form, "username").value_or(""),
                                                   FormValue(ctx.form, "code").value_or(""),
-                                                  password);
+                                                  *password);
   if (!welcomed) return FormOrError(ctx, welcomed.error(), form);
   if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
   Result<std::string> token = EnrolmentSession(welcomed->user.id, welcomed->wrap_key);
@@ -96,17 +107,13 @@ Response StaffAuthPages::RecoverForm(Ctx& ctx, const Error* error) {
 }
 
 Response StaffAuthPages::RecoverPost(Ctx& ctx) {
-  if (!login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) {
-    return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "recovery throttled"});
-  }
+  if (auto refused = Throttled(ctx, "recovery")) return std::move(*refused);
   const FormPage form = [&](const Error& e) { return RecoverForm(ctx, &e); };
-  const std::string_view password = FormValue(ctx.form, "password").value_or("");
-  if (password != FormValue(ctx.form, "password2").value_or("")) {
-    return form(Error{ErrorCode::kInvalidInput, "staff_error.password_mismatch", "passwords differ"});
-  }
+  Result<std::string_view> password = NewPassword(ctx, "password", "password2");
+  if (!password) return form(password.error());
   Result<CreatedUser> recovered =
       deps_.staff.Recover(FormValue(ctx.form, "username").value_or(""),
-                          FormValue(ctx.form, "recovery_key").value_or(""), password);
+                          FormValue(ctx.form, "recovery_key").value_or(""), *password);
   if (!recovered) return FormOrError(ctx, recovered.error(), form, {ErrorCode::kInvalidInput, ErrorCode::kUnauthorized});
   if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
   ctx.cookies.push_back(sessions_.ClearCookieHeader());
@@ -127,9 +134,7 @@ Result<std::string> StaffAuthPages::LoginSession(const LoginOutcome& login) {
 }
 
 Response StaffAuthPages::LoginPost(Ctx& ctx) {
-  if (!login_throttle_.Allow(ClientKey(ctx.req, config_.trusted_proxy))) {
-    return ErrorPage(ctx, Error{ErrorCode::kTooManyRequests, "error.too_many", "login throttled"});
-  }
+  if (auto refused = Throttled(ctx, "login")) return std::move(*refused);
   const std::string device =
       RequestCookie(ctx.req, sessions_.NamedCookie(kDeviceCookie)).value_or("");
   Result<LoginOutcome> login = deps_.staff.Login(FormValue(ctx.form, "username").value_or(""),
@@ -414,14 +419,12 @@ Response StaffAuthPages::EndOtherSessionsPost(Ctx& ctx) {
 
 Response StaffAuthPages::PasswordPost(Ctx& ctx) {
   const FormPage form = [&](const Error& e) { return Account(ctx, &e); };
-  const std::string_view fresh = FormValue(ctx.form, "new_password").value_or("");
-  if (fresh != FormValue(ctx.form, "new_password2").value_or("")) {
-    return form(Error{ErrorCode::kInvalidInput, "staff_error.password_mismatch", "passwords differ"});
-  }
+  Result<std::string_view> fresh = NewPassword(ctx, "new_password", "new_password2");
+  if (!fresh) return form(fresh.error());
   const int64_t user_id = ctx.staff->user.id;
   Result<SecretBytes> secret = deps_.staff.ChangePassword(
       user_id, FormValue(ctx.form, "password").value_or(""),
-      FormValue(ctx.form, "code").value_or(""), fresh);
+      FormValue(ctx.form, "code").value_or(""), *fresh);
   if (!secret) return FormOrError(ctx, secret.error(), form);
   // Every session of hers ended with the change; this browser continues in a new one.
   Result<std::string> token =

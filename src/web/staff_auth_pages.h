@@ -31,6 +31,11 @@ class StaffAuthPages : PageGroup {
   // choosing; the new recovery key is shown to her only, and she sets up TOTP at login.
   Response RecoverForm(Ctx& ctx, const Error* error = nullptr);
   Response RecoverPost(Ctx& ctx);
+  // The sign-in pages' shared throttle (login, welcome, recovery): an error page once spent.
+  std::optional<Response> Throttled(Ctx& ctx, const char* what);
+  // A new password typed twice in `field` and `again`; staff_error.password_mismatch if the
+  // two differ.
+  static Result<std::string_view> NewPassword(const Ctx& ctx, const char* field, const char* again);
   // Her other sessions (another browser, a forgotten computer): end one, or all but this.
   Response EndSessionPost(Ctx& ctx);
   Response EndOtherSessionsPost(Ctx& ctx);
