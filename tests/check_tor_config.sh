@@ -20,4 +20,7 @@ target=$(awk '$1 == "HiddenServicePort" {print $3}' "$example")
 grep -q "listen $target proxy_protocol;" "$src/packaging/nginx/vertrouwd.conf" ||
   { echo "torrc points at $target, which is not nginx's onion listener"; exit 1; }
 grep -qx "HiddenServiceExportCircuitID haproxy" "$example" || { echo "no per-circuit addresses"; exit 1; }
+grep -qx "HiddenServicePoWDefensesEnabled 1" "$example" || { echo "no proof-of-work defence"; exit 1; }
+grep -qx "HiddenServiceEnableIntroDoSDefense 1" "$example" || { echo "no introduction-rate defence"; exit 1; }
+grep -qx "HiddenServiceMaxStreamsCloseCircuit 1" "$example" || { echo "no per-circuit stream cap"; exit 1; }
 echo "tor config ok"

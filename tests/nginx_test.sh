@@ -166,6 +166,66 @@ session=$(grep -i '^set-cookie: ' <<<"$res" | sed 's/^[^:]*: //; s/;.*//' | tr -
 res=$(onion 0:4 get_req /c "$anchor; $session")
 grep -q "ONIONCANARY" <<<"$res" || { echo "the onion conversation did not show the message"; exit 1; }
 
+# Request smuggling through the shipped nginx (the classic cases of PortSwigger's research and
+# the smuggler and http-garden suites, written down here). Each goes on its own connection,
+# followed by a "GET /smuggled" that nginx must either refuse or read as the client's next
+# request. nginx and the app must agree on where every request ends: the app answers exactly
+# as many requests for /smuggled (an unmatched route in its log) as nginx sent back to this
+# client, and a victim's request on a fresh connection right after (nginx may give it the same
+# upstream connection) gets its own page.
+smuggled="GET /smuggled HTTP/1.1\r\nHost: x.onion\r\n\r\n"
+cases=(
+  "CL.TE|POST /open HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$smuggled"
+  "TE.CL|POST /open HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n29\r\n$smuggled\r\n0\r\n\r\n"
+  "TE.TE xchunked|POST /open HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 4\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n$smuggled"
+  "TE twice|POST /open HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: x\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$smuggled"
+  "TE space before colon|POST /open HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding : chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$smuggled"
+  "TE obs-fold|POST /open HTTP/1.1\r\nHost: x.onion\r\nX-A: b\r\n Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$smuggled"
+  "TE tab|POST /open HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding:\tchunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$smuggled"
+  "TE identity, chunked|POST /open HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: identity, chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$smuggled"
+  "TE chunked, identity|POST /open HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: chunked, identity\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$smuggled"
+  "TE bare LF|POST /open HTTP/1.1\r\nHost: x.onion\r\nX-A: b\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n$smuggled"
+  "CL.CL|POST /open HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 0\r\nContent-Length: 41\r\n\r\n$smuggled"
+  "CL plus sign|POST /open HTTP/1.1\r\nHost: x.onion\r\nContent-Length: +41\r\n\r\n$smuggled"
+  "CL obs-fold|POST /open HTTP/1.1\r\nHost: x.onion\r\nContent-Length: 0\r\n 41\r\n\r\n$smuggled"
+  "chunk size 0x|POST /open HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: chunked\r\n\r\n0x0\r\n\r\n$smuggled"
+  "chunk extension LF|POST /open HTTP/1.1\r\nHost: x.onion\r\nTransfer-Encoding: chunked\r\n\r\n0;a\nb\r\n\r\n$smuggled"
+  "two Hosts|GET /open HTTP/1.1\r\nHost: x.onion\r\nHost: other.example\r\n\r\n$smuggled"
+  "no Host|GET /open HTTP/1.1\r\n\r\n$smuggled"
+  "absolute-form|GET http://other.example/open HTTP/1.1\r\nHost: x.onion\r\n\r\n$smuggled"
+  "NUL in a field|GET /open HTTP/1.1\r\nHost: x.onion\r\nX-A: a\x00b\r\n\r\n$smuggled"
+)
+unmatched() { grep -c "(unmatched)" "$work/app.log" || true; }
+n=0
+results=""
+for entry in "${cases[@]}"; do
+  name=${entry%%|*}; bytes=${entry#*|}
+  n=$((n + 1))
+  before=$(unmatched)
+  exec 3<>"/dev/tcp/127.0.0.1/$onion_port"
+  # nginx may close as soon as it has refused: a write after that is no failure of the test.
+  (trap '' PIPE; printf "PROXY TCP6 fc00:dead:beef:4dad::9:$n ::1 41000 80\r\n$bytes" >&3) 2>/dev/null || true
+  res=$(timeout 1.5 cat <&3 2>/dev/null || true)  # nginx keeps the connection open: read what came
+  exec 3<&- 3>&-
+  first=$(status_of "$res")
+  # Refused (4xx, or nginx's 501 for a coding it does not know) or answered; never an error
+  # of the app or of the way to it.
+  [[ -n "$first" && ! "$first" =~ ^50[0234]$ ]] || { echo "smuggling case '$name' got '$first'"; exit 1; }
+  # The victim, on a fresh connection.
+  victim=$(onion "9:$n:1" get_req /help "")
+  [[ $(status_of "$victim") == 200 ]] || { echo "after '$name' a victim got $(status_of "$victim")"; exit 1; }
+  grep -q 'href="/help/' <<<"$victim" || { echo "after '$name' a victim got another page"; exit 1; }
+  sleep 0.2  # the app writes its log line after the answer
+  seen=$(( $(unmatched) - before ))
+  answered=$(grep -c "^HTTP/1.1 404 " <<<"$res" || true)
+  [[ "$seen" == "$answered" ]] ||
+    { echo "'$name': the app saw $seen request(s) for /smuggled, nginx answered $answered"; exit 1; }
+  results+="$name: $first"
+  [[ "$answered" == 0 ]] || results+=" then $answered x 404 (nginx's own reading)"
+  results+="; "
+done
+echo "request smuggling, ${#cases[@]} cases, nginx and the app agree: $results"
+
 if grep -rq "127.0.0.1\|fc00:\|NGINXCANARY\|ONIONCANARY\|$receipt" "$work/nginx/logs" 2>/dev/null; then echo "nginx logged something it must not"; exit 1; fi
 if grep -q "fc00:\|NGINXCANARY\|ONIONCANARY\|$receipt\|$onion_receipt" "$work/app.log"; then echo "app logged something it must not"; exit 1; fi
 echo "nginx flow ok (TLS and onion listeners)"

@@ -119,11 +119,18 @@ Status ApplyTomlText(std::string_view text, Config& c) {
   if (auto t = section("server"); !t) {
     return std::unexpected(t.error());
   } else if (*t) {
-    VD_TRY(CheckKeys(**t, "server", {"listen", "metrics_listen", "io_threads", "worker_threads"}));
+    VD_TRY(CheckKeys(**t, "server", {"listen", "metrics_listen", "io_threads", "worker_threads",
+                                     "connections_per_address", "requests_per_address"}));
     VD_TRY(Read(**t, "listen", c.listen));
     VD_TRY(Read(**t, "metrics_listen", c.metrics_listen));
     VD_TRY(Read(**t, "io_threads", c.io_threads));
     VD_TRY(Read(**t, "worker_threads", c.worker_threads));
+    VD_TRY(Read(**t, "connections_per_address", c.connections_per_address));
+    VD_TRY(Read(**t, "requests_per_address", c.requests_per_address));
+    if (c.connections_per_address < 0 || c.connections_per_address > 100000 ||
+        c.requests_per_address < 0 || c.requests_per_address > 100000) {
+      return Bad("connections_per_address and requests_per_address: 0 (no cap) to 100000");
+    }
   }
   if (auto t = section("storage"); !t) {
     return std::unexpected(t.error());
@@ -136,13 +143,20 @@ Status ApplyTomlText(std::string_view text, Config& c) {
     return std::unexpected(t.error());
   } else if (*t) {
     VD_TRY(CheckKeys(**t, "crypto",
-                     {"argon2_ops", "argon2_mem_mib", "argon2_concurrency", "pepper_file"}));
+                     {"argon2_ops", "argon2_mem_mib", "argon2_concurrency", "argon2_queue",
+                      "argon2_queue_per_address", "pepper_file"}));
     VD_TRY(Read(**t, "pepper_file", c.pepper_file));
     if (c.pepper_file.empty()) return Bad("pepper_file must name a file");
     int64_t mem_mib = static_cast<int64_t>(c.pwhash.mem_limit >> 20);
     VD_TRY(Read(**t, "argon2_ops", c.pwhash.ops_limit));
     VD_TRY(Read(**t, "argon2_mem_mib", mem_mib));
     VD_TRY(Read(**t, "argon2_concurrency", c.argon2_concurrency));
+    VD_TRY(Read(**t, "argon2_queue", c.argon2_queue));
+    VD_TRY(Read(**t, "argon2_queue_per_address", c.argon2_queue_per_address));
+    if (c.argon2_concurrency < 1 || c.argon2_concurrency > 64 || c.argon2_queue < 1 ||
+        c.argon2_queue > 100000 || c.argon2_queue_per_address < 0) {
+      return Bad("argon2_concurrency 1-64, argon2_queue 1-100000, argon2_queue_per_address >= 0");
+    }
     if (c.pwhash.ops_limit < 1 || mem_mib < 1 || mem_mib > 4096) return Bad("argon2 cost out of range");
     c.pwhash.mem_limit = static_cast<size_t>(mem_mib) << 20;
   }

@@ -18,6 +18,10 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9102";  // /metrics and /healthz; "" disables
   int io_threads = 1;
   int worker_threads = 4;
+  // Per client address (docs/operations.md, "Limits"): open connections (per TCP peer; the
+  // trusted proxy is exempt) and requests in flight (behind the proxy: per forwarded address).
+  int connections_per_address = 32;
+  int requests_per_address = 8;
   std::string data_dir = "./data";
   std::string database;  // empty: sqlite:<data_dir>/vertrouwd.db
   PwhashParams pwhash;   // production defaults: libsodium "moderate" Argon2id
@@ -25,7 +29,9 @@ struct Config {
   // of the configuration file, or, without one, from data_dir.
   std::string pepper_file = "pepper.key";
   std::string config_dir;  // the configuration file's folder (ApplyTomlFile); "" without one
-  int argon2_concurrency = 2;
+  int argon2_concurrency = 2;   // also the hashing lane's threads
+  int argon2_queue = 32;        // requests waiting for the hashing lane, in all
+  int argon2_queue_per_address = 2;
   int retention_days = 90;
   std::string default_language = "nl";
   std::string locale_dir;

@@ -151,8 +151,17 @@ Result<uint16_t> Runtime::Start() {
   if (auto s = ApplyListen(config_.listen, options); !s) return std::unexpected(s.error());
   options.io_threads = config_.io_threads;
   options.worker_threads = config_.worker_threads;
+  options.max_connections_per_address = static_cast<size_t>(config_.connections_per_address);
+  options.max_in_flight_per_address = static_cast<size_t>(config_.requests_per_address);
+  if (!config_.site.trusted_proxy.empty()) options.unlimited_peers = {config_.site.trusted_proxy};
+  // The hashing lane runs as many hashes at once as the gate admits, so no request ever
+  // waits for the gate while holding a thread another page needs.
+  options.hashing_threads = config_.argon2_concurrency;
+  options.hashing_queue = static_cast<size_t>(config_.argon2_queue);
+  options.hashing_queue_per_address = static_cast<size_t>(config_.argon2_queue_per_address);
   WebApp* web = web_.get();
   options.memory_handler = [web](const Request& r) { return web->HandleFromMemory(r); };
+  options.placer = [web](const Request& r) { return web->Place(r); };
   server_ = std::make_unique<HttpServer>(
       options, [web](const Request& r) { return web->Handle(r); },
       [web](const Request& r, ErrorCode code) { return web->Refuse(r, code); });
@@ -163,6 +172,7 @@ Result<uint16_t> Runtime::Start() {
     HttpOptions mopts;
     if (auto s = ApplyListen(config_.metrics_listen, mopts); !s) return std::unexpected(s.error());
     mopts.worker_threads = 1;
+    mopts.hashing_threads = 1;  // nothing hashes here
     mopts.max_queue = 8;
     HttpServer* main_server = server_.get();
     Argon2Gate* gate = gate_.get();
@@ -171,6 +181,12 @@ Result<uint16_t> Runtime::Start() {
                       [main_server] {
                         return std::vector<std::pair<std::string, double>>{
                             {"", static_cast<double>(main_server->queue_depth())}};
+                      });
+    metrics_.AddGauge("vertrouwd_hashing_queue_depth",
+                      "Requests waiting for or running in the password-hashing lane.",
+                      [main_server] {
+                        return std::vector<std::pair<std::string, double>>{
+                            {"", static_cast<double>(main_server->hashing_queue_depth())}};
                       });
     metrics_.AddGauge("vertrouwd_argon2_in_use", "Argon2id hashes running now (capacity as label).",
                       [gate] {

@@ -15,6 +15,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kSessionExpired: return "session_expired";
     case ErrorCode::kTooManyRequests: return "too_many_requests";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kBusy: return "busy";
     case ErrorCode::kStorage: return "storage";
     case ErrorCode::kCrypto: return "crypto";
     case ErrorCode::kInternal: return "internal";

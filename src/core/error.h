@@ -21,7 +21,8 @@ enum class ErrorCode {
   kCsrf,             // 403 with its own page: the form was stale or forged
   kSessionExpired,   // 401 with its own page
   kTooManyRequests,  // 429: throttled
-  kUnavailable,      // 503: overloaded
+  kUnavailable,      // 503: overloaded, or the database is away
+  kBusy,             // 429: a shared queue (password hashing) is full; try again in a minute
   kStorage,          // 500
   kCrypto,           // 500
   kInternal,         // 500

@@ -1,7 +1,7 @@
 #pragma once
 // Argon2Gate bounds how many Argon2id hashes run at once, so peak memory stays below
 // capacity x Argon2id memory however many requests arrive. Thread-safe. Callers wait
-// at most `wait` for a slot; after that they get kUnavailable (the page says "try again").
+// at most `wait` for a slot; after that they get kBusy (429: "busy, try again in a minute").
 
 #include <chrono>
 #include <condition_variable>
@@ -33,7 +33,7 @@ class Argon2Gate {
   Result<Slot> Acquire(std::chrono::milliseconds wait = std::chrono::seconds(10)) {
     std::unique_lock lock(mu_);
     if (!cv_.wait_for(lock, wait, [&] { return in_use_ < capacity_; })) {
-      return Fail(ErrorCode::kUnavailable, "error.busy", "argon2 gate wait timed out");
+      return Fail(ErrorCode::kBusy, "error.busy", "argon2 gate wait timed out");
     }
     ++in_use_;
     return Slot(this);

@@ -43,6 +43,17 @@ std::optional<Response> WebApp::HandleFromMemory(const Request& request) {
   return impl_->pipeline.Serve(request, Pipeline::Serving::kMemoryOnly);
 }
 
+Placement WebApp::Place(const Request& request) const {
+  Placement place{Lane::kGeneral, ClientKey(request, impl_->config.trusted_proxy)};
+  if (request.method != "POST") return place;  // only forms hash
+  std::map<std::string, std::string> params;
+  bool path_known = false;
+  if (const Route* route = impl_->router.Match(request.method, request.path, params, path_known)) {
+    place.lane = route->lane;
+  }
+  return place;
+}
+
 Response WebApp::Refuse(const Request& request, ErrorCode code) {
   return impl_->pipeline.Refuse(request, code);
 }

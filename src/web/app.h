@@ -78,6 +78,8 @@ class WebApp {
   // nullopt: then the request must go to Handle on a worker. Safe on the server's I/O
   // thread: no database, no Argon2id, no disk.
   std::optional<Response> HandleFromMemory(const Request& request);
+  // For HttpOptions::placer: the lane of the request's route, keyed by ClientKey.
+  Placement Place(const Request& request) const;
   // The page for the HTTP server's own refusals (bad request, too large, overloaded...).
   Response Refuse(const Request& request, ErrorCode code);
 

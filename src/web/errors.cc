@@ -14,6 +14,7 @@ unsigned HttpStatusFor(ErrorCode code) {
     case ErrorCode::kConflict: return 409;
     case ErrorCode::kTooLarge: return 413;
     case ErrorCode::kTooManyRequests: return 429;
+    case ErrorCode::kBusy: return 429;
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kStorage:
     case ErrorCode::kCrypto:

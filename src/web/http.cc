@@ -1,5 +1,6 @@
 #include "web/http.h"
 #include "web/http_exchange.h"
+#include "web/throttle.h"
 
 #include <algorithm>
 #include <array>
@@ -49,14 +50,22 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 256 * 1024;
 // Back-off after accept() fails for reasons such as EMFILE, so the loop does not spin.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
+// Retry-After for a refusal over a per-address cap or a full worker queue.
+constexpr int kRetryAfterSeconds = 10;
 
 using namespace wire;
 
-// A fixed set of threads draining a bounded FIFO. TrySubmit never blocks: when max_queue
-// jobs are waiting it refuses and the caller answers 503. Thread-safe.
+// A fixed set of threads draining a bounded queue, served in turn per client key: a key
+// with many jobs waiting waits behind every other key's next one, so a flood from one
+// address (or a few) delays others by one job each, not by the whole flood. Jobs submitted
+// "first" are served before the turns, three in every four while both wait, and have a
+// queue bound of their own, so a flood of the others never refuses them. TrySubmit never
+// blocks: when max_queue jobs of the kind wait, or max_per_key (0 = no limit) for this key,
+// it refuses and the caller answers at once. Thread-safe.
 class WorkerPool {
  public:
-  WorkerPool(int threads, size_t max_queue) : thread_count_(threads), max_queue_(max_queue) {}
+  WorkerPool(int threads, size_t max_queue, size_t max_per_key)
+      : thread_count_(threads), max_queue_(max_queue), max_per_key_(max_per_key) {}
   ~WorkerPool() { Stop(); }
 
   // Throws std::system_error if a thread cannot be started (caught by HttpServer::Start).
@@ -65,11 +74,23 @@ class WorkerPool {
   }
 
   // `job` must not throw.
-  bool TrySubmit(std::function<void()> job) {
+  bool TrySubmit(const std::string& key, bool first, std::function<void()> job) {
     {
       std::lock_guard lock(mu_);
-      if (stopping_ || queue_.size() >= max_queue_) return false;
-      queue_.push_back(std::move(job));
+      if (stopping_ || (first ? first_.size() : waiting_ - first_.size()) >= max_queue_) {
+        return false;
+      }
+      size_t& mine = per_key_[key];
+      if (!first && max_per_key_ > 0 && mine >= max_per_key_) return false;
+      ++mine;
+      ++waiting_;
+      if (first) {
+        first_.push_back({key, std::move(job)});
+      } else {
+        std::deque<std::function<void()>>& jobs = turns_[key];
+        if (jobs.empty()) turn_order_.push_back(key);
+        jobs.push_back(std::move(job));
+      }
     }
     cv_.notify_one();
     return true;
@@ -77,14 +98,21 @@ class WorkerPool {
 
   // Drops queued jobs, waits for running ones, joins. Idempotent.
   void Stop() {
-    std::deque<std::function<void()>> dropped;
+    std::deque<Keyed> dropped_first;
+    std::unordered_map<std::string, std::deque<std::function<void()>>> dropped;
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      dropped.swap(queue_);
+      dropped_first.swap(first_);
+      dropped.swap(turns_);
+      turn_order_.clear();
+      per_key_.clear();
+      waiting_ = 0;
     }
     cv_.notify_all();
-    dropped.clear();  // outside the lock: jobs own sessions whose destructors take locks
+    // Outside the lock: jobs own sessions whose destructors take locks.
+    dropped_first.clear();
+    dropped.clear();
     for (std::thread& t : threads_) {
       if (t.joinable()) t.join();
     }
@@ -93,19 +121,50 @@ class WorkerPool {
 
   size_t depth() const {
     std::lock_guard lock(mu_);
-    return queue_.size() + running_;
+    return waiting_ + running_;
   }
 
  private:
+  struct Keyed {
+    std::string key;
+    std::function<void()> job;
+  };
+
+  // Caller holds mu_ and waiting_ > 0.
+  std::function<void()> Next() {
+    std::string key;
+    std::function<void()> job;
+    if (!first_.empty() && (first_streak_ < 3 || turn_order_.empty())) {
+      ++first_streak_;
+      key = std::move(first_.front().key);
+      job = std::move(first_.front().job);
+      first_.pop_front();
+    } else {
+      first_streak_ = 0;
+      key = std::move(turn_order_.front());
+      turn_order_.pop_front();
+      auto it = turns_.find(key);
+      job = std::move(it->second.front());
+      it->second.pop_front();
+      if (it->second.empty()) {
+        turns_.erase(it);
+      } else {
+        turn_order_.push_back(key);  // its next job waits for everyone else's
+      }
+    }
+    --waiting_;
+    if (auto it = per_key_.find(key); it != per_key_.end() && --it->second == 0) per_key_.erase(it);
+    return job;
+  }
+
   void Run() {
     for (;;) {
       std::function<void()> job;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        cv_.wait(lock, [this] { return stopping_ || waiting_ > 0; });
         if (stopping_) return;
-        job = std::move(queue_.front());
-        queue_.pop_front();
+        job = Next();
         ++running_;
       }
       job();
@@ -117,13 +176,49 @@ class WorkerPool {
 
   const int thread_count_;
   const size_t max_queue_;
+  const size_t max_per_key_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
+  std::deque<Keyed> first_;
+  std::unordered_map<std::string, std::deque<std::function<void()>>> turns_;
+  std::deque<std::string> turn_order_;  // keys with jobs in turns_, next first
+  std::unordered_map<std::string, size_t> per_key_;  // waiting jobs per key (both kinds)
+  size_t waiting_ = 0;
   size_t running_ = 0;
+  int first_streak_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
+
+// Counts per address held in memory only, for the per-address caps: open connections per
+// TCP peer, requests in flight per client key. An entry goes when its count reaches 0.
+class AddressCounts {
+ public:
+  // Takes one if `count(key) < limit` (limit 0 = none) and `extra(count)` allows it.
+  template <class Extra>
+  bool TryTake(const std::string& key, size_t limit, const Extra& extra) {
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = counts_.try_emplace(key, 0);
+    if ((limit > 0 && it->second >= limit) || !extra(it->second)) {
+      if (it->second == 0) counts_.erase(it);
+      return false;
+    }
+    ++it->second;
+    return true;
+  }
+  void Give(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(key);
+    if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, size_t> counts_;
+};
+
+// Beyond 3/4 of the global cap, only addresses holding fewer than this many get another.
+constexpr size_t kFewConnections = 4;
 
 // Whether the client closed (or reset) its connection. Called from a worker while the session
 // has no operation pending on the socket, so nothing else touches the descriptor; a peek
@@ -150,7 +245,9 @@ class Server {
       : options_(std::move(options)),
         handler_(std::move(handler)),
         refusal_(std::move(refusal)),
-        pool_(std::max(1, options_.worker_threads), options_.max_queue),
+        pool_(std::max(1, options_.worker_threads), options_.max_queue, 0),
+        hashing_(std::max(1, options_.hashing_threads), options_.hashing_queue,
+                 options_.hashing_queue_per_address),
         io_context_(std::max(1, options_.io_threads)),
         acceptor_(io_context_),
         accept_timer_(io_context_) {}
@@ -160,23 +257,35 @@ class Server {
   void Stop();
   void Wait();
   size_t queue_depth() const { return pool_.depth(); }
+  size_t hashing_queue_depth() const { return hashing_.depth(); }
 
   const HttpOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
   const RefusalRenderer& refusal() const { return refusal_; }
-  WorkerPool& pool() { return pool_; }
-  void OnSessionGone(uint64_t id);
+  WorkerPool& pool(Lane lane) { return lane == Lane::kGeneral ? pool_ : hashing_; }
+  void OnSessionGone(uint64_t id, const std::string& peer_key);
+  // The per-address cap on requests in flight; a taken one is given back by ~Flight.
+  bool TakeFlight(const std::string& client_key) {
+    return flights_.TryTake(client_key, options_.max_in_flight_per_address,
+                            [](size_t) { return true; });
+  }
+  void GiveFlight(const std::string& client_key) { flights_.Give(client_key); }
 
  private:
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
   void StartSession(tcp::socket socket);
+  bool AdmitConnection(const std::string& peer_key);
   void CloseEverything();
 
   const HttpOptions options_;
   const Handler handler_;
   const RefusalRenderer refusal_;
   WorkerPool pool_;
+  WorkerPool hashing_;
+  AddressCounts flights_;  // requests in flight per client key
+  AddressCounts peers_;    // open connections per TCP peer (ThrottleKey)
+  std::string refused_connection_;  // the 429 page for a connection over the cap, as sent
 
   std::atomic<size_t> connections_{0};
   std::atomic<bool> stopping_{false};
@@ -202,9 +311,13 @@ class Server {
 // the handler runs on a worker and posts its response back to that strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Server& server, uint64_t id, tcp::socket socket, std::string peer)
-      : server_(server), id_(id), stream_(std::move(socket)), peer_(std::move(peer)) {}
-  ~Session() { server_.OnSessionGone(id_); }
+  Session(Server& server, uint64_t id, tcp::socket socket, std::string peer, std::string peer_key)
+      : server_(server),
+        id_(id),
+        stream_(std::move(socket)),
+        peer_(std::move(peer)),
+        peer_key_(std::move(peer_key)) {}
+  ~Session() { server_.OnSessionGone(id_, peer_key_); }
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
@@ -246,9 +359,37 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = false;
     version_ = 11;
     start_ = Clock::now();
+    // One deadline for the whole header, however many reads it takes.
     stream_.expires_after(std::chrono::seconds(options().header_timeout_seconds));
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    ReadHeaderBytes();
+  }
+
+  // Reads until the buffer holds a whole header, checks its raw bytes (ScanHeader), then
+  // hands exactly those bytes to the parser.
+  void ReadHeaderBytes() {
+    const std::string_view buffered(static_cast<const char*>(buffer_.data().data()),
+                                    buffer_.size());
+    size_t length = 0;
+    switch (ScanHeader(buffered, options().header_limit, length)) {
+      case HeaderScan::kIncomplete:
+        stream_.async_read_some(
+            buffer_.prepare(kReadChunk),
+            beast::bind_front_handler(&Session::OnHeaderBytes, shared_from_this()));
+        return;
+      case HeaderScan::kTooLarge: return OnHeader(http::error::header_limit, 0);
+      case HeaderScan::kMalformed: return OnHeader(http::error::bad_field, 0);
+      case HeaderScan::kComplete: break;
+    }
+    const beast::error_code ec = ParseHeader(*parser_, buffered.substr(0, length));
+    buffer_.consume(length);
+    OnHeader(ec, length);
+  }
+
+  void OnHeaderBytes(beast::error_code ec, size_t bytes) {
+    buffer_.commit(bytes);
+    // A timeout (tcp_stream has closed the socket) or the peer gone mid-header: no answer.
+    if (ec) return Close();
+    ReadHeaderBytes();
   }
 
   void OnHeader(beast::error_code ec, size_t /*bytes*/) {
@@ -313,26 +454,50 @@ class Session : public std::enable_shared_from_this<Session> {
     if (std::optional<Response> response = CallMemoryHandler(options().memory_handler, request_)) {
       return Write(std::move(*response), /*close=*/!keep_alive_);
     }
+    const Placement place = Place();
+    if (!server_.TakeFlight(place.client_key)) return Refuse(429, ErrorCode::kTooManyRequests);
+    // Gives the in-flight place back when the job is done or dropped, whatever happens.
+    auto flight = std::shared_ptr<void>(nullptr, [server = &server_, key = place.client_key](void*) {
+      server->GiveFlight(key);
+    });
     auto request = std::make_shared<Request>(std::move(request_));
     auto self = shared_from_this();
     auto executor = stream_.get_executor();
     const int fd = stream_.socket().native_handle();
-    bool queued = server_.pool().TrySubmit([self, request, executor, fd] {
-      // A visitor who gave up while the request waited (a closed tab after a burst) would
-      // still cost a worker, and an Argon2id hash: skip the handler, as nginx does (499).
-      if (PeerHasLeft(fd)) {
-        asio::post(executor, [self, request]() mutable { self->OnPeerLeft(std::move(*request)); });
-        return;
-      }
-      std::optional<Response> response = CallHandler(self->server_.handler(), *request);
-      asio::post(executor, [self, request, response = std::move(response)]() mutable {
-        self->OnHandlerDone(std::move(*request), std::move(response));
-      });
-    });
+    bool queued = server_.pool(place.lane).TrySubmit(
+        place.client_key, place.lane == Lane::kHashingFirst, [self, request, executor, fd, flight] {
+          // A visitor who gave up while the request waited (a closed tab after a burst) would
+          // still cost a worker, and an Argon2id hash: skip the handler, as nginx does (499).
+          if (PeerHasLeft(fd)) {
+            asio::post(executor,
+                       [self, request]() mutable { self->OnPeerLeft(std::move(*request)); });
+            return;
+          }
+          std::optional<Response> response = CallHandler(self->server_.handler(), *request);
+          asio::post(executor, [self, request, response = std::move(response)]() mutable {
+            self->OnHandlerDone(std::move(*request), std::move(response));
+          });
+        });
     if (!queued) {
       request_ = std::move(*request);
+      // A full hashing lane is the hashing flood's own problem: "busy, try again in a
+      // minute", never a 503 for the pages that do not hash.
+      if (place.lane != Lane::kGeneral) return Refuse(429, ErrorCode::kBusy);
       Refuse(503, ErrorCode::kUnavailable);
     }
+  }
+
+  // Where the request waits, and whose share it counts against.
+  Placement Place() const {
+    const Placer& placer = server_.options().placer;
+    if (placer) {
+      try {
+        Placement place = placer(request_);
+        if (!place.client_key.empty()) return place;
+      } catch (...) {
+      }
+    }
+    return Placement{Lane::kGeneral, ThrottleKey(peer_)};
   }
 
   void OnPeerLeft(Request request) {
@@ -351,7 +516,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   Response Render(unsigned status, ErrorCode code) {
-    return RenderRefusal(server_.refusal(), request_, status, code);
+    Response response = RenderRefusal(server_.refusal(), request_, status, code);
+    if ((status == 429 || status == 503) && !response.Get("Retry-After")) {
+      response.Set("Retry-After", std::to_string(code == ErrorCode::kBusy
+                                                      ? options().busy_retry_after_seconds
+                                                      : kRetryAfterSeconds));
+    }
+    return response;
   }
 
   // A refusal ends the connection: the rest of the request may still be on the wire.
@@ -425,6 +596,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_;  // the response being written
   const std::string peer_;
+  const std::string peer_key_;  // empty for an unlimited peer: not counted
   Request request_;
   std::string log_path_;
   bool head_ = false;
@@ -469,10 +641,17 @@ Result<uint16_t> Server::Start() {
                     std::to_string(endpoint.port()) + ": " + ec.message());
   }
 
+  {
+    Response page = RenderRefusal(refusal_, Request{}, 429, ErrorCode::kTooManyRequests);
+    page.Set("Retry-After", std::to_string(kRetryAfterSeconds));
+    bool close = true;
+    refused_connection_ = SerializeResponse(std::move(page), 11, false, close);
+  }
   work_.emplace(io_context_.get_executor());
   DoAccept();
   try {
     pool_.Start();
+    hashing_.Start();
     for (int i = 0; i < options_.io_threads; ++i) {
       io_threads_.emplace_back([this] {
         // A throwing completion handler is a bug; keep serving the other connections.
@@ -532,6 +711,7 @@ void Server::CloseEverything() {
   for (auto& session : live) session->CloseNow();
   live.clear();  // may run ~Session, which takes sessions_mu_
   pool_.Stop();
+  hashing_.Stop();
   // Completion handlers still queued in io_context_ own the remaining sessions; they are
   // destroyed with it.
 
@@ -545,12 +725,24 @@ void Server::Wait() {
   stopped_cv_.wait(lock, [this] { return stopped_; });
 }
 
-void Server::OnSessionGone(uint64_t id) {
+void Server::OnSessionGone(uint64_t id, const std::string& peer_key) {
   {
     std::lock_guard lock(sessions_mu_);
     sessions_.erase(id);
   }
+  if (!peer_key.empty()) peers_.Give(peer_key);
   connections_.fetch_sub(1);
+}
+
+// Whether a new connection from `peer_key` may stay: under the global cap, under the
+// per-address cap, and past 3/4 of the global cap only for a peer that holds few.
+bool Server::AdmitConnection(const std::string& peer_key) {
+  const size_t total = connections_.load();
+  if (total >= options_.max_connections) return false;
+  if (peer_key.empty()) return true;  // an unlimited peer (the trusted proxy)
+  const bool crowded = total >= options_.max_connections - options_.max_connections / 4;
+  return peers_.TryTake(peer_key, options_.max_connections_per_address,
+                        [crowded](size_t held) { return !crowded || held < kFewConnections; });
 }
 
 void Server::DoAccept() {
@@ -588,9 +780,24 @@ void Server::StartSession(tcp::socket socket) {
     // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; throttle them as IPv4.
     address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
   }
+  std::string peer = address.to_string();
+  const auto& unlimited = options_.unlimited_peers;
+  std::string peer_key = std::find(unlimited.begin(), unlimited.end(), peer) != unlimited.end()
+                             ? std::string()
+                             : ThrottleKey(peer);
+  if (!AdmitConnection(peer_key)) {
+    // The 429 page, written at once without waiting (a fresh socket's send buffer takes
+    // it), then closed: a client holding too many connections reads why.
+    socket.non_blocking(true, ec);
+    if (!ec) socket.write_some(asio::buffer(refused_connection_), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    return;
+  }
   connections_.fetch_add(1);  // undone by ~Session
   uint64_t id = next_session_id_++;
-  auto session = std::make_shared<Session>(*this, id, std::move(socket), address.to_string());
+  auto session = std::make_shared<Session>(*this, id, std::move(socket), std::move(peer),
+                                           std::move(peer_key));
   {
     std::lock_guard lock(sessions_mu_);
     sessions_.emplace(id, session);
@@ -624,5 +831,7 @@ void HttpServer::Stop() { impl_->server.Stop(); }
 void HttpServer::Wait() { impl_->server.Wait(); }
 
 size_t HttpServer::queue_depth() const { return impl_->server.queue_depth(); }
+
+size_t HttpServer::hashing_queue_depth() const { return impl_->server.hashing_queue_depth(); }
 
 }  // namespace vd

@@ -54,6 +54,23 @@ using Handler = std::function<Response(const Request&)>;
 // Must be cheap and must never block: it holds up every connection of its I/O thread.
 // One that throws or returns an unsendable response counts as nullopt.
 using MemoryHandler = std::function<std::optional<Response>(const Request&)>;
+// Which queue a request waits in, decided on an I/O thread before it is queued.
+enum class Lane {
+  kGeneral,       // the worker pool: pages, replies, everything that does not hash
+  kHashing,       // the hashing lane: requests that run Argon2id (receipt openings, logins)
+  kHashingFirst,  // the hashing lane, served before kHashing (three turns in four): starting
+                  // a conversation, which the start throttle already bounds
+};
+struct Placement {
+  Lane lane = Lane::kGeneral;
+  // Whose share this request counts against: the client address, or behind a trusted proxy
+  // the address it names. Held in memory only while the request is in flight.
+  std::string client_key;
+};
+// Runs on an I/O thread for every request the memory handler did not answer. Must be
+// cheap, must not block, must not throw (one that throws counts as {kGeneral, peer}).
+using Placer = std::function<Placement(const Request&)>;
+
 // Renders the server's own refusals (400 parse error, 408, 413, 431, 503...). `request` holds
 // whatever was parsed (maybe only headers). Runs on an I/O thread; must be cheap.
 using RefusalRenderer = std::function<Response(const Request& request, ErrorCode code)>;
@@ -82,6 +99,25 @@ struct HttpOptions {
   int write_timeout_seconds = 20;
   int keep_alive_seconds = 30;          // idle time allowed between requests
   size_t max_connections = 4096;        // beyond this new connections are closed at once
+  // Per TCP peer address (an IPv6 peer counts by its /64). Beyond it, and once the server
+  // holds 3/4 of max_connections for any peer that already holds kFewConnections, a new
+  // connection gets a 429 page and is closed: one machine cannot take every slot, and
+  // the last quarter stays for addresses that hold few. 0 = no per-address cap.
+  size_t max_connections_per_address = 32;
+  // Peers exempt from the per-address connection cap: the trusted front proxy, which
+  // carries everyone's connections.
+  std::vector<std::string> unlimited_peers;
+  // Requests queued or running, per Placement::client_key, across both lanes; beyond it 429.
+  size_t max_in_flight_per_address = 8;
+  // The hashing lane: its own threads (as many as Argon2id may run at once) and its own
+  // bounded queue, served in turn per client key. Full (in all, or for that client key):
+  // 429 "busy, try again in a minute" with Retry-After.
+  int hashing_threads = 2;
+  size_t hashing_queue = 32;
+  size_t hashing_queue_per_address = 2;
+  int busy_retry_after_seconds = 60;
+  // Optional: see Placer. Empty = every request is {kGeneral, TCP peer address}.
+  Placer placer;
   // Optional. Runs on an I/O thread once per response; must be cheap and must not throw
   // (exceptions are swallowed). Empty = no access log.
   std::function<void(const AccessLogEntry&)> access_log;
@@ -105,7 +141,8 @@ class HttpServer {
   // Blocks until Stop() is called from elsewhere (e.g. a signal handler thread).
   void Wait();
 
-  size_t queue_depth() const;
+  size_t queue_depth() const;          // the worker pool: waiting + running
+  size_t hashing_queue_depth() const;  // the hashing lane: waiting + running
 
  private:
   struct Impl;

@@ -98,6 +98,55 @@ void ResetRequestParser(std::optional<RequestParser>& parser, const HttpOptions&
   parser->body_limit(static_cast<uint64_t>(options.body_limit));
 }
 
+HeaderScan ScanHeader(std::string_view buffered, size_t limit, size_t& length) {
+  size_t line_start = 0;
+  bool request_line = true;
+  for (size_t i = 0; i < buffered.size(); ++i) {
+    if (i >= limit) return HeaderScan::kTooLarge;
+    const auto c = static_cast<unsigned char>(buffered[i]);
+    if (c == '\r') {
+      // Only as the first half of CRLF (a CR at the end waits for the next byte).
+      if (i + 1 < buffered.size() && buffered[i + 1] != '\n') return HeaderScan::kMalformed;
+      continue;
+    }
+    // No control character but tab belongs in a header (RFC 9110 5.5): refuse as soon as one
+    // arrives, not when a header that never ends times out.
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) return HeaderScan::kMalformed;
+    if (c != '\n') continue;
+    if (i == line_start || buffered[i - 1] != '\r') return HeaderScan::kMalformed;  // bare LF
+    const std::string_view line = buffered.substr(line_start, i - 1 - line_start);
+    if (line.empty()) {
+      if (request_line) return HeaderScan::kMalformed;  // no request line
+      length = i + 1;
+      return HeaderScan::kComplete;
+    }
+    if (!request_line) {
+      if (line.front() == ' ' || line.front() == '\t') return HeaderScan::kMalformed;  // obs-fold
+      const size_t colon = line.find(':');
+      if (colon == std::string_view::npos || colon == 0) return HeaderScan::kMalformed;
+      if (line[colon - 1] == ' ' || line[colon - 1] == '\t') return HeaderScan::kMalformed;
+    }
+    request_line = false;
+    line_start = i + 1;
+  }
+  return buffered.size() >= limit ? HeaderScan::kTooLarge : HeaderScan::kIncomplete;
+}
+
+beast::error_code ParseHeader(RequestParser& parser, std::string_view header) {
+  beast::error_code ec;
+  parser.put(asio::buffer(header.data(), header.size()), ec);
+  if (!ec && !parser.is_header_done()) ec = http::error::bad_field;  // cannot happen: whole header
+  return ec;
+}
+
+// Exactly one Host (RFC 9112 3.2: an HTTP/1.1 request without one, or any request with two,
+// gets 400). HTTP/1.0 may leave it out.
+bool HasOneHost(const RequestParser& parser) {
+  const auto& message = parser.get();
+  const size_t hosts = message.count(http::field::host);
+  return hosts == 1 || (hosts == 0 && message.version() < 11);
+}
+
 // Method, target and headers of the parsed header, for the handler or a refusal page.
 void CopyHeader(const RequestParser& parser, Request& request) {
   const auto& message = parser.get();
@@ -153,6 +202,7 @@ std::optional<Refusal> AcceptHeader(const RequestParser& parser, const HttpOptio
       static_cast<size_t>(std::distance(message.base().begin(), message.base().end()));
   if (field_count > options.max_header_count) return Refusal{431, ErrorCode::kTooLarge};
   if (!HasAcceptableTransferEncoding(parser)) return Refusal{400, ErrorCode::kInvalidInput};
+  if (!HasOneHost(parser)) return Refusal{400, ErrorCode::kInvalidInput};
   if (!ParseTarget(request, log_path)) return Refusal{400, ErrorCode::kInvalidInput};
   return std::nullopt;
 }
@@ -322,14 +372,29 @@ std::string ServeBytes(std::string_view bytes, const HttpOptions& options, const
       close = true;
     };
     beast::error_code ec;
-    http::read_header(stream, buffer, *parser, ec);
-    if (ec == http::error::header_limit) {
+    size_t length = 0;
+    HeaderScan scan = HeaderScan::kIncomplete;
+    for (;;) {
+      scan = ScanHeader(std::string_view(static_cast<const char*>(buffer.data().data()),
+                                         buffer.size()),
+                        options.header_limit, length);
+      if (scan != HeaderScan::kIncomplete) break;
+      const size_t n = stream.read_some(buffer.prepare(kReadChunk), ec);
+      buffer.commit(n);
+      if (ec) break;
+    }
+    if (scan == HeaderScan::kIncomplete) break;  // the peer went away mid-header: no answer
+    if (scan == HeaderScan::kComplete) {
+      ec = ParseHeader(*parser, std::string_view(static_cast<const char*>(buffer.data().data()),
+                                                 length));
+      buffer.consume(length);
+    }
+    if (scan == HeaderScan::kTooLarge || ec == http::error::header_limit) {
       refuse(431, ErrorCode::kTooLarge);
     } else if (ec == http::error::body_limit) {
       CopyHeader(*parser, request);
       refuse(413, ErrorCode::kTooLarge);
-    } else if (ec) {
-      if (!IsParseError(ec)) break;  // the peer went away mid-header: no answer
+    } else if (scan == HeaderScan::kMalformed || ec) {
       refuse(400, ErrorCode::kInvalidInput);
     } else {
       version = parser->get().version();

@@ -35,6 +35,16 @@ std::string NewRequestId();
 // Errors that mean the bytes on the wire were not HTTP, as opposed to the peer going away.
 bool IsParseError(const beast::error_code& ec);
 void ResetRequestParser(std::optional<RequestParser>& parser, const HttpOptions& options);
+
+// The raw header bytes, checked before Beast sees them, because Beast quietly accepts what
+// a proxy in front may read differently (request smuggling, RFC 9112 5.2, 2.2): obsolete
+// line folding, a bare LF or CR, whitespace before a field's colon, a line without one.
+enum class HeaderScan { kIncomplete, kComplete, kMalformed, kTooLarge };
+// Scans what is buffered so far. kComplete sets `length` to the header's size, blank line
+// included; kTooLarge once `limit` bytes hold no complete header.
+HeaderScan ScanHeader(std::string_view buffered, size_t limit, size_t& length);
+// Feeds exactly the header (as ScanHeader measured it) to the parser; Beast's verdict.
+beast::error_code ParseHeader(RequestParser& parser, std::string_view header);
 // Method, target and headers of the parsed header, for the handler or a refusal page.
 void CopyHeader(const RequestParser& parser, Request& request);
 // After a complete header: copies it into `request` and applies our own checks on top of

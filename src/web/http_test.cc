@@ -40,8 +40,15 @@ struct RawResponse {
 // A blocking TCP client with poll()-based timeouts.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port, bool ipv6 = false) {
+  // `source`: an IPv4 loopback address to connect from (127.0.0.2 is "another client").
+  explicit RawClient(uint16_t port, bool ipv6 = false, const char* source = nullptr) {
     fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr && !ipv6) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &local.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) return;
+    }
     if (ipv6) {
       sockaddr_in6 addr{};
       addr.sin6_family = AF_INET6;
@@ -512,7 +519,9 @@ TEST_F(HttpServerTest, FiftySlowClientsDoNotStarveANormalOne) {
   StartServer(options);
   std::vector<std::unique_ptr<RawClient>> slow;
   for (int i = 0; i < 50; ++i) {
-    slow.push_back(std::make_unique<RawClient>(port_));
+    // From five addresses, under the per-address cap: slow phones, not one robot.
+    const std::string source = "127.0.1." + std::to_string(10 + i % 5);
+    slow.push_back(std::make_unique<RawClient>(port_, false, source.c_str()));
     ASSERT_TRUE(slow.back()->connected());
     ASSERT_TRUE(slow.back()->Send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "));
   }
@@ -567,6 +576,278 @@ TEST_F(HttpServerTest, HeaderWithNewlineBecomes500) {
   RawResponse res = RoundTrip("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(res.status, 500u);
   EXPECT_EQ(res.headers.count("set-cookie"), 0u);
+}
+
+// RFC 9112 says reject; behind a proxy each of these is request-smuggling material. Every
+// one is a 400 that closes the connection, and what follows on it is never answered.
+TEST_F(HttpServerTest, StrictHttpRefusesAmbiguousHeaders) {
+  StartServer(SmallOptions());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"no Host", "GET / HTTP/1.1\r\n\r\n"},
+      {"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"},
+      {"two Hosts, other case", "GET / HTTP/1.1\r\nHost: a\r\nhOsT: a\r\n\r\n"},
+      {"obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n"},
+      {"obs-fold with tab", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\t2\r\n\r\n"},
+      {"fold into Content-Length",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n 5\r\n\r\nhello"},
+      {"space before colon", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 0\r\n\r\n"},
+      {"tab before colon", "GET / HTTP/1.1\r\nHost: x\r\nX-A\t: 1\r\n\r\n"},
+      {"line without colon", "GET / HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n"},
+      {"bare LF", "GET / HTTP/1.1\nHost: x\n\n"},
+      {"bare LF in a field", "GET / HTTP/1.1\r\nHost: x\nX-A: 1\r\n\r\n"},
+      {"bare CR", "GET / HTTP/1.1\r\nHost: x\rX-A: 1\r\n\r\n"},
+      {"absolute-form to another host", "GET http://evil.example/ HTTP/1.1\r\nHost: x\r\n\r\n"},
+      {"Transfer-Encoding with Content-Length",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "0\r\n\r\n"},
+      {"two Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                              "Content-Length: 2\r\n\r\nab"},
+      {"empty line first", "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+  };
+  for (const auto& [name, bytes] : cases) {
+    RawClient client(port_);
+    ASSERT_TRUE(client.connected());
+    client.Send(bytes + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    RawResponse res = client.ReadResponse();
+    EXPECT_EQ(res.status, 400u) << name;
+    EXPECT_EQ(res.headers["connection"], "close") << name;
+    EXPECT_EQ(res.body, "refused:invalid_input") << name;
+    EXPECT_TRUE(client.WaitForClose(milliseconds(3000))) << name;
+  }
+  // What is allowed stays allowed: HTTP/1.0 without Host, OWS after the colon, a header
+  // that arrives a byte at a time.
+  EXPECT_EQ(RoundTrip("GET /ok HTTP/1.0\r\n\r\n").status, 200u);
+  EXPECT_EQ(RoundTrip("GET /ok HTTP/1.1\r\nHost:x\r\nX-A: \t1\t \r\n\r\n").status, 200u);
+  RawClient slow(port_);
+  for (char c : std::string("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")) {
+    ASSERT_TRUE(slow.Send(std::string(1, c)));
+  }
+  RawResponse res = slow.ReadResponse();
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.body, "GET|/slow||");
+}
+
+TEST_F(HttpServerTest, OneAddressCannotHoldEveryConnection) {
+  HttpOptions options = SmallOptions();
+  options.max_connections_per_address = 4;
+  StartServer(options);
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<RawClient>(port_, false, "127.0.0.2"));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  // The connections are counted once the server has accepted them.
+  std::this_thread::sleep_for(milliseconds(200));
+  RawClient fifth(port_, false, "127.0.0.2");
+  RawResponse refused = fifth.ReadResponse();
+  EXPECT_EQ(refused.status, 429u);
+  EXPECT_EQ(refused.body, "refused:too_many_requests");
+  EXPECT_EQ(refused.headers["retry-after"], "10");
+  EXPECT_EQ(refused.headers["connection"], "close");
+  // Another address is served at once, and the held ones still work.
+  RawClient other(port_, false, "127.0.0.3");
+  ASSERT_TRUE(other.Send("GET /other HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(other.ReadResponse().status, 200u);
+  ASSERT_TRUE(held[0]->Send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(held[0]->ReadResponse().status, 200u);
+  // Closing one frees its place.
+  held.pop_back();
+  std::this_thread::sleep_for(milliseconds(200));
+  RawClient again(port_, false, "127.0.0.2");
+  ASSERT_TRUE(again.Send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(again.ReadResponse().status, 200u);
+}
+
+TEST_F(HttpServerTest, TheLastQuarterOfConnectionsIsForAddressesHoldingFew) {
+  HttpOptions options = SmallOptions();
+  options.max_connections = 16;
+  options.max_connections_per_address = 0;  // no per-address cap: the crowding rule alone
+  StartServer(options);
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 12; ++i) {
+    held.push_back(std::make_unique<RawClient>(port_, false, "127.0.0.2"));
+    ASSERT_TRUE(held.back()->connected());
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+  RawClient thirteenth(port_, false, "127.0.0.2");
+  EXPECT_EQ(thirteenth.ReadResponse().status, 429u);
+  for (int i = 0; i < 3; ++i) {
+    RawClient other(port_, false, "127.0.0.3");
+    ASSERT_TRUE(other.Send("GET /few HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(other.ReadResponse().status, 200u) << i;
+  }
+}
+
+TEST_F(HttpServerTest, UnlimitedPeersAreNotCapped) {
+  HttpOptions options = SmallOptions();
+  options.max_connections_per_address = 2;
+  options.unlimited_peers = {"127.0.0.2"};
+  StartServer(options);
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 6; ++i) held.push_back(std::make_unique<RawClient>(port_, false, "127.0.0.2"));
+  std::this_thread::sleep_for(milliseconds(200));
+  for (auto& c : held) {
+    ASSERT_TRUE(c->Send("GET /proxy HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(c->ReadResponse().status, 200u);
+  }
+}
+
+// A handler that waits until released, counting who entered, for the lane tests.
+struct Gatekeeper {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::mutex mu;
+  std::vector<std::string> order;  // paths, in the order handlers started
+  Response Handle(const Request& request) {
+    {
+      std::lock_guard lock(mu);
+      order.push_back(request.path);
+    }
+    if (request.path.starts_with("/hash")) released.wait();
+    return TextResponse(200, request.path);
+  }
+  size_t entered() {
+    std::lock_guard lock(mu);
+    return order.size();
+  }
+};
+
+// Requests under /hash go to the hashing lane (/hash-first ahead), keyed by the X-Key header
+// the way the application keys them by client address.
+Placement TestPlacer(const Request& request) {
+  Placement place;
+  place.client_key = std::string(request.Header("x-key").value_or("none"));
+  if (request.path.starts_with("/hash-first")) {
+    place.lane = Lane::kHashingFirst;
+  } else if (request.path.starts_with("/hash")) {
+    place.lane = Lane::kHashing;
+  }
+  return place;
+}
+
+TEST_F(HttpServerTest, AHashingFloodGets429AndNeverDelaysOtherPages) {
+  HttpOptions options = SmallOptions();
+  options.worker_threads = 1;
+  options.hashing_threads = 1;
+  options.hashing_queue = 4;
+  options.hashing_queue_per_address = 2;
+  options.max_in_flight_per_address = 100;
+  options.placer = TestPlacer;
+  Gatekeeper gate;
+  StartServer(options, [&](const Request& r) { return gate.Handle(r); });
+  // One hashing job runs (and blocks), then four wait: two for each of two keys.
+  std::vector<std::unique_ptr<RawClient>> flood;
+  auto send = [&](const std::string& path, const std::string& key) {
+    flood.push_back(std::make_unique<RawClient>(port_));
+    EXPECT_TRUE(flood.back()->Send("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Key: " + key +
+                                   "\r\nContent-Length: 0\r\n\r\n"));
+  };
+  send("/hash/run", "a");
+  for (int i = 0; i < 200 && gate.entered() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  size_t depth = 1;
+  for (const auto& [path, key] : std::vector<std::pair<std::string, std::string>>{
+           {"/hash/1", "a"}, {"/hash/2", "a"}, {"/hash/3", "b"}, {"/hash/4", "b"}}) {
+    send(path, key);  // one at a time: connections are not ordered among themselves
+    ++depth;
+    for (int i = 0; i < 200 && server_->hashing_queue_depth() < depth; ++i) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+  ASSERT_EQ(server_->hashing_queue_depth(), 5u);
+  // A third for "a" is over its share; one for "c" finds the lane full. Both: 429 busy.
+  for (const char* key : {"a", "c"}) {
+    RawClient over(port_);
+    over.Send(std::string("POST /hash/over HTTP/1.1\r\nHost: x\r\nX-Key: ") + key +
+              "\r\nContent-Length: 0\r\n\r\n");
+    RawResponse res = over.ReadResponse();
+    EXPECT_EQ(res.status, 429u) << key;
+    EXPECT_EQ(res.body, "refused:busy") << key;
+    EXPECT_EQ(res.headers["retry-after"], "60") << key;
+  }
+  // Pages that do not hash are answered at once, on the one worker thread.
+  for (int i = 0; i < 20; ++i) {
+    auto started = Clock::now();
+    RawResponse page = RoundTrip("GET /page HTTP/1.1\r\nHost: x\r\nX-Key: a\r\n\r\n");
+    EXPECT_EQ(page.status, 200u);
+    EXPECT_LT(Clock::now() - started, milliseconds(1000));
+  }
+  gate.release.set_value();
+  for (auto& c : flood) EXPECT_EQ(c->ReadResponse().status, 200u);
+  // Served in turn: a, b, a, b, not a, a, b, b.
+  std::vector<std::string> hashed;
+  {
+    std::lock_guard lock(gate.mu);
+    for (const std::string& p : gate.order) {
+      if (p.starts_with("/hash")) hashed.push_back(p);
+    }
+  }
+  EXPECT_EQ(hashed, (std::vector<std::string>{"/hash/run", "/hash/1", "/hash/3", "/hash/2",
+                                               "/hash/4"}));
+}
+
+TEST_F(HttpServerTest, HashingFirstJobsGoAheadThreeInFour) {
+  HttpOptions options = SmallOptions();
+  options.hashing_threads = 1;
+  options.hashing_queue = 32;
+  options.hashing_queue_per_address = 0;
+  options.max_in_flight_per_address = 100;
+  options.placer = TestPlacer;
+  Gatekeeper gate;
+  StartServer(options, [&](const Request& r) { return gate.Handle(r); });
+  std::vector<std::unique_ptr<RawClient>> clients;
+  auto send = [&](const std::string& path) {
+    clients.push_back(std::make_unique<RawClient>(port_));
+    EXPECT_TRUE(clients.back()->Send("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Key: k\r\n"
+                                     "Content-Length: 0\r\n\r\n"));
+  };
+  send("/hash/run");
+  for (int i = 0; i < 200 && gate.entered() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  const size_t before = 1;
+  for (int i = 1; i <= 2; ++i) {
+    send("/hash/" + std::to_string(i));
+    for (int j = 0; j < 200 && server_->hashing_queue_depth() < before + i; ++j) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+  for (int i = 1; i <= 4; ++i) {
+    send("/hash-first/" + std::to_string(i));
+    for (int j = 0; j < 200 && server_->hashing_queue_depth() < before + 2 + i; ++j) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+  ASSERT_EQ(server_->hashing_queue_depth(), 7u);
+  gate.release.set_value();
+  for (auto& c : clients) EXPECT_EQ(c->ReadResponse().status, 200u);
+  std::lock_guard lock(gate.mu);
+  EXPECT_EQ(gate.order,
+            (std::vector<std::string>{"/hash/run", "/hash-first/1", "/hash-first/2",
+                                      "/hash-first/3", "/hash/1", "/hash-first/4", "/hash/2"}));
+}
+
+TEST_F(HttpServerTest, RequestsInFlightAreCappedPerClientKey) {
+  HttpOptions options = SmallOptions();
+  options.worker_threads = 4;
+  options.max_in_flight_per_address = 2;
+  Gatekeeper gate;
+  // /hash paths block; here they run in the worker pool (the placer sends only POSTs to
+  // the lane, and these are GETs).
+  options.placer = [](const Request& r) {
+    return Placement{Lane::kGeneral, std::string(r.Header("x-key").value_or("none"))};
+  };
+  StartServer(options, [&](const Request& r) { return gate.Handle(r); });
+  RawClient one(port_), two(port_);
+  ASSERT_TRUE(one.Send("GET /hash/1 HTTP/1.1\r\nHost: x\r\nX-Key: a\r\n\r\n"));
+  ASSERT_TRUE(two.Send("GET /hash/2 HTTP/1.1\r\nHost: x\r\nX-Key: a\r\n\r\n"));
+  for (int i = 0; i < 200 && gate.entered() < 2; ++i) std::this_thread::sleep_for(milliseconds(5));
+  RawResponse third = RoundTrip("GET /third HTTP/1.1\r\nHost: x\r\nX-Key: a\r\n\r\n");
+  EXPECT_EQ(third.status, 429u);
+  EXPECT_EQ(third.body, "refused:too_many_requests");
+  EXPECT_EQ(RoundTrip("GET /b HTTP/1.1\r\nHost: x\r\nX-Key: b\r\n\r\n").status, 200u);
+  gate.release.set_value();
+  EXPECT_EQ(one.ReadResponse().status, 200u);
+  EXPECT_EQ(two.ReadResponse().status, 200u);
+  EXPECT_EQ(RoundTrip("GET /after HTTP/1.1\r\nHost: x\r\nX-Key: a\r\n\r\n").status, 200u);
 }
 
 TEST_F(HttpServerTest, FullQueueAnswers503AtOnce) {

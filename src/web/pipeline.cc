@@ -290,6 +290,7 @@ Response Pipeline::Refuse(const Request& request, ErrorCode code) {
       case ErrorCode::kTooLarge: message = "error.too_large"; break;
       case ErrorCode::kInvalidInput: message = "error.bad_request"; break;
       case ErrorCode::kUnavailable: message = "error.busy"; break;
+      case ErrorCode::kBusy: message = "error.busy"; break;
       case ErrorCode::kTooManyRequests: message = "error.too_many"; break;
       default: break;
     }

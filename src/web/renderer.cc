@@ -207,7 +207,9 @@ Response PageRenderer::ErrorPage(Ctx& ctx, const Error& error) {
   const bool staff_page = ctx.req.path.starts_with("/staff");
   d.set("back", staff_page ? "/staff" : "/");
   Response res = Render(ctx, "error", d, staff_page ? Audience::kStaff : Audience::kWorker, status);
-  if (error.code == ErrorCode::kTooManyRequests) res.Set("Retry-After", "60");
+  if (error.code == ErrorCode::kTooManyRequests || error.code == ErrorCode::kBusy) {
+    res.Set("Retry-After", "60");
+  }
   return res;
 }
 

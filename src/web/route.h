@@ -50,6 +50,9 @@ struct Route {
   std::string pattern;                // for logs
   Access access;
   RouteFn fn;
+  // kHashing / kHashingFirst for routes that run Argon2id: they wait in the hashing lane,
+  // not the worker pool (see HttpOptions).
+  Lane lane = Lane::kGeneral;
   // Set for pages that depend on the language only (PageRenderer::RenderPure): once
   // rendered they are answered from memory, on the I/O thread, without a worker.
   std::string pure_page;
@@ -60,8 +63,9 @@ class Router {
   void Get(std::string pattern, Access access, RouteFn fn) {
     Add("GET", std::move(pattern), std::move(access), std::move(fn));
   }
-  void Post(std::string pattern, Access access, RouteFn fn) {
+  void Post(std::string pattern, Access access, RouteFn fn, Lane lane = Lane::kGeneral) {
     Add("POST", std::move(pattern), std::move(access), std::move(fn));
+    routes_.back().lane = lane;
   }
   // A public GET page that depends on the language only; `fn` renders `page` pure.
   void Pure(std::string pattern, std::string page, RouteFn fn);

@@ -41,18 +41,20 @@ StaffAuthPages::StaffAuthPages(const WebParts& parts)
 void StaffAuthPages::Register(Router& router) {
   using R = Role;
   router.Get("/staff/login", Access::Public(), [this](Ctx& c) { return LoginForm(c); });
-  router.Post("/staff/login", Access::Public(), [this](Ctx& c) { return LoginPost(c); });
+  router.Post("/staff/login", Access::Public(), [this](Ctx& c) { return LoginPost(c); }, Lane::kHashing);
   router.Get("/staff/welcome", Access::Public(), [this](Ctx& c) { return WelcomeForm(c); });
-  router.Post("/staff/welcome", Access::Public(), [this](Ctx& c) { return WelcomePost(c); });
+  router.Post("/staff/welcome", Access::Public(), [this](Ctx& c) { return WelcomePost(c); }, Lane::kHashing);
   router.Get("/staff/recover", Access::Public(), [this](Ctx& c) { return RecoverForm(c); });
-  router.Post("/staff/recover", Access::Public(), [this](Ctx& c) { return RecoverPost(c); });
+  router.Post("/staff/recover", Access::Public(), [this](Ctx& c) { return RecoverPost(c); }, Lane::kHashing);
   router.Get("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolForm(c); });
   router.Post("/staff/enrol", Access::Enrolling(), [this](Ctx& c) { return EnrolPost(c); });
   const auto all_staff = Access::Staff({R::kAdvisor, R::kCoordinator, R::kAnalyst, R::kAdmin});
   router.Get("/staff", all_staff, [this](Ctx& c) { return Home(c); });
   router.Get("/staff/account", all_staff, [this](Ctx& c) { return Account(c); });
-  router.Post("/staff/account/password", all_staff, [this](Ctx& c) { return PasswordPost(c); });
-  router.Post("/staff/account/totp", all_staff, [this](Ctx& c) { return TotpPost(c); });
+  router.Post("/staff/account/password", all_staff, [this](Ctx& c) { return PasswordPost(c); },
+              Lane::kHashing);
+  router.Post("/staff/account/totp", all_staff, [this](Ctx& c) { return TotpPost(c); },
+              Lane::kHashing);
   router.Post("/staff/account/sessions/{id}/end", all_staff,
               [this](Ctx& c) { return EndSessionPost(c); });
   router.Post("/staff/account/sessions/end-others", all_staff,

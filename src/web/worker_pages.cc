@@ -38,9 +38,10 @@ void WorkerPages::Register(Router& router) {
   router.Get("/healthz", anyone, [this](Ctx& c) { return Health(c); });
   router.Pure("/language", "language", [this](Ctx& c) { return page_.RenderPure(c, "language"); });
   router.Get("/start", anyone, [this](Ctx& c) { return StartForm(c); });
-  router.Post("/start", anyone, [this](Ctx& c) { return StartPost(c); });
+  // Starting hashes the new receipt; the start throttle bounds it, so it goes first.
+  router.Post("/start", anyone, [this](Ctx& c) { return StartPost(c); }, Lane::kHashingFirst);
   router.Get("/open", anyone, [this](Ctx& c) { return OpenForm(c); });
-  router.Post("/open", anyone, [this](Ctx& c) { return OpenPost(c); });
+  router.Post("/open", anyone, [this](Ctx& c) { return OpenPost(c); }, Lane::kHashing);
   router.Get("/exit", anyone, [this](Ctx& c) { return Exit(c); });
   router.Get("/c", worker, [this](Ctx& c) { return Conversation(c); });
   router.Post("/c/reply", worker, [this](Ctx& c) { return Reply(c); });

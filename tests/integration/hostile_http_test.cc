@@ -594,10 +594,15 @@ TEST_F(HostileHttpTest, ThreeHundredSlowClientsDoNotStarveANormalOne) {
   for (int i = 0; i < 300; ++i) {
     auto s = std::make_unique<asio::ip::tcp::socket>(io);
     boost::system::error_code ec;
+    // From ten addresses (30 each, under the per-address cap), as slow phones would come.
+    s->open(asio::ip::tcp::v4(), ec);
+    ASSERT_FALSE(ec);
+    s->bind({asio::ip::make_address("127.0.1." + std::to_string(10 + i % 10)), 0}, ec);
+    ASSERT_FALSE(ec);
     s->connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
     ASSERT_FALSE(ec) << "connection " << i << ": " << ec.message();
     // Half a request line and one header, then nothing: a slow-loris client.
-    const std::string part = i % 2 ? "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " : "POST /start HTTP/1.1\r\nContent-Length: 1000\r\n\r\nmess";
+    const std::string part = i % 2 ? "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " : "POST /start HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nmess";
     asio::write(*s, asio::buffer(part), ec);
     ASSERT_FALSE(ec);
     slow.push_back(std::move(s));
@@ -646,7 +651,7 @@ TEST(ServeBytesTest, AnswersLikeTheServer) {
   EXPECT_EQ(statuses, (std::vector<unsigned>{431}));
   statuses.clear();
   Handler thrower = [](const Request&) -> Response { throw std::runtime_error("secret detail"); };
-  out = ServeBytes("GET / HTTP/1.1\r\n\r\n", options, thrower, refusal, &statuses);
+  out = ServeBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n", options, thrower, refusal, &statuses);
   EXPECT_EQ(statuses, (std::vector<unsigned>{500}));
   EXPECT_EQ(out.find("secret detail"), std::string::npos);
 }

@@ -62,6 +62,7 @@ bool TestServer::Start(Backend backend) {
   config.site.templates_dir = std::string(VD_SOURCE_DIR) + "/templates";
   config.site.static_dir = std::string(VD_SOURCE_DIR) + "/static";
   config.locale_dir = std::string(VD_BINARY_DIR) + "/locale";
+  if (configure) configure(config);
   // The pepper in the temp folder (no configuration file: the data folder), as init makes it.
   if (!std::filesystem::exists(config.PepperPath()) && !CreatePepper(config.PepperPath())) {
     ADD_FAILURE() << "could not create the pepper file";

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -33,6 +34,8 @@ struct TestServer {
   std::unique_ptr<Runtime> runtime;
   uint16_t port = 0;
   std::shared_ptr<std::ostringstream> log;  // everything the server logged
+  // Optional: adjusts the configuration after the test defaults, before the runtime opens.
+  std::function<void(Config&)> configure;
 
   // Returns false (with a test failure or skip recorded) if the server could not start.
   bool Start(Backend backend);
