@@ -81,6 +81,36 @@ TEST(ConfigTest, RejectsTyposBadTypesAndSyntax) {
   EXPECT_FALSE(ApplyTomlText("[site]\nretention_days = -1e19\n", c));
 }
 
+// Issue 16's limits: read from the file, and nonsense refused at start, not at the first flood.
+TEST(ConfigTest, PerAddressLimitsAndTheHashingLane) {
+  Config c = DefaultConfig();
+  EXPECT_EQ(c.connections_per_address, 32);
+  EXPECT_EQ(c.requests_per_address, 8);
+  EXPECT_EQ(c.argon2_queue, 32);
+  EXPECT_EQ(c.argon2_queue_per_address, 2);
+  ASSERT_TRUE(ApplyTomlText(R"(
+[server]
+connections_per_address = 0
+requests_per_address = 20
+[crypto]
+argon2_concurrency = 4
+argon2_queue = 100
+argon2_queue_per_address = 0
+)", c));
+  EXPECT_EQ(c.connections_per_address, 0);
+  EXPECT_EQ(c.requests_per_address, 20);
+  EXPECT_EQ(c.argon2_concurrency, 4);
+  EXPECT_EQ(c.argon2_queue, 100);
+  EXPECT_EQ(c.argon2_queue_per_address, 0);
+  for (const char* bad : {"[server]\nconnections_per_address = -1\n",
+                          "[server]\nrequests_per_address = 1000000\n",
+                          "[crypto]\nargon2_concurrency = 0\n", "[crypto]\nargon2_queue = 0\n",
+                          "[crypto]\nargon2_queue_per_address = -2\n"}) {
+    Config d = DefaultConfig();
+    EXPECT_FALSE(ApplyTomlText(bad, d)) << bad;
+  }
+}
+
 TEST(ConfigTest, ListenParsing) {
   HttpOptions o;
   ASSERT_TRUE(ApplyListen("127.0.0.1:8080", o));
