@@ -726,33 +726,44 @@ Placement TestPlacer(const Request& request) {
   return place;
 }
 
-TEST_F(HttpServerTest, AHashingFloodGets429AndNeverDelaysOtherPages) {
-  HttpOptions options = SmallOptions();
-  options.worker_threads = 1;
+// One hashing thread, the test placer, and no in-flight cap in the way.
+HttpOptions LaneOptions(size_t queue, size_t per_address) {
+  HttpOptions options;
+  options.port = 0;
   options.hashing_threads = 1;
-  options.hashing_queue = 4;
-  options.hashing_queue_per_address = 2;
+  options.hashing_queue = queue;
+  options.hashing_queue_per_address = per_address;
   options.max_in_flight_per_address = 100;
   options.placer = TestPlacer;
+  return options;
+}
+
+// Sends POST `path` as client `key` on a new connection, then waits until the hashing lane
+// holds `depth` jobs (one at a time: connections are not ordered among themselves).
+std::unique_ptr<RawClient> PostToLane(HttpServer& server, uint16_t port, const std::string& path,
+                                      const std::string& key, size_t depth) {
+  auto client = std::make_unique<RawClient>(port);
+  EXPECT_TRUE(client->Send("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Key: " + key +
+                           "\r\nContent-Length: 0\r\n\r\n"));
+  for (int i = 0; i < 400 && server.hashing_queue_depth() < depth; ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(server.hashing_queue_depth(), depth) << path;
+  return client;
+}
+
+TEST_F(HttpServerTest, AHashingFloodGets429AndNeverDelaysOtherPages) {
+  HttpOptions options = LaneOptions(4, 2);
+  options.worker_threads = 1;
   Gatekeeper gate;
   StartServer(options, [&](const Request& r) { return gate.Handle(r); });
   // One hashing job runs (and blocks), then four wait: two for each of two keys.
   std::vector<std::unique_ptr<RawClient>> flood;
-  auto send = [&](const std::string& path, const std::string& key) {
-    flood.push_back(std::make_unique<RawClient>(port_));
-    EXPECT_TRUE(flood.back()->Send("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Key: " + key +
-                                   "\r\nContent-Length: 0\r\n\r\n"));
-  };
-  send("/hash/run", "a");
-  for (int i = 0; i < 200 && gate.entered() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
-  size_t depth = 1;
+  size_t depth = 0;
   for (const auto& [path, key] : std::vector<std::pair<std::string, std::string>>{
-           {"/hash/1", "a"}, {"/hash/2", "a"}, {"/hash/3", "b"}, {"/hash/4", "b"}}) {
-    send(path, key);  // one at a time: connections are not ordered among themselves
-    ++depth;
-    for (int i = 0; i < 200 && server_->hashing_queue_depth() < depth; ++i) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
+           {"/hash/run", "a"}, {"/hash/1", "a"}, {"/hash/2", "a"}, {"/hash/3", "b"},
+           {"/hash/4", "b"}}) {
+    flood.push_back(PostToLane(*server_, port_, path, key, ++depth));
   }
   ASSERT_EQ(server_->hashing_queue_depth(), 5u);
   // A third for "a" is over its share; one for "c" finds the lane full. Both: 429 busy.
@@ -787,34 +798,13 @@ TEST_F(HttpServerTest, AHashingFloodGets429AndNeverDelaysOtherPages) {
 }
 
 TEST_F(HttpServerTest, HashingFirstJobsGoAheadThreeInFour) {
-  HttpOptions options = SmallOptions();
-  options.hashing_threads = 1;
-  options.hashing_queue = 32;
-  options.hashing_queue_per_address = 0;
-  options.max_in_flight_per_address = 100;
-  options.placer = TestPlacer;
   Gatekeeper gate;
-  StartServer(options, [&](const Request& r) { return gate.Handle(r); });
+  StartServer(LaneOptions(32, 0), [&](const Request& r) { return gate.Handle(r); });
   std::vector<std::unique_ptr<RawClient>> clients;
-  auto send = [&](const std::string& path) {
-    clients.push_back(std::make_unique<RawClient>(port_));
-    EXPECT_TRUE(clients.back()->Send("POST " + path + " HTTP/1.1\r\nHost: x\r\nX-Key: k\r\n"
-                                     "Content-Length: 0\r\n\r\n"));
-  };
-  send("/hash/run");
-  for (int i = 0; i < 200 && gate.entered() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
-  const size_t before = 1;
-  for (int i = 1; i <= 2; ++i) {
-    send("/hash/" + std::to_string(i));
-    for (int j = 0; j < 200 && server_->hashing_queue_depth() < before + i; ++j) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-  }
-  for (int i = 1; i <= 4; ++i) {
-    send("/hash-first/" + std::to_string(i));
-    for (int j = 0; j < 200 && server_->hashing_queue_depth() < before + 2 + i; ++j) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
+  size_t depth = 0;
+  for (const char* path : {"/hash/run", "/hash/1", "/hash/2", "/hash-first/1", "/hash-first/2",
+                           "/hash-first/3", "/hash-first/4"}) {
+    clients.push_back(PostToLane(*server_, port_, path, "k", ++depth));
   }
   ASSERT_EQ(server_->hashing_queue_depth(), 7u);
   gate.release.set_value();
