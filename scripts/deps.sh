@@ -7,6 +7,8 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libboost-locale1.81-dev
   libsoci-dev libsqlite3-dev libpq-dev postgresql
   libsodium-dev liboath-dev libqrencode-dev
+  # Mail to staff (issue 17): libcurl's SMTP client; a real SMTP server for the tests.
+  libcurl4-openssl-dev python3-aiosmtpd
   libkainjow-mustache-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libcmark-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx openssl curl wrk

@@ -10,8 +10,9 @@ declare -A allowed=(
   [i18n]="core i18n"
   [domain]="core crypto store domain"
   [report]="core store report"
+  [notify]="core notify"
   [web]="core crypto store domain report i18n web"
-  [app]="core crypto store domain report i18n web app"
+  [app]="core crypto store domain report i18n web notify app"
 )
 bad=0
 for dir in "$src"/*/; do

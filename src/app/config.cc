@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <toml++/toml.h>
 
@@ -24,6 +25,33 @@ std::string Config::PepperPath() const {
   const std::filesystem::path file(pepper_file);
   if (file.is_absolute()) return file.string();
   return (std::filesystem::path(config_dir.empty() ? data_dir : config_dir) / file).string();
+}
+
+Result<MailServer> Config::MailWithPassword() const {
+  MailServer server = mail;
+  if (mail_password_file.empty()) return server;
+  std::filesystem::path file(mail_password_file);
+  if (!file.is_absolute()) file = std::filesystem::path(config_dir.empty() ? data_dir : config_dir) / file;
+  std::error_code ec;
+  const auto perms = std::filesystem::status(file, ec).permissions();
+  if (ec) {
+    return Fail(ErrorCode::kInvalidInput, "error.config",
+                "[mail] password_file " + file.string() + " cannot be read");
+  }
+  using std::filesystem::perms;
+  if ((perms & (perms::group_all | perms::others_all)) != perms::none) {
+    return Fail(ErrorCode::kInvalidInput, "error.config",
+                "[mail] password_file " + file.string() + " is readable by others (chmod 600)");
+  }
+  std::ifstream in(file);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) {
+    return Fail(ErrorCode::kInvalidInput, "error.config",
+                "[mail] password_file " + file.string() + " holds no password");
+  }
+  if (line.back() == '\r') line.pop_back();
+  server.password = line;
+  return server;
 }
 
 Config DefaultConfig() {
@@ -107,7 +135,7 @@ Status ApplyTomlText(std::string_view text, Config& c) {
     return Bad("parse error at line " + std::to_string(e.source().begin.line) + ": " +
                std::string(e.description()));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "crypto", "site", "log", "report"}); !s) return s;
+  if (auto s = CheckKeys(root, "", {"server", "storage", "crypto", "site", "log", "report", "mail"}); !s) return s;
   auto section = [&](std::string_view name) -> Result<const toml::table*> {
     const toml::node* n = root.get(name);
     if (!n) return static_cast<const toml::table*>(nullptr);
@@ -199,6 +227,22 @@ Status ApplyTomlText(std::string_view text, Config& c) {
     c.site.report.method = *m;
     if (c.site.report.city.size() > 100 || HasForbiddenControl(c.site.report.city)) {
       return Bad("report.city is too long or has control characters");
+    }
+  }
+  if (auto t = section("mail"); !t) {
+    return std::unexpected(t.error());
+  } else if (*t) {
+    VD_TRY(CheckKeys(**t, "mail", {"smtp_url", "starttls", "ca_file", "username", "password_file",
+                                   "from", "timeout_seconds"}));
+    VD_TRY(Read(**t, "smtp_url", c.mail.url));
+    VD_TRY(Read(**t, "starttls", c.mail.starttls));
+    VD_TRY(Read(**t, "ca_file", c.mail.ca_file));
+    VD_TRY(Read(**t, "username", c.mail.username));
+    VD_TRY(Read(**t, "password_file", c.mail_password_file));
+    VD_TRY(Read(**t, "from", c.mail.from));
+    VD_TRY(Read(**t, "timeout_seconds", c.mail.timeout_seconds));
+    if (c.mail.configured()) {
+      if (auto s = CheckMailServer(c.mail); !s) return s;
     }
   }
   if (auto t = section("log"); !t) {

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "crypto/crypto.h"
+#include "notify/mail.h"
 #include "web/app.h"
 #include "web/http.h"
 
@@ -37,9 +38,17 @@ struct Config {
   std::string locale_dir;
   SiteConfig site;
   std::string log_level = "info";
+  // [mail] (issue 17): the SMTP server for staff notifications; empty smtp_url = no mail.
+  // The password is read from mail_password_file (relative: from the configuration's folder)
+  // when mail is sent, never kept in the configuration file itself.
+  MailServer mail;
+  std::string mail_password_file;
 
   std::string DatabaseUrl() const;
   std::string PepperPath() const;
+  // `mail` with the password read from mail_password_file (a file readable by its owner
+  // only, one line). kInvalidInput names the file, never its content.
+  Result<MailServer> MailWithPassword() const;
 };
 
 // Defaults, with resource folders pointing at the build or install tree.

@@ -84,6 +84,27 @@ std::string ReadSecretLine(const char* prompt) {
   return line;
 }
 
+int Die(const Error& e);
+
+// `vertrouwd notify test --to ADDRESS`: one mail that says nothing about anyone.
+int SendTestMail(const Config& config, const std::string& to) {
+  if (!config.mail.configured()) {
+    return Die(Error{ErrorCode::kInvalidInput, "error.config",
+                     "no mail server: set [mail] smtp_url and from in the configuration"});
+  }
+  if (!IsMailAddress(to)) {
+    return Die(Error{ErrorCode::kInvalidInput, "error.config", "--to is not a mail address"});
+  }
+  Result<MailServer> server = config.MailWithPassword();
+  if (!server) return Die(server.error());
+  const Mail mail{to, "vertrouwd: test",
+                  "This is a test message from vertrouwd.\n"
+                  "It shows that mail to staff arrives. It says nothing about anyone.\n"};
+  if (Status s = SendMail(*server, mail, SystemClock().Now()); !s) return Die(s.error());
+  std::printf("test mail sent\n");
+  return 0;
+}
+
 int Die(const Error& e) {
   std::fprintf(stderr, "vertrouwd: %s\n", e.detail.empty() ? e.user_message.c_str() : e.detail.c_str());
   return 1;
@@ -343,6 +364,12 @@ int main(int argc, char** argv) {
   std::string restore_from;
   restore->add_option("--from", restore_from, "Backup file")->required();
 
+  CLI::App* notify_test = cli.add_subcommand("notify", "Mail to staff")->require_subcommand(1)
+                              ->add_subcommand("test", "Send one test mail through [mail]'s "
+                                                       "SMTP server; exit 1 says what failed");
+  std::string notify_to;
+  notify_test->add_option("--to", notify_to, "Address to send the test mail to")->required();
+
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -395,6 +422,12 @@ int main(int argc, char** argv) {
     if (auto s = RestoreSqlite(restore_from, config.DatabaseUrl()); !s) return Die(s.error());
     std::printf("restored into %s\n", config.DatabaseUrl().c_str());
     return 0;
+  }
+
+  if (notify_test->parsed()) return SendTestMail(config, notify_to);
+  if (serve->parsed() && config.mail.configured()) {
+    // A wrong mail set-up is told at start, not when the first notice fails in the night.
+    if (auto server = config.MailWithPassword(); !server) return Die(server.error());
   }
 
   if (init->parsed() || demo->parsed() || pepper_cmd->parsed()) {
