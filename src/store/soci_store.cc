@@ -39,11 +39,14 @@ constexpr const char* kCreateMigrationsTable =
 constexpr long long kMigrationLockKey = 0x7665727472;  // "vertr"
 
 // What a failed statement means for the caller.
-enum class Failure { kOther, kUnique, kForeignKey, kBusy };
+enum class Failure { kOther, kUnique, kForeignKey, kBusy, kFull };
 
 struct Diagnosis {
   Failure failure = Failure::kOther;
   std::string detail;  // for the operator's log: never a bound value or row content
+  // PostgreSQL said the connection is gone or cannot be made (class 08, or 57P01..57P03:
+  // shut down by the administrator, crashed, cannot connect now).
+  bool connection = false;
 };
 
 std::string FirstLine(const std::string& s) {
@@ -65,6 +68,9 @@ Diagnosis Diagnose(const std::exception& e) {
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
         return {Failure::kBusy, "sqlite busy"};
+      case SQLITE_FULL:
+        // The disk is full: SQLite has rolled the transaction back, nothing is half-written.
+        return {Failure::kFull, "sqlite: disk full"};
       case SQLITE_CONSTRAINT:
         if (Contains(msg, "UNIQUE") || Contains(msg, "PRIMARY KEY")) {
           return {Failure::kUnique, "unique constraint"};
@@ -80,6 +86,9 @@ Diagnosis Diagnose(const std::exception& e) {
     if (state == "23503") return {Failure::kForeignKey, "foreign key"};
     // Serialisation failures and deadlocks are resolved by trying again.
     if (state == "40001" || state == "40P01") return {Failure::kBusy, "sqlstate " + state};
+    if (state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03") {
+      return {Failure::kOther, "sqlstate " + state + ": " + FirstLine(pg->get_error_message()), true};
+    }
     // Data exceptions (class 22) and integrity errors (23) quote values in their messages;
     // the rest name objects only.
     if (state.starts_with("22") || state.starts_with("23")) {
@@ -354,10 +363,14 @@ class SociStore final : public Store {
         // PostgreSQL ends the transaction when COMMIT fails; SQLite may keep it (busy).
         if (began && !(dialect_ == Dialect::kPostgres && committing)) Rollback(sql);
         bool retry = diagnosis.failure == Failure::kBusy;
-        if (dialect_ == Dialect::kPostgres && !sql.is_connected()) {
+        bool lost = false;
+        if (dialect_ == Dialect::kPostgres && (diagnosis.connection || !sql.is_connected())) {
           // A server restart or an idle-connection reaper killed this pooled connection:
           // reopen it for the next borrower. Retrying is safe only if COMMIT was never sent,
-          // since the change may otherwise have landed.
+          // since the change may otherwise have landed. While the server is down the reopen
+          // fails too; the connection stays closed and the next borrower tries again, so
+          // the pool heals by itself once the server is back.
+          lost = true;
           try {
             sql.reconnect();
             ConfigurePostgres(sql);
@@ -370,7 +383,16 @@ class SociStore final : public Store {
           std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
           continue;
         }
+        if (lost) {
+          // The database is unreachable (or was lost during COMMIT, which the caller may not
+          // count as done): a 503 with "try again", never a 500.
+          return R(std::unexpect, Error{ErrorCode::kUnavailable, "error.storage_unavailable",
+                                        std::string(what) + ": " + diagnosis.detail});
+        }
         switch (diagnosis.failure) {
+          case Failure::kFull:
+            return R(std::unexpect, Error{ErrorCode::kUnavailable, "error.storage_full",
+                                          std::string(what) + ": " + diagnosis.detail});
           case Failure::kUnique:
             return R(std::unexpect, Error{ErrorCode::kConflict, "error.conflict",
                                           std::string(what) + ": " + diagnosis.detail});

@@ -201,13 +201,19 @@ Response PageRenderer::ErrorPage(Ctx& ctx, const Error& error) {
   }
   mustache::data d;
   std::string message = error.user_message.empty() ? "error.internal" : error.user_message;
-  if (status >= 500) message = error.code == ErrorCode::kUnavailable ? "error.busy" : "error.internal";
+  // A 5xx page says only "try again" or "our fault": an unavailable store names which
+  // (unreachable, full) with a message of its own, never the detail.
+  if (status >= 500 && error.code != ErrorCode::kUnavailable) message = "error.internal";
+  if (error.code == ErrorCode::kUnavailable && !error.user_message.starts_with("error.")) {
+    message = "error.busy";
+  }
   d.set("message", T(ctx, message));
   d.set("status", std::to_string(status));
   const bool staff_page = ctx.req.path.starts_with("/staff");
   d.set("back", staff_page ? "/staff" : "/");
   Response res = Render(ctx, "error", d, staff_page ? Audience::kStaff : Audience::kWorker, status);
-  if (error.code == ErrorCode::kTooManyRequests || error.code == ErrorCode::kBusy) {
+  if (error.code == ErrorCode::kTooManyRequests || error.code == ErrorCode::kBusy ||
+      error.code == ErrorCode::kUnavailable) {
     res.Set("Retry-After", "60");
   }
   return res;
