@@ -92,14 +92,16 @@ Result<ActiveSession> Sessions::Load(std::string token) {
     if (!pending) return Fail(ErrorCode::kSessionExpired, "error.session_expired", "pending");
     active.pending = std::move(*pending);
   }
-  // Touch at most once a minute to keep writes down.
+  // Touch at most once a minute to keep writes down. A store that cannot write just now (a
+  // full disk) does not end a session that is still valid: reads go on, the touch waits.
   if (now - row->last_seen_at >= 60) {
     if (auto st = db_.Write("touch session",
                             [&](Tx& tx) { return db_.sessions().Touch(tx, row->id_hash, now); });
         !st) {
-      return std::unexpected(st.error());
+      if (st.error().code != ErrorCode::kUnavailable) return std::unexpected(st.error());
+    } else {
+      row->last_seen_at = now;
     }
-    row->last_seen_at = now;
   }
   active.row = std::move(*row);
   active.token = std::move(token);

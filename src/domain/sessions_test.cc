@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "domain/domain_test_util.h"
+#include "store/database.h"
 #include "store/store_test_util.h"
 
 namespace vd {
@@ -93,6 +96,55 @@ TEST_F(StaffSessionsTest, EndingTheOthersKeepsThisOne) {
   EXPECT_EQ(FailureOf(sessions_->Load(b)), ErrorCode::kSessionExpired);
   EXPECT_TRUE(sessions_->Load(bobs).has_value());
   EXPECT_EQ(*sessions_->EndOtherStaff(ann.id, here), 0);
+}
+
+// A database whose writes can be refused as a full disk refuses them (kUnavailable), reads
+// going on: the rest is the real store underneath.
+class WritesRefused final : public Database {
+ public:
+  explicit WritesRefused(Database& inner) : inner_(inner) {}
+  bool full = false;
+
+  SettingsStore& settings() override { return inner_.settings(); }
+  StaffStore& staff() override { return inner_.staff(); }
+  SessionStore& sessions() override { return inner_.sessions(); }
+  ConversationStore& conversations() override { return inner_.conversations(); }
+  ContactStore& contacts() override { return inner_.contacts(); }
+  DirectoryStore& directory() override { return inner_.directory(); }
+  AuditStore& audit() override { return inner_.audit(); }
+  HelpStore& help() override { return inner_.help(); }
+  ReportStore& reports() override { return inner_.reports(); }
+
+ protected:
+  Status Run(TxKind kind, const char* what, const std::function<Status(Tx&)>& body) override {
+    if (kind == TxKind::kRead) return inner_.Read(what, body);
+    if (full) return Fail(ErrorCode::kUnavailable, "error.storage_full", "test: disk full");
+    return inner_.Write(what, body);
+  }
+
+ private:
+  Database& inner_;
+};
+
+// Issue 16: on a full disk a session still loads (her conversation can be read); the touch
+// of last_seen_at waits until writes work again.
+TEST_F(StaffSessionsTest, ASessionStillLoadsWhileWritesAreRefused) {
+  WritesRefused db(*store_);
+  Sessions sessions(db, clock_, SessionPolicy{});
+  const auto ann = AddAdvisor("ann", "shop");
+  Result<std::string> token =
+      sessions.Create(SessionKind::kStaff, ann.id, std::nullopt, 1, SecretBytes(), SecretBytes());
+  ASSERT_TRUE(token.has_value());
+  const int64_t created = clock_.Now();
+  clock_.Advance(120);  // past the once-a-minute touch
+  db.full = true;
+  Result<ActiveSession> loaded = sessions.Load(*token);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().detail;
+  EXPECT_EQ(loaded->row.last_seen_at, created);  // not touched
+  db.full = false;
+  loaded = sessions.Load(*token);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->row.last_seen_at, clock_.Now());
 }
 
 }  // namespace
