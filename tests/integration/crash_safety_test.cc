@@ -25,6 +25,7 @@
 #include "app/runtime.h"
 #include "core/clock.h"
 #include "crypto/crypto.h"
+#include "integration/child_process.h"
 #include "integration/http_client.h"
 #include "store/store_test_util.h"
 
@@ -33,87 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = std::string(VD_BINARY_DIR) + "/src/app/vertrouwd";
-
-// A `vertrouwd` child process; its stdout and stderr go to a file.
-struct Child {
-  pid_t pid = -1;
-  std::string output_file;
-
-  bool Spawn(const std::vector<std::string>& args) {
-    pid = fork();
-    if (pid < 0) return false;
-    if (pid == 0) {
-      FILE* out = std::fopen(output_file.c_str(), "w");
-      if (out) {
-        dup2(fileno(out), 1);
-        dup2(fileno(out), 2);
-      }
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(kBinary.c_str()));
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(kBinary.c_str(), argv.data());
-      _exit(127);
-    }
-    return true;
-  }
-
-  int Wait() {
-    int status = 0;
-    if (pid > 0) waitpid(pid, &status, 0);
-    pid = -1;
-    return status;
-  }
-
-  std::string Output() const {
-    std::ifstream in(output_file);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  // The port from the "listening on http://127.0.0.1:PORT/" log line; 0 after a timeout.
-  uint16_t WaitForPort() {
-    const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
-    for (int i = 0; i < 300; ++i) {
-      std::smatch m;
-      const std::string out = Output();
-      if (std::regex_search(out, m, re)) return static_cast<uint16_t>(std::stoi(m[1]));
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return 0;
-  }
-
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      Wait();
-    }
-  }
-};
-
-int RunCli(const std::vector<std::string>& args, const std::string& output_file) {
-  Child c;
-  c.output_file = output_file;
-  if (!c.Spawn(args)) return -1;
-  int status = c.Wait();
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string ReceiptFrom(const std::string& body) {
-  std::string receipt;
-  for (const std::string& g : {Extract(body, "<span>([0-9]{4})</span> <span>"),
-                               Extract(body, "<span>[0-9]{4}</span> <span>([0-9]{4})"),
-                               Extract(body, "(?:<span>[0-9]{4}</span> ){2}<span>([0-9]{4})"),
-                               Extract(body, "(?:<span>[0-9]{4}</span> ){3}<span>([0-9]{4})")}) {
-    receipt += g;
-  }
-  return receipt;
-}
+const std::string& kBinary = VertrouwdBinary();
 
 struct Handed {
   std::string receipt;
