@@ -143,5 +143,7 @@ out=bench/results.md
   echo "| start-up (exec to /healthz answering) | $startup_ms ms | | | ≤ 200 ms |"
   echo "| report engine, all base tables of a year, 1 000 000 records (SQLite), load avg $load | best $r1_best ms, median $r1_med ms (CPU $r1_cpu ms), peak RSS $r1_mib MiB | | | < 2 s, < 300 MB |"
   echo "| report engine, 4 000 000 records | best $r4_best ms, median $r4_med ms (CPU $r4_cpu ms), peak RSS $r4_mib MiB | 1M: best $r1_best ms (CPU $r1_cpu ms) | $(awk -v a="$r4_best" -v b="$r1_best" 'BEGIN { printf "%.2f×", a / b }') (CPU $(awk -v a="$r4_cpu" -v b="$r1_cpu" 'BEGIN { printf "%.2f×", a / b }')) | ≤ 4.5× |"
+  echo
+  echo "The soak run (\`bench/soak.sh\`, 30 minutes of mixed traffic) keeps its figures in bench/soak-results.md."
 } >"$out"
 cat "$out"
