@@ -402,8 +402,10 @@ TEST(FaultsTest, PostgresStoppedForTenSecondsAnswers503ThenReconnectsAndLosesNot
     std::lock_guard lock(ledger.mu);
     during_503 = ledger.clear_503 - before_503;
   }
-  // Meanwhile the landing page, which needs no database, is still served.
+  // Meanwhile the landing page, which needs no database, is still served, and /healthz
+  // tells the load balancer.
   EXPECT_EQ(Worker(port, "192.0.2.9").Get("/").status, 200);
+  EXPECT_EQ(Worker(port, "192.0.2.9").Get("/healthz").status, 503);
   ASSERT_TRUE(pg.Start()) << pg.Log();
   restarted_at = now_ms();
   const bool reconnected = wait_for([&] { return starts_after >= 8 && replies_after >= 2; }, 20);
@@ -416,6 +418,7 @@ TEST(FaultsTest, PostgresStoppedForTenSecondsAnswers503ThenReconnectsAndLosesNot
 
   EXPECT_GT(during_503, 0) << "no 503 while PostgreSQL was down";
   EXPECT_TRUE(reconnected) << "the server did not start conversations and take replies again within 20 s";
+  EXPECT_EQ(Worker(port, "192.0.2.9").Get("/healthz").body, "ok\n");
   {
     std::lock_guard lock(ledger.mu);
     std::string seen;
