@@ -143,7 +143,7 @@ std::string ComposeMessage(const Mail& mail, const std::string& from, int64_t no
 Status SendMail(const MailServer& server, const Mail& mail, int64_t now) {
   if (Status s = CheckMailServer(server); !s) return s;
   if (!IsMailAddress(mail.to)) {
-    return Fail(ErrorCode::kInvalidInput, "error.mail_address", "recipient is not a mail address");
+    return Fail(ErrorCode::kInvalidInput, "staff_error.mail_address", "recipient is not a mail address");
   }
   const bool subject_ok = std::all_of(mail.subject.begin(), mail.subject.end(),
                                       [](char c) { return c >= ' ' && c < 0x7f; });
@@ -181,7 +181,7 @@ Status SendMail(const MailServer& server, const Mail& mail, int64_t now) {
   if (rc != CURLE_OK) {
     // curl's text names the failing step (connect, STARTTLS, a refused recipient), never
     // the message or the addresses.
-    return Fail(ErrorCode::kUnavailable, "error.mail_failed",
+    return Fail(ErrorCode::kUnavailable, "staff_error.mail_failed",
                 std::string("smtp: ") + curl_easy_strerror(rc) +
                     (smtp_code ? " (server said " + std::to_string(smtp_code) + ")" : ""));
   }
