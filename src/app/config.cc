@@ -212,18 +212,31 @@ Status ApplyTomlText(std::string_view text, Config& c) {
   if (auto t = section("report"); !t) {
     return std::unexpected(t.error());
   } else if (*t) {
-    VD_TRY(CheckKeys(**t, "report", {"city", "epsilon", "method"}));
+    VD_TRY(CheckKeys(**t, "report", {"city", "epsilon", "method", "periods", "max_records_per_person"}));
     VD_TRY(Read(**t, "city", c.site.report.city));
     std::string epsilon, method = report::MethodCode(c.site.report.method);
+    std::string periods = report::PeriodsCode(c.site.report.periods);
     VD_TRY(Read(**t, "epsilon", epsilon));
     VD_TRY(Read(**t, "method", method));
+    VD_TRY(Read(**t, "periods", periods));
+    VD_TRY(Read(**t, "max_records_per_person", c.site.report.person_cap));
+    auto p = report::ParsePeriods(periods);
+    if (!p) return Bad("report.periods must be \"year\" or \"quarters\"");
+    c.site.report.periods = *p;
+    if (c.site.report.person_cap < 1 || c.site.report.person_cap > 10) {
+      return Bad("report.max_records_per_person must be 1..10");
+    }
     if (!epsilon.empty()) {
       auto cap = ParseEpsilon(epsilon);
       if (!cap) return Bad("report.epsilon must be a number like \"2\" or \"0.5\" (0 < ε <= 10)");
       c.site.report.cap = *cap;
     }
     auto m = report::ParseMethod(method);
-    if (!m) return Bad("report.method must be \"laplace\" or \"threshold\"");
+    if (!m) return Bad("report.method must be \"laplace\"");
+    if (*m == report::Method::kThreshold) {
+      return Bad("report.method \"threshold\" is withdrawn: overlapping periods, linked tables "
+                 "and the internal views recover suppressed cells; use \"laplace\"");
+    }
     c.site.report.method = *m;
     if (c.site.report.city.size() > 100 || HasForbiddenControl(c.site.report.city)) {
       return Bad("report.city is too long or has control characters");

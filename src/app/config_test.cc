@@ -39,15 +39,23 @@ TEST(ConfigTest, ReportSectionSetsCityBudgetAndMethod) {
   Config c = DefaultConfig();
   EXPECT_EQ(c.site.report.cap.num, 2);
   EXPECT_EQ(c.site.report.method, report::Method::kDiscreteLaplace);
-  ASSERT_TRUE(ApplyTomlText("[report]\ncity = \"Den Haag\"\nepsilon = \"1.25\"\nmethod = \"threshold\"\n", c));
+  EXPECT_EQ(c.site.report.periods, report::Periods::kYear);
+  EXPECT_EQ(c.site.report.person_cap, report::kDefaultPersonCap);
+  ASSERT_TRUE(ApplyTomlText("[report]\ncity = \"Den Haag\"\nepsilon = \"1.25\"\nmethod = \"laplace\"\n"
+                            "periods = \"quarters\"\nmax_records_per_person = 3\n", c));
   EXPECT_EQ(c.site.report.city, "Den Haag");
   EXPECT_EQ(c.site.report.cap.num, 125);
   EXPECT_EQ(c.site.report.cap.den, 100);
-  EXPECT_EQ(c.site.report.method, report::Method::kThreshold);
+  EXPECT_EQ(c.site.report.method, report::Method::kDiscreteLaplace);
+  EXPECT_EQ(c.site.report.periods, report::Periods::kQuarters);
+  EXPECT_EQ(c.site.report.person_cap, 3);
+  // Threshold mode is withdrawn (issue 15): a configuration asking for it does not load.
   for (const char* bad : {"[report]\ncity = \"X\"\nepsilonn = \"2\"\n", "[report]\nepsilon = \"0\"\n",
                           "[report]\nepsilon = \"-1\"\n", "[report]\nepsilon = \"1e9\"\n",
                           "[report]\nepsilon = \"11\"\n", "[report]\nmethod = \"noise\"\n",
-                          "[report]\nepsilon = 2\n"}) {
+                          "[report]\nepsilon = 2\n", "[report]\nmethod = \"threshold\"\n",
+                          "[report]\nperiods = \"months\"\n", "[report]\nmax_records_per_person = 0\n",
+                          "[report]\nmax_records_per_person = 11\n"}) {
     Config d = DefaultConfig();
     EXPECT_FALSE(ApplyTomlText(bad, d)) << bad;
   }

@@ -337,16 +337,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2000, 2099));
   CLI::App* report_cmd = cli.add_subcommand(
       "report", "Write the report of a period as HTML, CSV or JSON: exact tables, disclosure "
-                "control ([report] method and epsilon), the release recorded in the ledger; a "
-                "stored release for the same city, period and method is returned, never re-noised");
+                "control (noise; [report] epsilon), the release recorded in the ledger; a stored "
+                "release of the period is returned, never re-noised. The year's first release "
+                "fixes its terms ([report] city, epsilon, periods, max_records_per_person)");
   add_common(report_cmd);
   std::string report_period, report_format = "html", report_lang = "nl", report_method, report_out;
   bool report_publish = false;
-  report_cmd->add_option("--period", report_period, "2026, 2026-Q2 or 2026-01..2026-06")->required();
+  report_cmd->add_option("--period", report_period, "2026 or 2026-Q2 ([report] periods)")->required();
   report_cmd->add_option("--format", report_format, "html | csv | json")
       ->check(CLI::IsMember({"html", "csv", "json"}));
   report_cmd->add_option("--lang", report_lang, "nl | en (HTML and CSV labels)")->check(CLI::IsMember({"nl", "en"}));
-  report_cmd->add_option("--method", report_method, "laplace | threshold (default: [report] method)")
+  report_cmd->add_option("--method", report_method, "laplace (threshold is withdrawn and refused)")
       ->check(CLI::IsMember({"laplace", "threshold"}));
   report_cmd->add_option("--out", report_out, "Output file (default: standard output)");
   report_cmd->add_flag("--publish", report_publish, "Publish the release (analysts can then see it)");

@@ -139,7 +139,20 @@ Result<Period> ParsePeriod(std::string_view text) {
 }
 
 Result<ExactReport> BuildExact(Store& store, const Codebook& cb, const Period& period,
-                               std::optional<int64_t> organisation_id) {
+                               std::optional<int64_t> organisation_id, int64_t person_cap) {
+  if (person_cap > 0 && organisation_id) {
+    return Fail(ErrorCode::kInternal, "error.internal", "contribution bounding is for releases");
+  }
+  // The records contribution bounding leaves out (few: only cases past the cap have any).
+  std::vector<int64_t> left_out;
+  if (person_cap > 0) {
+    Result<std::vector<int64_t>> ids = store.Read("records beyond case cap", [&](Tx& tx) {
+      return store.reports().RecordsBeyondCaseCap(tx, period.first_month, period.last_month,
+                                                  person_cap);
+    });
+    if (!ids) return std::unexpected(ids.error());
+    left_out = std::move(*ids);
+  }
   ExactReport out;
   out.period = period;
   out.organisation_id = organisation_id;
@@ -219,6 +232,11 @@ Result<ExactReport> BuildExact(Store& store, const Codebook& cb, const Period& p
           columns[s] = slots[s].field != kNoField ? &c.one[slots[s].field] : &(c.*slots[s].column);
         }
         for (size_t i = 0; i < c.size; ++i) {
+          if (!left_out.empty() && !c.case_code[i].empty() &&
+              std::ranges::binary_search(left_out, static_cast<int64_t>(c.id[i]))) {
+            if (cases) ++part.cases[c.case_code[i]];  // its case still has it; no table of records does
+            continue;
+          }
           ++part.records;
           for (size_t s = 0; s < slots.size(); ++s) {
             const std::string& value = (*columns[s])[i];

@@ -57,9 +57,14 @@ std::vector<TableSpec> ReportSpecs(const Codebook& codebook);
 Result<Period> ParsePeriod(std::string_view text);
 
 // Exact counts of every table of ReportSpecs for the period, over all organisations or one
-// (`organisation_id`: an organisation's internal view). kStorage if the scan fails.
+// (`organisation_id`: an organisation's internal view). With `person_cap` > 0 (releases;
+// every organisation) each case counts with its first person_cap records of the period only,
+// by id, in every table of records (contribution bounding: one person, one bounded share);
+// the table of repeat contacts still places each case by all its records, which moves one
+// case, whatever its size. ExactReport::records counts what was counted. kStorage if the
+// scan fails.
 Result<ExactReport> BuildExact(Store& store, const Codebook& codebook, const Period& period,
-                               std::optional<int64_t> organisation_id);
+                               std::optional<int64_t> organisation_id, int64_t person_cap = 0);
 
 // The table with `id` in `report`, or nullptr.
 const CountTable* FindTable(const ExactReport& report, std::string_view id);

@@ -22,10 +22,28 @@ Fraction Reduce(int64_t num, int64_t den) {
   return g > 0 ? Fraction{num / g, den / g} : Fraction{num, den};
 }
 
-int Months(const Period& p) {
-  const int y1 = std::stoi(p.first_month.substr(0, 4)), m1 = std::stoi(p.first_month.substr(5, 2));
-  const int y2 = std::stoi(p.last_month.substr(0, 4)), m2 = std::stoi(p.last_month.substr(5, 2));
-  return (y2 - y1) * 12 + (m2 - m1) + 1;
+// The kinds of period a release can be of; a month range is none of them.
+enum class Kind { kYear, kQuarter, kMonths };
+
+Kind KindOf(const Period& p) {
+  const int m1 = std::stoi(p.first_month.substr(5, 2)), m2 = std::stoi(p.last_month.substr(5, 2));
+  if (p.label.size() == 4 && m1 == 1 && m2 == 12) return Kind::kYear;
+  if (p.label.size() == 7 && p.label[5] == 'Q' && (m1 - 1) % 3 == 0 && m2 == m1 + 2) return Kind::kQuarter;
+  return Kind::kMonths;
+}
+
+// a < b for non-negative fractions with positive denominators.
+bool Less(const Fraction& a, const Fraction& b) {
+  return static_cast<__int128>(a.num) * b.den < static_cast<__int128>(b.num) * a.den;
+}
+
+std::string FractionText(int64_t num, int64_t den) {
+  const Fraction f = Reduce(num, den);
+  return f.den == 1 ? std::to_string(f.num) : std::to_string(f.num) + "/" + std::to_string(f.den);
+}
+
+Error Refused(ErrorCode code, const char* msgid, std::string detail) {
+  return Error{code, msgid, std::move(detail)};
 }
 
 Error Corrupt(std::string detail) {
@@ -116,20 +134,108 @@ Result<Release> ReleaseFromRecord(const ReleaseRecord& rec) {
   return r;
 }
 
-Fraction ReleaseEpsilon(const Fraction& cap, const Period& period) {
-  const int months = std::clamp(Months(period), 1, 12);
-  return Reduce(cap.num * months, cap.den * 12);
+Fraction ReleaseEpsilon(const Fraction& cap, const Period& period, Periods periods) {
+  const Kind kind = KindOf(period);
+  if (kind == Kind::kYear) return periods == Periods::kYear ? Reduce(cap.num, cap.den) : Reduce(cap.num, cap.den * 2);
+  if (kind == Kind::kQuarter && periods == Periods::kQuarters) return Reduce(cap.num, cap.den * 8);
+  return Fraction{0, 1};
 }
 
-Allocation ReleaseAllocation(const Fraction& cap, const Period& period) {
+Allocation ReleaseAllocation(const Fraction& cap, const Period& period, Periods periods) {
   Allocation a;
   a.cap = cap;
-  const Fraction eps = ReleaseEpsilon(cap, period);
+  const Fraction eps = ReleaseEpsilon(cap, period, periods);
   const int64_t total = ShareTotal();
   for (const TableDef& t : ReportTables()) {
     if (t.share > 0) a.shares.emplace_back(std::string(t.id), Reduce(eps.num * t.share, eps.den * total));
   }
   return a;
+}
+
+std::string PeriodsCode(Periods periods) { return periods == Periods::kQuarters ? "quarters" : "year"; }
+
+Result<Periods> ParsePeriods(std::string_view code) {
+  if (code == "year") return Periods::kYear;
+  if (code == "quarters") return Periods::kQuarters;
+  return std::unexpected(Error{ErrorCode::kInvalidInput, "staff_error.report_periods", "periods"});
+}
+
+// Threshold mode is withdrawn (issue 15): exact counts released for overlapping periods, or a
+// margin published in one table beside a cell suppressed in a linked one, recover suppressed
+// cells exactly, and so does a coordinator's exact internal view of her own organisation
+// subtracted from the city's tables. Making it sound means auditing every table of every
+// released period of the year, and every internal view, together (τ-ARGUS's protection
+// intervals over linked tables); with internal views of exact counts for each organisation
+// that cannot be done for exact publication at all. Noise has none of these failures.
+Result<ReleaseTerms> TermsFor(const std::optional<ReleaseTerms>& stored,
+                              const ReleaseSettings& settings, const Period& period, int64_t now) {
+  if (settings.method == Method::kThreshold) {
+    return std::unexpected(Refused(ErrorCode::kInvalidInput, "staff_error.report_method_withdrawn",
+                                   "threshold mode is withdrawn; set [report] method = \"laplace\""));
+  }
+  const Kind kind = KindOf(period);
+  if (kind == Kind::kMonths) {
+    return std::unexpected(Refused(ErrorCode::kInvalidInput, "staff_error.report_period_release",
+                                   "a release is of a year (2026) or a quarter (2026-Q2)"));
+  }
+  if (settings.cap.num <= 0 || settings.cap.den <= 0 || settings.person_cap < 1) {
+    return std::unexpected(Refused(ErrorCode::kInvalidInput, "staff_error.report_parameters",
+                                   "cap and records per person must be positive"));
+  }
+  const std::string year = std::to_string(period.year());
+  ReleaseTerms t;
+  if (!stored) {
+    t.year = period.year();
+    t.city = settings.city;
+    t.cap_num = settings.cap.num;
+    t.cap_den = settings.cap.den;
+    t.method = MethodCode(settings.method);
+    t.periods = PeriodsCode(settings.periods);
+    t.person_cap = settings.person_cap;
+    t.code_version = settings.code_version;
+    t.fixed_at = now;
+  } else {
+    t = *stored;
+    if (stored->city != settings.city) {
+      return std::unexpected(Refused(ErrorCode::kConflict, "staff_error.report_city_fixed",
+                                     "the releases of " + year + " were made for the city \"" +
+                                         stored->city + "\"; [report] city is \"" + settings.city + "\""));
+    }
+    if (stored->method != MethodCode(settings.method)) {
+      return std::unexpected(Refused(ErrorCode::kConflict, "staff_error.report_method_mixed",
+                                     "the releases of " + year + " use method " + stored->method));
+    }
+    if (stored->periods != PeriodsCode(settings.periods)) {
+      return std::unexpected(Refused(ErrorCode::kConflict, "staff_error.report_periods_fixed",
+                                     year + " is released by \"" + stored->periods + "\" (fixed at its first release); [report] periods is \"" +
+                                         PeriodsCode(settings.periods) + "\""));
+    }
+    const Fraction fixed{stored->cap_num, stored->cap_den};
+    if (Less(fixed, settings.cap)) {
+      return std::unexpected(Refused(ErrorCode::kConflict, "staff_error.report_cap_fixed",
+                                     "the privacy budget of " + year + " was fixed at epsilon " +
+                                         FractionText(fixed.num, fixed.den) +
+                                         " by its first release; [report] epsilon asks for " +
+                                         FractionText(settings.cap.num, settings.cap.den)));
+    }
+    if (Less(settings.cap, fixed)) {
+      t.cap_num = settings.cap.num;
+      t.cap_den = settings.cap.den;
+    }
+    if (settings.person_cap > stored->person_cap) {
+      return std::unexpected(Refused(ErrorCode::kConflict, "staff_error.report_person_cap_fixed",
+                                     "the records per person of " + year + " were fixed at " +
+                                         std::to_string(stored->person_cap) +
+                                         " by its first release; [report] max_records_per_person asks for " +
+                                         std::to_string(settings.person_cap)));
+    }
+    t.person_cap = settings.person_cap;
+  }
+  if (kind == Kind::kQuarter && t.periods == PeriodsCode(Periods::kYear)) {
+    return std::unexpected(Refused(ErrorCode::kConflict, "staff_error.report_period_mode",
+                                   year + " is released as a whole year only (fixed at its first release)"));
+  }
+  return t;
 }
 
 std::string MethodCode(Method method) { return method == Method::kThreshold ? "threshold" : "laplace"; }
@@ -230,6 +336,14 @@ Result<std::vector<PublishedTable>> DecodeTables(std::string_view payload) {
 Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Period& period,
                                const ReleaseSettings& settings, RandomSource& rng, int64_t now) {
   const std::string method = MethodCode(settings.method);
+  // The year's terms first: settings that differ from them release nothing, not even a
+  // stored release under another name.
+  Result<std::optional<ReleaseTerms>> stored_terms = store.Read("find terms", [&](Tx& tx) {
+    return store.reports().FindTerms(tx, period.year());
+  });
+  if (!stored_terms) return std::unexpected(stored_terms.error());
+  Result<ReleaseTerms> terms = TermsFor(*stored_terms, settings, period, now);
+  if (!terms) return std::unexpected(terms.error());
   // Never new noise for a release that exists. (Looked up first to spare the scan; the write
   // below looks again.)
   Result<ReleaseRecord> existing = store.Read("find release", [&](Tx& tx) {
@@ -238,9 +352,12 @@ Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Per
   if (existing) return ReleaseFromRecord(*existing);
   if (existing.error().code != ErrorCode::kNotFound) return std::unexpected(existing.error());
 
-  const Allocation allocation = ReleaseAllocation(settings.cap, period);
+  const Fraction cap{terms->cap_num, terms->cap_den};
+  Result<Periods> periods = ParsePeriods(terms->periods);
+  if (!periods) return std::unexpected(periods.error());
+  const Allocation allocation = ReleaseAllocation(cap, period, *periods);
   if (Status s = CheckAllocation(allocation); !s) return std::unexpected(s.error());
-  Result<ExactReport> exact = BuildExact(store, codebook, period, std::nullopt);
+  Result<ExactReport> exact = BuildExact(store, codebook, period, std::nullopt, terms->person_cap);
   if (!exact) return std::unexpected(exact.error());
 
   Release r;
@@ -252,16 +369,11 @@ Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Per
   r.created_at = now;
   Fraction spent{0, 1};
   for (const CountTable& ct : exact->tables) {
-    Result<PublishedTable> t;
-    if (settings.method == Method::kThreshold) {
-      t = ProtectThreshold(ct);
-    } else {
-      Result<Fraction> share = ShareOf(allocation, ct.spec.id);
-      if (!share) return std::unexpected(share.error());
-      t = ProtectLaplace(ct, share->num, share->den, rng);
-      if (t) spent = Reduce(spent.num * share->den + share->num * spent.den, spent.den * share->den);
-    }
+    Result<Fraction> share = ShareOf(allocation, ct.spec.id);
+    if (!share) return std::unexpected(share.error());
+    Result<PublishedTable> t = ProtectLaplace(ct, share->num, share->den, rng);
     if (!t) return std::unexpected(t.error());
+    spent = Reduce(spent.num * share->den + share->num * spent.den, spent.den * share->den);
     r.tables.push_back(std::move(*t));
   }
   for (const TableDef& d : ReportTables()) {
@@ -308,12 +420,26 @@ Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Per
   };
   Result<Stored> stored = store.Write("prepare release", [&](Tx& tx) -> Result<Stored> {
     ReportStore& ledger = store.reports();
-    const Status reserved = ledger.ReserveBudget(tx, rec, settings.cap.num, settings.cap.den);
+    const Status reserved = ledger.ReserveBudget(tx, rec, cap.num, cap.den);
     // From here every release committed before is visible: one stored meanwhile for this
     // period wins (it may be what spent the budget), and ours is dropped, noise and all.
     Result<ReleaseRecord> theirs = ledger.FindRelease(tx, settings.city, period.label, method);
     if (theirs) return Stored{0, std::move(*theirs)};
     if (theirs.error().code != ErrorCode::kNotFound) return std::unexpected(theirs.error());
+    // The terms as they are now: the year's first release stores them; if another server
+    // fixed them meanwhile, ours must be what they allow.
+    Result<std::optional<ReleaseTerms>> now_terms = ledger.FindTerms(tx, period.year());
+    if (!now_terms) return std::unexpected(now_terms.error());
+    if (!*now_terms) {
+      if (Status s = ledger.InsertTerms(tx, *terms); !s) return std::unexpected(s.error());
+    } else {
+      Result<ReleaseTerms> again = TermsFor(*now_terms, settings, period, now);
+      if (!again) return std::unexpected(again.error());
+      if (again->cap_num != terms->cap_num || again->cap_den != terms->cap_den ||
+          again->person_cap != terms->person_cap || again->periods != terms->periods) {
+        return std::unexpected(Refused(ErrorCode::kConflict, "error.conflict", "the year's terms were fixed meanwhile"));
+      }
+    }
     if (!reserved) return std::unexpected(reserved.error());
     Result<int64_t> id = ledger.InsertRelease(tx, rec);
     if (!id) return std::unexpected(id.error());

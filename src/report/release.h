@@ -1,13 +1,19 @@
 #pragma once
 // Releases: exact tables (engine.h) -> disclosure control (disclosure.h) -> the ledger in the
-// store. PrepareRelease draws noise once per city, period and method: asking again returns
-// the stored release, never new noise; a release that would exceed the city's yearly
-// privacy budget is refused inside the write transaction that would store it (kConflict,
-// "staff_error.report_budget") and nothing is stored; two preparations at once never both
-// fit into the same remaining budget. Thread-safe as long as the Store is; the RandomSource
-// is the caller's (one per thread).
+// store. The budget belongs to the database's records (every release counts every
+// organisation), not to the configured city name: the year's first release fixes its terms
+// (cap, method, periods, records per person, city name) in the store, and later settings may
+// lower the cap but change nothing else (kConflict: "staff_error.report_city_fixed",
+// "report_cap_fixed", "report_periods_fixed", "report_person_cap_fixed"; the detail says
+// what was fixed and what the settings ask). PrepareRelease draws noise once per period: asking again
+// returns the stored release, never new noise; a release that would exceed the year's
+// budget is refused inside the write transaction that would store it (kConflict,
+// "staff_error.report_budget") and nothing is stored; two preparations at once never both fit
+// into the same remaining budget. Thread-safe as long as the Store is; the RandomSource is
+// the caller's (one per thread).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,26 +27,56 @@
 
 namespace vd::report {
 
+// How a year is released, chosen once per year (by its first release). kYear: the whole year
+// only, at the full cap. kQuarters: the cap is split up front, half for the whole year and an
+// eighth for each quarter, so the annual report and the four quarters all fit and none
+// excludes another; the annual figures then carry twice the noise of kYear (and a quarter's
+// eight times), which is the price of quarterly figures.
+enum class Periods { kYear, kQuarters };
+
+// The default number of a case's records per period that count (contribution bounding).
+inline constexpr int64_t kDefaultPersonCap = 2;
+
 struct ReleaseSettings {
   std::string city;
-  Fraction cap{2, 1};  // ε per city per calendar year
+  Fraction cap{2, 1};  // ε per contact record per calendar year
   Method method = Method::kDiscreteLaplace;
+  Periods periods = Periods::kYear;
+  // Records of one case (one person) per period that count; the rest are left out, so that a
+  // person is protected at person_cap·ε. Records without a case count as persons of their own.
+  int64_t person_cap = kDefaultPersonCap;
   std::string code_version;
 };
 
-// The stated allocation. A release of a whole year spends the yearly cap; a shorter period
-// spends cap × months / 12 (so four quarters, or one year, use up a year). Within a release
-// each base table gets its stated share of that ε (tables.h: share / the sum of all shares);
-// derived tables spend nothing.
-Fraction ReleaseEpsilon(const Fraction& cap, const Period& period);
-Allocation ReleaseAllocation(const Fraction& cap, const Period& period);
+// The stated allocation: the share of the yearly cap a period spends (Periods above).
+// Within a release each base table gets its stated share of that ε (tables.h: share / the sum
+// of all shares); derived tables spend nothing. A period its Periods do not release (a
+// quarter under kYear, a month range under either) gets 0/1.
+Fraction ReleaseEpsilon(const Fraction& cap, const Period& period, Periods periods);
+Allocation ReleaseAllocation(const Fraction& cap, const Period& period, Periods periods);
+
+// "year" / "quarters" and back (kInvalidInput, "staff_error.report_periods").
+std::string PeriodsCode(Periods periods);
+Result<Periods> ParsePeriods(std::string_view code);
+
+// The terms the year's next release is made under: the stored ones with the cap (and the
+// records per person) lowered to the settings' when those are lower; the settings' own when
+// the year has none. kConflict (see above) when the settings differ from the stored terms in
+// anything else or ask for more; kInvalidInput
+// ("staff_error.report_method_withdrawn") for threshold mode (withdrawn: see release.cc);
+// kInvalidInput ("staff_error.report_period_release") for a month range, and kConflict
+// ("staff_error.report_period_mode") for a quarter of a year released whole.
+Result<ReleaseTerms> TermsFor(const std::optional<ReleaseTerms>& stored,
+                              const ReleaseSettings& settings, const Period& period, int64_t now);
 
 // "laplace" / "threshold" and back (kInvalidInput, "staff_error.report_method").
 std::string MethodCode(Method method);
 Result<Method> ParseMethod(std::string_view code);
 
-// Returns the stored release for (city, period label, method) if there is one; otherwise
-// builds the exact tables, protects them, stores a draft and returns it.
+// Checks the year's terms (TermsFor); then returns the stored release of the period if there is
+// one; otherwise builds the exact tables (each case bounded to the terms' records per
+// person), protects them, stores a draft (and, for the year's first, its terms) and returns
+// it.
 Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Period& period,
                                const ReleaseSettings& settings, RandomSource& rng, int64_t now);
 

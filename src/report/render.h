@@ -40,6 +40,9 @@ struct HtmlOptions {
   // An organisation's exact internal view (no disclosure control): marked on every page.
   bool internal = false;
   std::vector<vd::PopulationEstimate> population;
+  // Records of one case (person) per period that the release counted (its year's terms);
+  // 0 for releases made before contribution bounding, which protect records only.
+  int64_t person_cap = 0;
   // Links shown above the report (downloads), already safe paths; empty for files.
   std::vector<std::pair<std::string, std::string>> links;  // (href, label msgid)
 };

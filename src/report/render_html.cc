@@ -552,7 +552,12 @@ class HtmlWriter {
       if (!overflow) {
         out_ += "<p>" + E(Sub(T("report.method.budget"), "eps", EpsString(num, den))) + "</p>";
       }
-      out_ += "<p>" + E(T("report.method.persons")) + "</p>";
+      if (o_.person_cap > 0 && !overflow && !__builtin_mul_overflow(num, o_.person_cap, &num)) {
+        out_ += "<p>" + E(Sub(Sub(T("report.method.persons_capped"), "cap", std::to_string(o_.person_cap)),
+                              "eps", EpsString(num, den))) + "</p>";
+      } else {
+        out_ += "<p>" + E(T("report.method.persons")) + "</p>";
+      }
       out_ += "<p>" + E(T("report.method.small")) + "</p>";
       out_ += "<p>" + E(T("report.method.consistent")) + "</p>";
     }

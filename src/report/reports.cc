@@ -88,6 +88,12 @@ Result<Document> Reports::Render(const Release& release, Format format, std::str
     o.stylesheet_href = page.stylesheet_href;
     o.population = std::move(*pop);
     o.links = page.links;
+    Result<std::optional<ReleaseTerms>> terms = store_.Read("find terms", [&](Tx& tx) {
+      return store_.reports().FindTerms(tx, release.period.year());
+    });
+    if (!terms) return std::unexpected(terms.error());
+    // Releases stored before the year's terms (and so before bounding) state records only.
+    if (*terms && (*terms)->fixed_at <= release.created_at) o.person_cap = (*terms)->person_cap;
     doc.body = RenderHtml(release, LabelsFor(lang), o);
     doc.content_type = "text/html; charset=utf-8";
   }

@@ -18,7 +18,7 @@ namespace {
 TEST(ReportTablesTest, SharesGiveEveryTableItsStatedEpsilon) {
   auto year = ParsePeriod("2026");
   ASSERT_TRUE(year);
-  const Allocation a = ReleaseAllocation({2, 1}, *year);
+  const Allocation a = ReleaseAllocation({2, 1}, *year, Periods::kYear);
   // ε = 2 for the year, split 3:2:2:1:2:1:1:3:2:1:1:1:1 (out of 21).
   const std::vector<std::tuple<std::string, int64_t, int64_t>> expected = {
       {kTableChannelLocation, 2, 7},  {kTableLanguage, 4, 21},  {kTableGender, 4, 21},
@@ -32,12 +32,12 @@ TEST(ReportTablesTest, SharesGiveEveryTableItsStatedEpsilon) {
     EXPECT_EQ(a.shares[i].second.num, std::get<1>(expected[i])) << a.shares[i].first;
     EXPECT_EQ(a.shares[i].second.den, std::get<2>(expected[i])) << a.shares[i].first;
   }
-  // A quarter spends a quarter of the cap, in the same proportions.
+  // Split up front, a quarter spends an eighth of the cap, in the same proportions.
   auto q = ParsePeriod("2026-Q3");
   ASSERT_TRUE(q);
-  const Allocation qa = ReleaseAllocation({2, 1}, *q);
+  const Allocation qa = ReleaseAllocation({2, 1}, *q, Periods::kQuarters);
   EXPECT_EQ(qa.shares[0].second.num, 1);
-  EXPECT_EQ(qa.shares[0].second.den, 14);
+  EXPECT_EQ(qa.shares[0].second.den, 28);
 }
 
 TEST(ReportTablesTest, EveryEntryIsComplete) {

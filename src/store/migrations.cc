@@ -328,6 +328,29 @@ std::vector<std::string> Schema10(Dialect) {
   };
 }
 
+// Schema 12: the terms of a year's releases (issue 15). The privacy budget belongs to the
+// database whose records the reports count, not to a configured city name: one row per
+// calendar year, written with the year's first release, holds the cap, the method, the
+// periods the year is released in, the records per case (person) per period that count and
+// the city name the reports carry. Configuration may lower the cap later, never raise it or
+// change the rest. (11 is another migration's number.)
+std::vector<std::string> Schema12(Dialect) {
+  return {
+      "CREATE TABLE report_terms ("
+      " year BIGINT PRIMARY KEY,"
+      " city TEXT NOT NULL,"
+      " cap_num BIGINT NOT NULL CHECK (cap_num > 0),"
+      " cap_den BIGINT NOT NULL CHECK (cap_den > 0),"
+      " method TEXT NOT NULL CHECK (method IN ('laplace', 'threshold')),"
+      " periods TEXT NOT NULL CHECK (periods IN ('year', 'quarters')),"
+      " person_cap BIGINT NOT NULL CHECK (person_cap >= 1),"
+      " code_version TEXT NOT NULL,"
+      " fixed_at BIGINT NOT NULL)",
+      // Releases are counted per year over every city name they were ever made under.
+      "CREATE INDEX report_releases_by_year ON report_releases (year)",
+  };
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations(Dialect dialect) {
@@ -340,7 +363,8 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                 {7, Schema7(Dialect::kSqlite)},
                                                 {8, Schema8(Dialect::kSqlite)},
                                                 {9, Schema9(Dialect::kSqlite)},
-                                                {10, Schema10(Dialect::kSqlite)}};
+                                                {10, Schema10(Dialect::kSqlite)},
+                                                {12, Schema12(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
                                                   {3, Schema3(Dialect::kPostgres)},
@@ -350,7 +374,8 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                   {7, Schema7(Dialect::kPostgres)},
                                                   {8, Schema8(Dialect::kPostgres)},
                                                   {9, Schema9(Dialect::kPostgres)},
-                                                  {10, Schema10(Dialect::kPostgres)}};
+                                                  {10, Schema10(Dialect::kPostgres)},
+                                                  {12, Schema12(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 

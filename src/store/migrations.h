@@ -10,12 +10,16 @@ namespace vd {
 
 enum class Dialect { kSqlite, kPostgres };
 
+inline constexpr int kReservedMigrations[] = {11};
+
 struct Migration {
   int version;
   std::vector<std::string> statements;  // run in order inside one transaction
 };
 
-// Ascending by version, starting at 1, without gaps.
+// Ascending by version, starting at 1, without gaps except kReservedMigrations (numbers
+// taken by a migration on another branch; applied whenever they appear, since Migrate checks
+// each version on its own).
 const std::vector<Migration>& Migrations(Dialect dialect);
 
 }  // namespace vd

@@ -31,6 +31,20 @@ struct ReleaseRecord {
   std::string payload;
 };
 
+// The terms of one calendar year's releases, fixed with the year's first release (schema 12)
+// and never changed by configuration afterwards (it may only lower the cap).
+struct ReleaseTerms {
+  int64_t year = 0;
+  std::string city;          // the name the year's reports carry
+  int64_t cap_num = 0;       // the year's ε = cap_num / cap_den, per contact record
+  int64_t cap_den = 1;
+  std::string method;        // "laplace" or "threshold"
+  std::string periods;       // "year": the whole year only; "quarters": the year and its quarters
+  int64_t person_cap = 0;    // records of one case (person) per period that count
+  std::string code_version;  // VD_VERSION that fixed them
+  int64_t fixed_at = 0;
+};
+
 // A city's estimate of the share of one group in the sex-work population, from a public
 // source (coordinators enter it; reach is reported against it).
 struct PopulationEstimate {

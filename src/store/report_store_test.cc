@@ -202,27 +202,39 @@ TEST_P(ReportStoreTest, TheLedgerRefusesAReleasePastTheCapAndADuplicate) {
   ASSERT_FALSE(over.has_value());
   EXPECT_EQ(over.error().code, ErrorCode::kConflict);
   EXPECT_EQ(over.error().user_message, "staff_error.report_budget");
-  // Another year and another city have their own budget.
+  // Another year has its own budget; another city name has not (issue 15): every release
+  // counts every record of the database, so the budget is the database's.
   ReleaseRecord next = Release("2027", 2, 1);
   next.year = 2027;
   EXPECT_TRUE(ReleaseWithinBudget(next, 2, 1).has_value());
-  ReleaseRecord other = Release("2026", 2, 1);
-  other.city = "utrecht";
-  EXPECT_TRUE(ReleaseWithinBudget(other, 2, 1).has_value());
-  // One method per city and year: exact counts next to noisy ones would undo the noise.
-  ReleaseRecord threshold = Release("2026-Q4", 0, 1);
-  threshold.method = "threshold";
-  auto mixed = ReleaseWithinBudget(threshold, 2, 1);
-  ASSERT_FALSE(mixed.has_value());
-  EXPECT_EQ(mixed.error().user_message, "staff_error.report_method_mixed");
+  for (const char* city : {"utrecht", "den-haag ", "Den-Haag"}) {
+    ReleaseRecord other = Release("2026", 1, 1000);
+    other.city = city;
+    auto refused = ReleaseWithinBudget(other, 2, 1);
+    ASSERT_FALSE(refused.has_value()) << city;
+    EXPECT_EQ(refused.error().user_message, "staff_error.report_budget") << city;
+  }
+  // One method per year, under any city name: exact counts next to noisy ones would undo
+  // the noise.
+  for (const char* city : {"den-haag", "leiden"}) {
+    ReleaseRecord threshold = Release("2026-Q4", 0, 1);
+    threshold.method = "threshold";
+    threshold.city = city;
+    auto mixed = ReleaseWithinBudget(threshold, 2, 1);
+    ASSERT_FALSE(mixed.has_value()) << city;
+    EXPECT_EQ(mixed.error().user_message, "staff_error.report_method_mixed") << city;
+  }
   // Threshold mode spends nothing; a duplicate (city, label, method) is a conflict.
+  ReleaseRecord threshold = Release("2028", 0, 1);
+  threshold.year = 2028;
+  threshold.method = "threshold";
   threshold.city = "leiden";
   EXPECT_TRUE(ReleaseWithinBudget(threshold, 2, 1).has_value());
   auto dup = ReleaseWithinBudget(threshold, 2, 1);
   ASSERT_FALSE(dup.has_value());
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
 
-  auto spent = ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026);
+  auto spent = ReadOne(*store_, &ReportStore::ReleasesSpent, 2026);
   ASSERT_TRUE(spent.has_value());
   EXPECT_EQ(*spent, (std::vector<std::pair<int64_t, int64_t>>{{1, 2}, {2, 3}, {5, 6}}));
 
@@ -246,6 +258,55 @@ TEST_P(ReportStoreTest, TheLedgerRefusesAReleasePastTheCapAndADuplicate) {
             4u);  // 2027's too
 }
 
+TEST_P(ReportStoreTest, TermsAreStoredOncePerYear) {
+  EXPECT_FALSE(*ReadOne(*store_, &ReportStore::FindTerms, 2026));
+  ReleaseTerms t{2026, "Den Haag", 2, 1, "laplace", "quarters", 2, "test", 77};
+  ASSERT_TRUE(WriteOne(*store_, &ReportStore::InsertTerms, t));
+  ReleaseTerms other = t;
+  other.cap_num = 10;
+  EXPECT_EQ(FailureOf(WriteOne(*store_, &ReportStore::InsertTerms, other)), ErrorCode::kConflict);
+  std::optional<ReleaseTerms> back = *ReadOne(*store_, &ReportStore::FindTerms, 2026);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->city, "Den Haag");
+  EXPECT_EQ(back->cap_num, 2);
+  EXPECT_EQ(back->periods, "quarters");
+  EXPECT_EQ(back->person_cap, 2);
+  EXPECT_EQ(back->fixed_at, 77);
+  EXPECT_FALSE(*ReadOne(*store_, &ReportStore::FindTerms, 2027));
+}
+
+TEST_P(ReportStoreTest, RecordsBeyondTheCaseCapAreTheLaterOnesOfEachCase) {
+  // Case A: 5 records in the period (ids in insertion order), one outside it; case B: 2;
+  // records without a case: never listed.
+  std::vector<ContactRecord> all;
+  auto add = [&](const std::string& month, const std::string& code) {
+    ContactRecord c = Record(org_, month, 1);
+    c.case_code = code;
+    all.push_back(c);
+  };
+  for (int i = 0; i < 3; ++i) add("2026-02", "K-A");
+  add("2025-12", "K-A");
+  add("2026-03", "K-B");
+  for (int i = 0; i < 2; ++i) add("2026-04", "K-A");
+  add("2026-05", "K-B");
+  for (int i = 0; i < 4; ++i) add("2026-05", "");
+  ASSERT_TRUE(store_->InsertContactsBulk(all));
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(store_->ScanContacts("2025-01", "2026-12", std::nullopt, [&](const ContactChunk& c) {
+    for (size_t i = 0; i < c.size; ++i) ids.push_back(c.id[i]);
+  }));
+  ASSERT_EQ(ids.size(), all.size());
+  // Cap 2: A keeps its first two records of 2026 (ids[0], ids[1]); ids[2], ids[5], ids[6]
+  // are left out. B has two: none.
+  auto beyond = ReadOne(*store_, &ReportStore::RecordsBeyondCaseCap, "2026-01", "2026-12", 2);
+  ASSERT_TRUE(beyond.has_value());
+  EXPECT_EQ(*beyond, (std::vector<int64_t>{ids[2], ids[5], ids[6]}));
+  auto one = ReadOne(*store_, &ReportStore::RecordsBeyondCaseCap, "2026-01", "2026-12", 1);
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(*one, (std::vector<int64_t>{ids[1], ids[2], ids[5], ids[6], ids[7]}));
+  EXPECT_TRUE(ReadOne(*store_, &ReportStore::RecordsBeyondCaseCap, "2026-01", "2026-12", 5)->empty());
+}
+
 TEST_P(ReportStoreTest, ReleasesInOneTransactionShareTheBudget) {
   // The second reservation sees the first release of the same transaction: 3/2 + 1/2 fits
   // cap 2, a further 1/1000 does not, and its refusal rolls back both releases.
@@ -261,7 +322,7 @@ TEST_P(ReportStoreTest, ReleasesInOneTransactionShareTheBudget) {
   });
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().user_message, "staff_error.report_budget");
-  EXPECT_TRUE(ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026)->empty());
+  EXPECT_TRUE(ReadOne(*store_, &ReportStore::ReleasesSpent, 2026)->empty());
   EXPECT_EQ(
       FailureOf(ReadOne(*store_, &ReportStore::FindRelease, "den-haag", "2026-H1", "laplace")),
       ErrorCode::kNotFound);
@@ -284,7 +345,7 @@ TEST_P(ReportStoreTest, AFailureAfterTheReleaseLeavesNeitherReleaseNorSpend) {
   EXPECT_EQ(
       FailureOf(ReadOne(*store_, &ReportStore::FindRelease, "den-haag", "2026-Q2", "laplace")),
       ErrorCode::kNotFound);
-  EXPECT_EQ(*ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026),
+  EXPECT_EQ(*ReadOne(*store_, &ReportStore::ReleasesSpent, 2026),
             (std::vector<std::pair<int64_t, int64_t>>{{1, 2}}));
   // The budget left is unchanged: 3/2 more still fits cap 2.
   EXPECT_TRUE(ReleaseWithinBudget(Release("2026-H2", 3, 2), 2, 1).has_value());
@@ -314,7 +375,7 @@ TEST_P(ReportStoreTest, AReleaseStartedDuringAnotherSeesItsSpend) {
   ASSERT_FALSE(later.has_value());
   EXPECT_EQ(later.error().code, ErrorCode::kConflict);
   EXPECT_EQ(later.error().user_message, "staff_error.report_budget");
-  EXPECT_EQ(*ReadOne(*store_, &ReportStore::ReleasesSpent, "den-haag", 2026),
+  EXPECT_EQ(*ReadOne(*store_, &ReportStore::ReleasesSpent, 2026),
             (std::vector<std::pair<int64_t, int64_t>>{{2, 1}}));
 }
 

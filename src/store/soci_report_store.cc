@@ -89,14 +89,19 @@ struct Fraction {
   }
 };
 
-std::vector<std::pair<int64_t, int64_t>> Spent(soci::session& sql, const std::string& city,
-                                               long long year) {
+const auto kTerms = soci_row::Table(
+    "report_terms", Col("year", &ReleaseTerms::year), Col("city", &ReleaseTerms::city),
+    Col("cap_num", &ReleaseTerms::cap_num), Col("cap_den", &ReleaseTerms::cap_den),
+    Col("method", &ReleaseTerms::method), Col("periods", &ReleaseTerms::periods),
+    Col("person_cap", &ReleaseTerms::person_cap), Col("code_version", &ReleaseTerms::code_version),
+    Col("fixed_at", &ReleaseTerms::fixed_at));
+
+std::vector<std::pair<int64_t, int64_t>> Spent(soci::session& sql, long long year) {
   std::vector<std::pair<int64_t, int64_t>> out;
   long long num = 0, den = 1;
   soci::statement st =
-      (sql.prepare << "SELECT eps_num, eps_den FROM report_releases WHERE city = :c AND "
-                      "year = :y ORDER BY id",
-       use(city), use(year), into(num), into(den));
+      (sql.prepare << "SELECT eps_num, eps_den FROM report_releases WHERE year = :y ORDER BY id",
+       use(year), into(num), into(den));
   st.execute();
   while (st.fetch()) out.emplace_back(num, den);
   return out;
@@ -134,12 +139,51 @@ class SociReportStore final : public ReportStore {
                             });
   }
 
-  Result<std::vector<std::pair<int64_t, int64_t>>> ReleasesSpent(Tx& tx, const std::string& city,
-                                                                 int64_t year) override {
+  Result<std::vector<std::pair<int64_t, int64_t>>> ReleasesSpent(Tx& tx, int64_t year) override {
     using Pairs = std::vector<std::pair<int64_t, int64_t>>;
     return Soci(tx).Guarded("releases spent", [&](soci::session& sql) -> Result<Pairs> {
-      return Spent(sql, city, year);
+      return Spent(sql, year);
     });
+  }
+
+  Result<std::optional<ReleaseTerms>> FindTerms(Tx& tx, int64_t year) override {
+    using Found = std::optional<ReleaseTerms>;
+    return Soci(tx).Guarded("find terms", [&](soci::session& sql) -> Result<Found> {
+      std::vector<ReleaseTerms> found =
+          soci_row::Select(sql, kTerms, " WHERE year = :y", static_cast<long long>(year));
+      if (found.empty()) return Found{};
+      return Found{std::move(found.front())};
+    });
+  }
+
+  Status InsertTerms(Tx& tx, const ReleaseTerms& terms) override {
+    return Soci(tx).Guarded("insert terms", [&](soci::session& sql) -> Status {
+      long long present = 0;
+      const long long y = terms.year;
+      sql << "SELECT COUNT(*) FROM report_terms WHERE year = :y", use(y), into(present);
+      if (present > 0) return Fail(ErrorCode::kConflict, "error.conflict", "terms of the year exist");
+      soci_row::Insert(sql, kTerms, terms);
+      return {};
+    });
+  }
+
+  Result<std::vector<int64_t>> RecordsBeyondCaseCap(Tx& tx, const std::string& first_month,
+                                                    const std::string& last_month,
+                                                    int64_t per_case) override {
+    return Soci(tx).Guarded(
+        "records beyond case cap", [&](soci::session& sql) -> Result<std::vector<int64_t>> {
+          std::vector<int64_t> out;
+          long long id = 0;
+          const long long cap = per_case;
+          soci::statement st =
+              (sql.prepare << "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY "
+                              "case_code ORDER BY id) AS n FROM contacts WHERE month >= :a AND "
+                              "month <= :b AND case_code <> '') AS ranked WHERE n > :k ORDER BY id",
+               use(first_month), use(last_month), use(cap), into(id));
+          st.execute();
+          while (st.fetch()) out.push_back(id);
+          return out;
+        });
   }
 
   Status ReserveBudget(Tx& tx, const ReleaseRecord& r, int64_t cap_num, int64_t cap_den) override {
@@ -149,19 +193,18 @@ class SociReportStore final : public ReportStore {
       if (dialect_ == Dialect::kPostgres) {
         sql << "SELECT pg_advisory_xact_lock(" << kLedgerLockKey << ")";
       }
-      // One method per city and year: exact threshold-mode counts next to noisy ones of the
-      // same records would give the noise away.
+      // One method per year: exact threshold-mode counts next to noisy ones of the same
+      // records would give the noise away, whatever city name either carries.
       long long other_methods = 0;
       const long long y = r.year;
-      sql << "SELECT COUNT(*) FROM report_releases WHERE city = :c AND year = :y AND "
-             "method <> :m",
-          use(r.city), use(y), use(r.method), into(other_methods);
+      sql << "SELECT COUNT(*) FROM report_releases WHERE year = :y AND method <> :m", use(y),
+          use(r.method), into(other_methods);
       if (other_methods > 0) {
         return Fail(ErrorCode::kConflict, "staff_error.report_method_mixed",
-                    "the city's releases for this year use another method");
+                    "the releases of this year use another method");
       }
       Fraction spent;
-      for (const auto& [n, d] : Spent(sql, r.city, r.year)) spent.Add(n, d);
+      for (const auto& [n, d] : Spent(sql, r.year)) spent.Add(n, d);
       spent.Add(r.eps_num, r.eps_den);
       // spent <= cap  <=>  spent.num * cap_den <= cap_num * spent.den (all positive).
       if (cap_den <= 0 || cap_num < 0 || spent.overflow ||

@@ -11,6 +11,7 @@
 #include <soci/soci.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -72,8 +73,14 @@ TEST(MigrationsTest, NumberedFromOneWithoutGapsAlikeInBothDialects) {
   for (Dialect d : {Dialect::kSqlite, Dialect::kPostgres}) {
     const std::vector<Migration>& all = Migrations(d);
     ASSERT_FALSE(all.empty());
+    // A number may be missing only while it is reserved for another branch's migration.
+    int expected = 1;
     for (size_t i = 0; i < all.size(); ++i) {
-      EXPECT_EQ(all[i].version, static_cast<int>(i) + 1);
+      while (all[i].version > expected &&
+             std::ranges::find(kReservedMigrations, expected) != std::end(kReservedMigrations)) {
+        ++expected;
+      }
+      EXPECT_EQ(all[i].version, expected++);
       EXPECT_FALSE(all[i].statements.empty());
     }
   }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <regex>
 
@@ -82,6 +83,24 @@ class ReportHttpTest : public ::testing::TestWithParam<Backend> {
     const std::string loc = r.Header("location");
     if (r.status == 303 && std::regex_match(loc, m, std::regex("/staff/reports/([0-9]+)"))) return m[1];
     return "";
+  }
+
+  // Restarts the server with changed [report] settings (the database stays).
+  void Restart(const std::function<void(report::ReleaseSettings&)>& change) {
+    server_.runtime.reset();
+    change(server_.config.site.report);
+    auto reopened = Runtime::Open(server_.config, server_.clock);
+    ASSERT_TRUE(reopened.has_value()) << reopened.error().detail;
+    server_.runtime = std::move(*reopened);
+    auto port = server_.runtime->Start();
+    ASSERT_TRUE(port.has_value());
+    port_ = *port;
+  }
+
+  size_t Stored(const std::string& city) {
+    auto stored = store_test::ReadOne(server_.runtime->store(), &ReportStore::ListReleases, city, "");
+    EXPECT_TRUE(stored.has_value());
+    return stored ? stored->size() : 0;
   }
 
   std::string T(const std::string& lang, const std::string& msgid) {
@@ -168,16 +187,69 @@ TEST_P(ReportHttpTest, CoordinatorPreparesAndPublishesAnalystSeesOnlyPublished) 
 
 TEST_P(ReportHttpTest, BudgetExhaustionRefusesAndStoresNothing) {
   if (!server_.runtime) return;
+  // A release from before the ledger fixed its terms, under another spelling of the city,
+  // spent the year's cap on the same records.
+  ReleaseRecord legacy{0, "den Haag", "2026", "2026-01", "2026-12", 2026, "laplace", "published",
+                       2, 1, "old", 1, 2, "vdrelease 1\n"};
+  ASSERT_TRUE(store_test::WriteOne(server_.runtime->store(), &ReportStore::InsertRelease, legacy));
   Client coord = LoggedIn(Role::kCoordinator);
-  ASSERT_FALSE(Prepare(coord, "2026").empty());  // the year's report spends the whole cap
   HttpResult refused;
-  EXPECT_EQ(Prepare(coord, "2026-Q2", &refused), "");
+  EXPECT_EQ(Prepare(coord, "2026", &refused), "");
   EXPECT_EQ(refused.status, 409);
   EXPECT_NE(refused.body.find(T("en", "staff_error.report_budget")), std::string::npos);
-  auto stored =
-      store_test::ReadOne(server_.runtime->store(), &ReportStore::ListReleases, "Den Haag", "");
-  ASSERT_TRUE(stored.has_value());
-  EXPECT_EQ(stored->size(), 1u);
+  EXPECT_EQ(Stored("Den Haag"), 0u);
+  // Released whole, a year has no quarters.
+  ASSERT_FALSE(Prepare(coord, "2027").empty());
+  EXPECT_EQ(Prepare(coord, "2027-Q2", &refused), "");
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body.find(T("en", "staff_error.report_period_mode")), std::string::npos);
+  EXPECT_EQ(Stored("Den Haag"), 1u);
+}
+
+// Issue 15: after a release, a changed epsilon, method or spelling of the city releases
+// nothing: 409 (400 for the withdrawn threshold mode) with a clear message, nothing stored.
+TEST_P(ReportHttpTest, ChangedSettingsAfterAReleaseReleaseNothing) {
+  if (!server_.runtime) return;
+  {
+    Client coord = LoggedIn(Role::kCoordinator);
+    ASSERT_FALSE(Prepare(coord, "2026").empty());
+  }
+  struct Case {
+    std::function<void(report::ReleaseSettings&)> change;
+    int status;
+    std::string msgid;
+  };
+  const std::vector<Case> cases = {
+      {[](report::ReleaseSettings& s) { s.cap = {10, 1}; }, 409, "staff_error.report_cap_fixed"},
+      {[](report::ReleaseSettings& s) { s.city = "Den Haag "; }, 409, "staff_error.report_city_fixed"},
+      {[](report::ReleaseSettings& s) { s.city = "den Haag"; }, 409, "staff_error.report_city_fixed"},
+      {[](report::ReleaseSettings& s) { s.periods = report::Periods::kQuarters; }, 409,
+       "staff_error.report_periods_fixed"},
+      {[](report::ReleaseSettings& s) { s.person_cap = 5; }, 409, "staff_error.report_person_cap_fixed"},
+      {[](report::ReleaseSettings& s) { s.method = report::Method::kThreshold; }, 400,
+       "staff_error.report_method_withdrawn"},
+  };
+  const report::ReleaseSettings original = server_.config.site.report;
+  for (const Case& c : cases) {
+    Restart([&](report::ReleaseSettings& s) {
+      s = original;
+      c.change(s);
+    });
+    Client coord = LoggedIn(Role::kCoordinator);
+    for (const char* period : {"2026-Q1", "2026"}) {
+      HttpResult r;
+      EXPECT_EQ(Prepare(coord, period, &r), "") << c.msgid << " " << period;
+      EXPECT_EQ(r.status, c.status) << c.msgid << " " << period;
+      EXPECT_NE(r.body.find(T("en", c.msgid)), std::string::npos) << c.msgid;
+      EXPECT_NE(T("en", c.msgid), c.msgid);
+    }
+  }
+  for (const char* city : {"Den Haag", "Den Haag ", "den Haag"}) {
+    EXPECT_EQ(Stored(city), std::string_view(city) == "Den Haag" ? 1u : 0u) << city;
+  }
+  auto spent = store_test::ReadOne(server_.runtime->store(), &ReportStore::ReleasesSpent, 2026);
+  ASSERT_TRUE(spent.has_value());
+  EXPECT_EQ(spent->size(), 1u);
 }
 
 TEST_P(ReportHttpTest, BadPeriodOrPopulationInputGivesAClearPageAndStoresNothing) {
