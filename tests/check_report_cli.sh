@@ -2,7 +2,8 @@
 # `vertrouwd report` as an operator meets it (issue 15): after the year's first release, a
 # raised epsilon, another spelling of the city, another way of releasing the year or a
 # request for threshold mode exits 1 with a clear message and stores nothing; the restored
-# configuration gets the stored release back byte for byte.
+# configuration gets the stored release back byte for byte; --out /dev/null leaves the
+# device a device.
 set -euo pipefail
 bin=${1:?usage: check_report_cli.sh VERTROUWD_BIN}
 work=$(mktemp -d /tmp/vd-report-cli.XXXXXX)
@@ -80,5 +81,6 @@ cmp -s "$work/first.json" "$work/again.json" || fail "asking again gave other nu
 [[ $(releases) == 1 ]] || fail "asking again stored a release"
 echo "ok: the restored configuration gets the stored release back"
 config "Den Haag" 1
-vd report --period 2026 --format csv --out "$work/lower.csv" 2>"$work/err" || { cat "$work/err"; fail "a lower epsilon"; }
-echo "ok: a lower epsilon is allowed"
+vd report --period 2026 --format csv --out /dev/null 2>"$work/err" || { cat "$work/err"; fail "a lower epsilon"; }
+[[ -c /dev/null ]] || fail "/dev/null is no longer a device"
+echo "ok: a lower epsilon is allowed; --out /dev/null stays a device"

@@ -24,6 +24,7 @@
 
 #include "app/config.h"
 #include "app/pepper.h"
+#include "app/output_file.h"
 #include "app/report_domain.h"
 #include "app/runtime.h"
 #include "app/seed.h"
@@ -190,14 +191,8 @@ int RunReport(Runtime& rt, const Config& config, const Clock& clock, const Repor
   const std::string& out = doc->body;
   if (rc.out.empty()) {
     std::fwrite(out.data(), 1, out.size(), stdout);
-  } else {
-    const std::string tmp = rc.out + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f || std::fwrite(out.data(), 1, out.size(), f) != out.size() || std::fclose(f) != 0 ||
-        std::rename(tmp.c_str(), rc.out.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      return fail(Error{ErrorCode::kStorage, "error.internal", "cannot write " + rc.out});
-    }
+  } else if (Status written = WriteOutputFile(rc.out, out); !written) {
+    return fail(written.error());
   }
   std::fprintf(stderr, "release %lld (%s), %s, %s, method %s\n", static_cast<long long>(release->id),
                release->status.c_str(), settings.city.c_str(), period->label.c_str(),
@@ -349,7 +344,9 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--lang", report_lang, "nl | en (HTML and CSV labels)")->check(CLI::IsMember({"nl", "en"}));
   report_cmd->add_option("--method", report_method, "laplace (threshold is withdrawn and refused)")
       ->check(CLI::IsMember({"laplace", "threshold"}));
-  report_cmd->add_option("--out", report_out, "Output file (default: standard output)");
+  report_cmd->add_option("--out", report_out,
+                         "Output file, replaced whole; a device or FIFO is written in place "
+                         "(default: standard output)");
   report_cmd->add_flag("--publish", report_publish, "Publish the release (analysts can then see it)");
   CLI::App* version = cli.add_subcommand("version", "Print the version");
 
