@@ -1,6 +1,7 @@
 #include "report/disclosure.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace vd::report {
@@ -80,6 +81,22 @@ void FillNoisyMargins(PublishedTable& out, const Shape& shape) {
   }
   out.total = NoisyCell(total, out.threshold);
 }
+
+}  // namespace
+
+int64_t CellHalfWidth90(int64_t eps_num, int64_t eps_den, int64_t sensitivity) {
+  if (eps_num <= 0 || eps_den <= 0 || sensitivity < 1) return -1;
+  const double q = std::exp(-static_cast<double>(eps_num) / (static_cast<double>(eps_den) * static_cast<double>(sensitivity)));
+  // P(|Z| > k) = 2 q^(k+1) / (1 + q) <= 0.1: start from the real solution, then step to the
+  // smallest integer that meets it (rounding in either direction is corrected).
+  auto tail = [&](int64_t k) { return 2.0 * std::pow(q, static_cast<double>(k + 1)) / (1.0 + q); };
+  int64_t k = std::max<int64_t>(0, static_cast<int64_t>(std::ceil(std::log(0.05 * (1.0 + q)) / std::log(q))) - 1);
+  while (tail(k) > 0.1) ++k;
+  while (k > 0 && tail(k - 1) <= 0.1) --k;
+  return k;
+}
+
+namespace {
 
 // --- Threshold suppression -------------------------------------------------------------
 

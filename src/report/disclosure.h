@@ -30,6 +30,13 @@ Result<PublishedTable> ProtectLaplace(const CountTable& table, int64_t eps_num,
                                       int64_t eps_den, RandomSource& rng,
                                       int64_t display_threshold = kDefaultThreshold);
 
+// The half-width k of a noisy inner cell's 90 % interval (post-processing, no budget): the
+// smallest k >= 0 such that the discrete-Laplace noise of ProtectLaplace with ε = eps_num /
+// eps_den and Δ = sensitivity has P(|Z| <= k) >= 0.9, from its pmf (P(|Z| > k) =
+// 2q^(k+1)/(1+q), q = e^(-ε/Δ)), so [noisy - k, noisy + k] holds the exact count in at least
+// 90 % of releases. -1 for invalid parameters.
+int64_t CellHalfWidth90(int64_t eps_num, int64_t eps_den, int64_t sensitivity);
+
 // Threshold suppression (min_count >= 1). Rule, applied to a fixed point:
 //  1. Primary: every inner cell below min_count is suppressed, zeros included. (Publishing
 //     some zeros would make the pattern differ between a small cell holding 0 and one holding

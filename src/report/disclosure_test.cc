@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 namespace vd::report {
@@ -541,6 +542,67 @@ TEST(DisclosureMethod, StatesMethodAndParameters) {
   m = DescribeMethod(*thr);
   EXPECT_EQ(m.msgid, "report.method.threshold_short");
   EXPECT_EQ(m.params, (P{{"method", "threshold"}, {"threshold", "11"}}));
+}
+
+// --- 90 % intervals (issue 15, item 5) -----------------------------------------------------
+
+// P(|Z| <= k) summed from the pmf P(y) = (1-q)/(1+q) q^|y|, q = e^(-ε/Δ).
+double Coverage(double eps_over_delta, int64_t k) {
+  const double q = std::exp(-eps_over_delta);
+  double p = 0;
+  for (int64_t y = -k; y <= k; ++y) p += (1 - q) / (1 + q) * std::pow(q, static_cast<double>(std::abs(y)));
+  return p;
+}
+
+TEST(DisclosureInterval, HalfWidthIsTheSmallestThatCovers90PercentOfThePmf) {
+  struct Case {
+    int64_t num, den, delta;
+  };
+  for (const Case& c : {Case{2, 21, 1}, Case{2, 7, 1}, Case{4, 21, 3}, Case{1, 1, 1}, Case{2, 1, 1},
+                        Case{1, 4, 1}, Case{20, 1, 1}, Case{1, 56, 3}}) {
+    const double e = static_cast<double>(c.num) / static_cast<double>(c.den * c.delta);
+    const int64_t k = CellHalfWidth90(c.num, c.den, c.delta);
+    ASSERT_GE(k, 0);
+    EXPECT_GE(Coverage(e, k), 0.9) << c.num << "/" << c.den << " Δ " << c.delta;
+    if (k > 0) {
+      EXPECT_LT(Coverage(e, k - 1), 0.9) << c.num << "/" << c.den << " Δ " << c.delta;
+    }
+  }
+  // ε = 1, Δ = 1: q = 0.368, P(|Z| <= 1) = 0.80, too little; ± 2 covers 0.93.
+  EXPECT_EQ(CellHalfWidth90(1, 1, 1), 2);
+  EXPECT_EQ(CellHalfWidth90(0, 1, 1), -1);
+  EXPECT_EQ(CellHalfWidth90(1, 0, 1), -1);
+  EXPECT_EQ(CellHalfWidth90(1, 1, 0), -1);
+}
+
+// The done-when test: over 200 seeded releases the published intervals hold the exact
+// count in about 90 % of cells, for the budget shares the annual report gives its tables.
+TEST(DisclosureInterval, IntervalsCoverTheExactCountInAbout90PercentOfReleases) {
+  std::vector<int64_t> exact;
+  for (int64_t i = 0; i < 30; ++i) exact.push_back((i * 37) % 200);
+  struct Case {
+    int64_t num, den, delta;
+  };
+  for (const Case& c : {Case{2, 21, 1}, Case{2, 7, 1}, Case{4, 21, 3}, Case{1, 28, 1}}) {
+    const CountTable table = Table1D(exact, c.delta);
+    const int64_t k = CellHalfWidth90(c.num, c.den, c.delta);
+    int64_t covered = 0, cells = 0;
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+      SeededRandom rng = SeededRandom::FromNumber(7000 + seed);
+      Result<PublishedTable> p = ProtectLaplace(table, c.num, c.den, rng);
+      ASSERT_TRUE(p);
+      for (size_t i = 0; i < exact.size(); ++i) {
+        ++cells;
+        if (std::abs(p->cells[i].noisy - exact[i]) <= k) ++covered;
+      }
+    }
+    const double share = static_cast<double>(covered) / static_cast<double>(cells);
+    std::printf("interval90: eps %lld/%lld delta %lld: +-%lld covered %lld of %lld cells (%.3f)\n",
+                static_cast<long long>(c.num), static_cast<long long>(c.den), static_cast<long long>(c.delta),
+                static_cast<long long>(k), static_cast<long long>(covered), static_cast<long long>(cells), share);
+    EXPECT_GE(share, 0.88) << c.num << "/" << c.den << " Δ " << c.delta << " ± " << k;
+    EXPECT_LE(share, 0.93) << c.num << "/" << c.den << " Δ " << c.delta << " ± " << k;
+  }
 }
 
 }  // namespace

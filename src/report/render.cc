@@ -158,7 +158,9 @@ std::string RenderJson(const Release& r, const std::vector<PopulationEstimate>& 
                     JsonString("Values are published counts after disclosure control. \"< 10\": a value below "
                                "10 (value null); \"x\": suppressed; margins are sums of the protected inner "
                                "cells. Epsilon is the privacy budget a table spent; sensitivity is the "
-                               "most one contact record changes the table (sum of absolute cell changes).") +
+                               "most one contact record changes the table (sum of absolute cell changes). An inner "
+                               "cell's 90 % interval is its value plus or minus "
+                               "cell_interval90_half_width, computed from the noise distribution.") +
                     ",\"tables\":[";
   for (size_t ti = 0; ti < r.tables.size(); ++ti) {
     const PublishedTable& t = r.tables[ti];
@@ -166,7 +168,14 @@ std::string RenderJson(const Release& r, const std::vector<PopulationEstimate>& 
     out += "{\"id\":" + JsonString(t.spec.id) + ",\"method\":" + JsonString(MethodName(t.method)) +
            ",\"epsilon\":{\"numerator\":" + std::to_string(t.eps_num) + ",\"denominator\":" +
            std::to_string(t.eps_den) + ",\"value\":" + EpsString(t.eps_num, t.eps_den) +
-           "},\"sensitivity\":" + std::to_string(t.spec.sensitivity) + ",\"derived_from\":" +
+           "},\"sensitivity\":" + std::to_string(t.spec.sensitivity) + ",\"cell_interval90_half_width\":" +
+           [&] {
+             const int64_t k = t.spec.derived_from.empty() && t.method == Method::kDiscreteLaplace
+                                   ? CellHalfWidth90(t.eps_num, t.eps_den, t.spec.sensitivity)
+                                   : -1;
+             return k < 0 ? std::string("null") : std::to_string(k);
+           }() +
+           ",\"derived_from\":" +
            (t.spec.derived_from.empty() ? std::string("null") : JsonString(t.spec.derived_from)) + ",\"dimensions\":[";
     for (size_t d = 0; d < t.spec.dims.size(); ++d) {
       if (d) out += ",";

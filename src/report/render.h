@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "report/disclosure.h"
 #include "report/report.h"
 #include "store/report_rows.h"
 

@@ -90,8 +90,12 @@ std::string ShortMethod(const Labels& l, const PublishedTable& t, bool internal,
     return Sub(l.text("report.method.derived_short"), "base",
                it == titles.end() ? t.spec.derived_from : it->second);
   }
-  return Sub(Sub(l.text("report.method.laplace_short"), "eps", EpsString(t.eps_num, t.eps_den)),
-             "delta", std::to_string(t.spec.sensitivity));
+  std::string text = Sub(Sub(l.text("report.method.laplace_short"), "eps", EpsString(t.eps_num, t.eps_den)),
+                         "delta", std::to_string(t.spec.sensitivity));
+  if (const int64_t k = CellHalfWidth90(t.eps_num, t.eps_den, t.spec.sensitivity); k >= 0) {
+    text += " " + Sub(l.text("report.method.interval_short"), "k", std::to_string(k));
+  }
+  return text;
 }
 
 class HtmlWriter {

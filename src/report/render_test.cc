@@ -227,6 +227,26 @@ TEST(ReportRenderTest, MethodSectionStatesParametersInPlainWords) {
   EXPECT_NE(thtml.find("<td>x</td>"), std::string::npos);
 }
 
+// Issue 15: the guarantee per person (records per case bounded) and each table's 90 % interval.
+TEST(ReportRenderTest, MethodSectionStatesThePersonBoundAndCellIntervals) {
+  Catalog en("en");
+  HtmlOptions o;
+  o.person_cap = 2;
+  const std::string html = RenderHtml(Sample(), en.MakeLabels(), o);
+  std::string persons = en.po["report.method.persons_capped"];
+  ASSERT_FALSE(persons.empty());
+  for (auto [from, to] : {std::pair<std::string, std::string>{"{{cap}}", "2"}, {"{{eps}}", "2"}}) {
+    for (size_t p = persons.find(from); p != std::string::npos; p = persons.find(from)) persons.replace(p, from.size(), to);
+  }
+  EXPECT_NE(html.find(XmlEscape(persons)), std::string::npos);  // 2 records · ε 1 of the release
+  EXPECT_EQ(html.find(en.po["report.method.persons"]), std::string::npos);
+  // ε = 1/4, Δ = 1: ± 9 holds 90 % (P(|Z| > 9) = 2 q^10 / (1 + q) = 0.093, q = e^-1/4).
+  EXPECT_NE(html.find("its value ± 9."), std::string::npos);
+  // Releases from before the bound state records only.
+  const std::string old = RenderHtml(Sample(), en.MakeLabels(), HtmlOptions{});
+  EXPECT_NE(old.find(en.po["report.method.persons"]), std::string::npos);
+}
+
 TEST(ReportRenderTest, DraftAndInternalViewsAreMarked) {
   Catalog en("en");
   Release draft = Sample();
@@ -316,6 +336,10 @@ TEST(ReportRenderTest, JsonHasEveryTableWithMethodParametersAndMargins) {
   EXPECT_EQ(Count(json, "\"sensitivity\":"), 5);
   EXPECT_NE(json.find("\"epsilon\":{\"numerator\":1,\"denominator\":4,\"value\":0.25}"), std::string::npos);
   EXPECT_NE(json.find("\"derived_from\":\"signals_by_location\""), std::string::npos);
+  // Every table states its cells' 90 % interval; a derived table's cells are sums: none.
+  EXPECT_EQ(Count(json, "\"cell_interval90_half_width\":"), 5);
+  EXPECT_NE(json.find("\"value\":0.25},\"sensitivity\":1,\"cell_interval90_half_width\":9,"), std::string::npos);
+  EXPECT_NE(json.find("\"cell_interval90_half_width\":null,\"derived_from\":\"signals_by_location\""), std::string::npos);
   EXPECT_NE(json.find("\"column_margins\":[{\"shown\":\"252\",\"suppressed\":false,\"value\":252}"), std::string::npos);
   // "< 10" carries no number; negatives are shown as 0.
   EXPECT_NE(json.find("{\"shown\":\"\\u003c 10\",\"suppressed\":false,\"value\":null}"), std::string::npos);
