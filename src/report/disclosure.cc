@@ -96,6 +96,63 @@ int64_t CellHalfWidth90(int64_t eps_num, int64_t eps_den, int64_t sensitivity) {
   return k;
 }
 
+Status ReconcileTotals(const std::vector<PublishedTable*>& tables) {
+  if (tables.empty()) return {};
+  double weights = 0, weighted = 0;
+  for (const PublishedTable* t : tables) {
+    if (t->method != Method::kDiscreteLaplace || t->eps_num <= 0 || t->eps_den <= 0 || t->spec.sensitivity < 1 ||
+        t->cells.empty()) {
+      return BadParameters("reconcile: not a noisy table");
+    }
+    const double q = std::exp(-static_cast<double>(t->eps_num) /
+                              (static_cast<double>(t->eps_den) * static_cast<double>(t->spec.sensitivity)));
+    const double var = static_cast<double>(t->cells.size()) * 2 * q / ((1 - q) * (1 - q));
+    double total = 0;
+    for (const PublishedCell& c : t->cells) total += static_cast<double>(c.noisy);
+    weights += 1 / var;
+    weighted += total / var;
+  }
+  const int64_t target = std::max<int64_t>(0, std::llround(weighted / weights));
+  for (PublishedTable* t : tables) {
+    Result<Shape> shape = ShapeOf(t->spec);
+    if (!shape || shape->size() != t->cells.size()) return BadParameters("reconcile: cell count");
+    // λ such that Σ max(x - λ, 0) = target: the Euclidean projection onto that simplex.
+    std::vector<double> x;
+    for (const PublishedCell& c : t->cells) x.push_back(static_cast<double>(c.noisy));
+    std::vector<double> sorted = x;
+    std::ranges::sort(sorted, std::greater<>());
+    double lambda = 0, sum = 0;
+    for (size_t r = 0; r < sorted.size(); ++r) {
+      sum += sorted[r];
+      const double l = (sum - static_cast<double>(target)) / static_cast<double>(r + 1);
+      if (sorted[r] - l > 0 || r == 0) lambda = l;
+    }
+    std::vector<int64_t> whole(x.size());
+    std::vector<std::pair<double, size_t>> remainders;
+    int64_t assigned = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double y = std::max(x[i] - lambda, 0.0);
+      whole[i] = static_cast<int64_t>(std::floor(y));
+      assigned += whole[i];
+      remainders.emplace_back(y - std::floor(y), i);
+    }
+    // Largest remainder first (ties: the earlier cell), so the parts sum to the target.
+    std::ranges::sort(remainders, [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (size_t k = 0; assigned < target && k < remainders.size(); ++k, ++assigned) ++whole[remainders[k].second];
+    for (size_t k = remainders.size(); assigned > target && k-- > 0;) {
+      if (whole[remainders[k].second] > 0) {
+        --whole[remainders[k].second];
+        --assigned;
+      }
+    }
+    for (size_t i = 0; i < x.size(); ++i) t->cells[i] = NoisyCell(whole[i], t->threshold);
+    FillNoisyMargins(*t, *shape);
+  }
+  return {};
+}
+
 namespace {
 
 // --- Threshold suppression -------------------------------------------------------------

@@ -37,6 +37,17 @@ Result<PublishedTable> ProtectLaplace(const CountTable& table, int64_t eps_num,
 // 90 % of releases. -1 for invalid parameters.
 int64_t CellHalfWidth90(int64_t eps_num, int64_t eps_den, int64_t sensitivity);
 
+// Post-processing (no budget) for noisy tables that each count the same records once, so that
+// their totals estimate one number (contacts by channel, by language, ...): one published
+// total T*, the inverse-variance weighted mean of the tables' totals (a cell's noise variance
+// is 2q/(1-q)², q = e^(-ε/Δ); a total sums its cells'), rounded and at least 0; then each
+// table's cells become the least-squares nearest non-negative values summing to T* (shifted
+// alike, negatives cut at 0: y = max(x - λ, 0)), rounded to integers by largest remainder so
+// they still sum to T*; margins and the total are recomputed from them and shown by the
+// display rule. Afterwards every table of `tables` has total T*, its parts add up to its
+// margins, and no cell is negative. kInvalidInput for a table that is not noisy.
+Status ReconcileTotals(const std::vector<PublishedTable*>& tables);
+
 // Threshold suppression (min_count >= 1). Rule, applied to a fixed point:
 //  1. Primary: every inner cell below min_count is suppressed, zeros included. (Publishing
 //     some zeros would make the pattern differ between a small cell holding 0 and one holding

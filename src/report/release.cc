@@ -376,6 +376,13 @@ Result<Release> PrepareRelease(Store& store, const Codebook& codebook, const Per
     spent = Reduce(spent.num * share->den + share->num * spent.den, spent.den * share->den);
     r.tables.push_back(std::move(*t));
   }
+  // One published total of records: every table that counts each record once gets the same.
+  std::vector<PublishedTable*> counting_records;
+  for (PublishedTable& t : r.tables) {
+    const TableDef* def = FindTableDef(t.spec.id);
+    if (def && def->one_cell_per_record) counting_records.push_back(&t);
+  }
+  if (Status s = ReconcileTotals(counting_records); !s) return std::unexpected(s.error());
   for (const TableDef& d : ReportTables()) {
     if (d.source != Source::kDerived) continue;
     const PublishedTable* base = nullptr;

@@ -166,6 +166,41 @@ TEST_F(ReportReleaseTest, DerivedTablesAddUpToTheirBase) {
   for (size_t i = 0; i < channel->cells.size(); ++i) EXPECT_EQ(channel->cells[i].noisy, base->row_margins[i].noisy);
 }
 
+// Issue 15, item 4: one published total of records, parts that add up to their margins,
+// no negative cell, in every table that counts each record once (and those derived from them).
+TEST_F(ReportReleaseTest, ThereIsOneTotalAndPartsSumToTheirMargins) {
+  Result<Release> r = Prepare("2026", 61);
+  ASSERT_TRUE(r) << r.error().detail;
+  std::optional<int64_t> total;
+  int tables = 0;
+  for (const PublishedTable& t : r->tables) {
+    const TableDef* def = FindTableDef(t.spec.id);
+    const TableDef* base = def && def->source == Source::kDerived ? FindTableDef(def->derived_from) : def;
+    if (!base || !base->one_cell_per_record) continue;
+    ++tables;
+    if (!total) total = t.total.noisy;
+    EXPECT_EQ(t.total.noisy, *total) << t.spec.id;
+    int64_t sum = 0;
+    for (const PublishedCell& c : t.cells) {
+      EXPECT_GE(c.noisy, 0) << t.spec.id;
+      sum += c.noisy;
+    }
+    EXPECT_EQ(sum, t.total.noisy) << t.spec.id;
+    const size_t cols = t.spec.dims.size() == 2 ? t.spec.dims[1].codes.size() : 1;
+    for (size_t i = 0; i < t.row_margins.size(); ++i) {
+      int64_t row = 0;
+      for (size_t j = 0; j < cols; ++j) row += t.cells[i * cols + j].noisy;
+      EXPECT_EQ(t.row_margins[i].noisy, row) << t.spec.id;
+    }
+    for (size_t j = 0; j < t.col_margins.size(); ++j) {
+      int64_t col = 0;
+      for (size_t i = 0; i < t.spec.dims[0].codes.size(); ++i) col += t.cells[i * cols + j].noisy;
+      EXPECT_EQ(t.col_margins[j].noisy, col) << t.spec.id;
+    }
+  }
+  EXPECT_EQ(tables, 10);  // eight base tables and the two derived from channel × location
+}
+
 TEST_F(ReportReleaseTest, BudgetExhaustionRefusesAndStoresNothing) {
   // A release made before the ledger had terms, under another spelling of the city's name,
   // spent the year's cap: it counts, since it counted the same records.

@@ -75,6 +75,10 @@ struct TableDef {
   size_t (*case_cell)(int64_t records) = nullptr;  // kCases
   std::string_view derived_from{};                 // kDerived: the base table's id
   std::string title{};  // msgid of its title; left empty: "report.table." + id
+  // Every counted record lies in exactly one cell (single-valued fields with "unknown"), so
+  // the table's total estimates the number of records: the release publishes one total for
+  // all such tables (ReconcileTotals, disclosure.h).
+  bool one_cell_per_record = false;
 };
 
 // Ids of the tables that code refers to by name (tests, the renderer's key figures).
