@@ -84,3 +84,13 @@ config "Den Haag" 1
 vd report --period 2026 --format csv --out /dev/null 2>"$work/err" || { cat "$work/err"; fail "a lower epsilon"; }
 [[ -c /dev/null ]] || fail "/dev/null is no longer a device"
 echo "ok: a lower epsilon is allowed; --out /dev/null stays a device"
+
+# The command line's acts are audited like the browser's (issue 16 item 6): init and a
+# publication name the operating-system account that ran them, and the chain verifies.
+vd report --period 2026 --publish --out /dev/null 2>"$work/err" || { cat "$work/err"; fail "publish"; }
+account=$(id -un)
+cli=$(sqlite3 "$work/data/vertrouwd.db" "SELECT user_id || ' ' || action || ' ' || record FROM audit_log WHERE action LIKE 'cli.%' ORDER BY id")
+grep -qE "^0 cli\.init user:[0-9]+ os:$account( |$)" <<<"$cli" || fail "init is not audited: $cli"
+grep -qE "^0 cli\.report\.publish release:[0-9]+ os:$account( |$)" <<<"$cli" || fail "publish is not audited: $cli"
+vd audit verify >"$work/verify" 2>&1 || { cat "$work/verify"; fail "the audit chain does not verify"; }
+echo "ok: init and report --publish are in the audit log, as $account"
