@@ -108,6 +108,14 @@ Result<ActiveSession> Sessions::Load(std::string token) {
   return active;
 }
 
+std::optional<std::string> Sessions::Binding(std::string_view token) {
+  Result<std::string> raw = Base64Decode(token);
+  if (!raw || raw->size() != 32) return std::nullopt;
+  std::string binding = KeyedHash(*raw, "vd.session.binding", "");
+  Wipe(*raw);
+  return binding;
+}
+
 Status Sessions::End(const std::string& token) {
   Result<TokenKeys> keys = KeysFor(token);
   if (!keys) return {};

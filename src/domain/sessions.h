@@ -58,6 +58,10 @@ class Sessions {
   // unknown one or one that timed out (it is then deleted). Touches last_seen_at.
   Result<ActiveSession> Load(std::string token);
   Status End(const std::string& token);
+  // A value tied to `token` alone, for binding other secrets to the session (the web layer's
+  // CSRF tokens): derived from the token under its own label and stored nowhere, so neither
+  // a stolen database nor the stored id hash yields it. nullopt for a malformed token.
+  static std::optional<std::string> Binding(std::string_view token);
   // Her live staff sessions, oldest first; timed-out ones are left out (maintenance deletes
   // them). `current_token` marks the one she is using.
   Result<std::vector<StaffSessionInfo>> ListStaff(int64_t user_id, std::string_view current_token);

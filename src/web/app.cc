@@ -6,10 +6,10 @@ namespace vd {
 WebApp::Impl::Impl(WebDeps d, SiteConfig c)
     : deps(std::move(d)),
       config(std::move(c)),
-      sessions(deps.sessions, config.sessions.secure_cookies),
+      sessions(deps.sessions, config.sessions.secure_cookies, deps.csrf_key),
       page(deps.catalogs, config.neutral_title, config.exit_url),
       pipeline(PipelineParts{deps.catalogs, sessions, deps.staff, deps.audit, page, router,
-                             deps.metrics, deps.csrf_key, config.sessions.secure_cookies}) {}
+                             deps.metrics, config.sessions.secure_cookies}) {}
 
 void WebApp::Impl::RegisterRoutes() {
   worker.Register(router);

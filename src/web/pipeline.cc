@@ -240,19 +240,21 @@ std::optional<Response> Pipeline::Serve(const Request& request, Serving serving)
   Response res;
   try {
     ctx.lang = Lang(request, ctx.cookies);
-    // The CSRF anchor: a random browser-session cookie; forms carry a keyed hash of it.
+    // The CSRF anchor: a random browser-session cookie, which the forms shown before any
+    // session are bound to (WebSessions::CsrfToken).
     std::optional<std::string> anchor = RequestCookie(request, p_.sessions.NamedCookie("vd_a"));
     if (!anchor || anchor->size() < 20 || anchor->size() > 64) {
       anchor = RandomToken(24);
       ctx.cookies.push_back(p_.sessions.CookieHeader("vd_a", *anchor));
     }
+    ctx.anchor = std::move(*anchor);
     if (memory_only) {
       // Pages served from memory carry no form, so they need no CSRF token.
       std::optional<Response> from_memory = FromMemory(ctx, matched);
       if (!from_memory) return std::nullopt;
       res = std::move(*from_memory);
     } else {
-      ctx.csrf = Base64Encode(KeyedHash(p_.csrf_key, "vd.csrf", *anchor));
+      ctx.csrf = p_.sessions.CsrfToken(request, ctx.anchor);
       res = Dispatch(ctx, matched);
     }
   } catch (const std::exception& e) {

@@ -1,5 +1,5 @@
 #pragma once
-// Pipeline: what every request passes through, in this order: language, CSRF anchor,
+// Pipeline: what every request passes through, in this order: language, CSRF anchor and token,
 // method, static files, route match, form parsing (urlencoded, UTF-8), CSRF check, access
 // (session, staff role), the handler, the staff audit entry, security headers, metrics and
 // the access log (request id, method, route pattern, status, time; nothing that names a
@@ -33,7 +33,6 @@ struct PipelineParts {
   PageRenderer& page;
   const Router& router;
   Metrics* metrics = nullptr;
-  std::string csrf_key;  // 32 raw bytes
   bool secure_cookies = false;
 };
 

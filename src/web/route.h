@@ -33,7 +33,8 @@ struct Ctx {
   explicit Ctx(const Request& request) : req(request) {}
   const Request& req;
   std::string lang;
-  std::string csrf;
+  std::string anchor;  // the CSRF anchor cookie's value (a new one if the browser had none)
+  std::string csrf;    // the token the page's forms carry (WebSessions::CsrfToken)
   std::vector<std::string> cookies;  // Set-Cookie values to send
   FormFields form;
   std::map<std::string, std::string> params;

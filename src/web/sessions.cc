@@ -1,5 +1,7 @@
 #include "web/sessions.h"
 
+#include "crypto/crypto.h"
+
 namespace vd {
 
 std::string WebSessions::NamedCookie(std::string_view base) const {
@@ -41,6 +43,34 @@ Result<ActiveSession> WebSessions::Load(const Request& request) {
     return Fail(ErrorCode::kUnauthorized, "error.login_required", "no session cookie");
   }
   return sessions_.Load(std::move(*token));
+}
+
+std::string WebSessions::SessionCsrf(std::string_view token) const {
+  std::optional<std::string> binding = Sessions::Binding(token);
+  if (!binding) return {};
+  return Base64Encode(KeyedHash(csrf_key_, "vd.csrf.session", *binding));
+}
+
+std::string WebSessions::AnchorCsrf(std::string_view anchor) const {
+  return Base64Encode(KeyedHash(csrf_key_, "vd.csrf", anchor));
+}
+
+std::string WebSessions::CsrfToken(const Request& request, std::string_view anchor) const {
+  // A malformed session cookie counts as none.
+  std::optional<std::string> token = RequestCookie(request, cookie_name());
+  std::string bound = token ? SessionCsrf(*token) : std::string();
+  return bound.empty() ? AnchorCsrf(anchor) : bound;
+}
+
+void WebSessions::Begin(Ctx& ctx, const std::string& token) const {
+  ctx.cookies.push_back(SetCookieHeader(token));
+  std::string bound = SessionCsrf(token);
+  ctx.csrf = bound.empty() ? AnchorCsrf(ctx.anchor) : bound;
+}
+
+void WebSessions::Forget(Ctx& ctx) const {
+  ctx.cookies.push_back(ClearCookieHeader());
+  ctx.csrf = AnchorCsrf(ctx.anchor);
 }
 
 }  // namespace vd

@@ -95,7 +95,7 @@ Response StaffAuthPages::WelcomePost(Ctx& ctx) {
   if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
   Result<std::string> token = EnrolmentSession(welcomed->user.id, welcomed->wrap_key);
   if (!token) return ErrorPage(ctx, token.error());
-  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  sessions_.Begin(ctx, *token);
   AuditLogin(ctx, welcomed->user.id, "staff.welcome", false);
   mustache::data d;
   d.set("recovery", welcomed->recovery_key);
@@ -118,7 +118,7 @@ Response StaffAuthPages::RecoverPost(Ctx& ctx) {
                           FormValue(ctx.form, "recovery_key").value_or(""), *password);
   if (!recovered) return FormOrError(ctx, recovered.error(), form, {ErrorCode::kInvalidInput, ErrorCode::kUnauthorized});
   if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
-  ctx.cookies.push_back(sessions_.ClearCookieHeader());
+  sessions_.Forget(ctx);
   AuditLogin(ctx, recovered->id, "staff.recover", false);
   mustache::data d;
   d.set("recovery", recovered->recovery_key);
@@ -149,7 +149,7 @@ Response StaffAuthPages::LoginPost(Ctx& ctx) {
   if (auto old = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*old);
   Result<std::string> token = LoginSession(*login);
   if (!token) return ErrorPage(ctx, token.error());
-  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  sessions_.Begin(ctx, *token);
   if (!login->device_token.empty()) {
     ctx.cookies.push_back(sessions_.PersistentCookieHeader(kDeviceCookie, login->device_token,
                                                            login->device_token_max_age));
@@ -208,7 +208,7 @@ Response StaffAuthPages::EnrolPost(Ctx& ctx) {
   Result<std::string> token =
       sessions_.Create(SessionKind::kStaff, user_id, std::nullopt, 1, secret, SecretBytes());
   if (!token) return ErrorPage(ctx, token.error());
-  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  sessions_.Begin(ctx, *token);
   AuditLogin(ctx, user_id, "staff.enrol", enrolled->first_login);
   return Redirect("/staff");
 }
@@ -432,7 +432,7 @@ Response StaffAuthPages::PasswordPost(Ctx& ctx) {
   Result<std::string> token =
       sessions_.Create(SessionKind::kStaff, user_id, std::nullopt, 1, *secret, SecretBytes());
   if (!token) return ErrorPage(ctx, token.error());
-  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  sessions_.Begin(ctx, *token);
   return Redirect("/staff/account?changed=password");
 }
 
@@ -447,13 +447,13 @@ Response StaffAuthPages::TotpPost(Ctx& ctx) {
   (void)sessions_.End(ctx.session->token);
   Result<std::string> token = EnrolmentSession(user_id, *wrap_key);
   if (!token) return ErrorPage(ctx, token.error());
-  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  sessions_.Begin(ctx, *token);
   return Redirect("/staff/enrol");
 }
 
 Response StaffAuthPages::Logout(Ctx& ctx) {
   (void)sessions_.End(ctx.session->token);
-  ctx.cookies.push_back(sessions_.ClearCookieHeader());
+  sessions_.Forget(ctx);
   Response res = Redirect("/staff/login");
   // Not "cookies": the device cookie must outlive the logout (it is what lets her back in
   // from this browser while someone elsewhere guesses her password); the session cookie

@@ -111,7 +111,7 @@ Status WorkerPages::StartSession(Ctx& ctx, int64_t conversation_id, const Secret
   Result<std::string> token =
       sessions_.Create(SessionKind::kWorker, std::nullopt, conversation_id, 1, secret, SecretBytes());
   if (!token) return std::unexpected(token.error());
-  ctx.cookies.push_back(sessions_.SetCookieHeader(*token));
+  sessions_.Begin(ctx, *token);
   return {};
 }
 
@@ -265,15 +265,19 @@ Response WorkerPages::Delete(Ctx& ctx) {
   Status s = deps_.conversations.Delete(*ctx.session->row.conversation_id);
   if (!s && s.error().code != ErrorCode::kNotFound) return ErrorPage(ctx, s.error());
   (void)sessions_.End(ctx.session->token);  // usually gone already with the conversation
-  ctx.cookies.push_back(sessions_.ClearCookieHeader());
+  sessions_.Forget(ctx);
   Response res = Render(ctx, "deleted", mustache::data{}, Audience::kWorker);
   res.Set("Clear-Site-Data", kClearSiteData);
   return res;
 }
 
 Response WorkerPages::Close(Ctx& ctx) {
-  (void)sessions_.End(ctx.session->token);
-  ctx.cookies.push_back(sessions_.ClearCookieHeader());
+  // Closed means closed on the server too: a copy of the cookie opens nothing afterwards. If
+  // the session could not be ended she is told so (the browser drops its cookie either way)
+  // rather than shown a page that says closed.
+  Status ended = sessions_.End(ctx.session->token);
+  sessions_.Forget(ctx);
+  if (!ended) return ErrorPage(ctx, ended.error());
   Response res = Render(ctx, "closed", mustache::data{}, Audience::kWorker);
   res.Set("Clear-Site-Data", kClearSiteData);
   return res;
@@ -284,7 +288,7 @@ Response WorkerPages::Exit(Ctx& ctx) {
   // copy of the cookie (another tab, a browser that keeps cookies) opens nothing afterwards;
   // the browser drops the cookies. (A link from elsewhere can only log her out.)
   if (auto token = RequestCookie(ctx.req, sessions_.cookie_name())) (void)sessions_.End(*token);
-  ctx.cookies.push_back(sessions_.ClearCookieHeader());
+  sessions_.Forget(ctx);
   ctx.cookies.push_back(sessions_.ClearCookieHeader("vd_lang"));
   ctx.cookies.push_back(sessions_.ClearCookieHeader("vd_a"));
   Response res = Redirect(config_.exit_url);

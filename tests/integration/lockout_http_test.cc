@@ -160,7 +160,9 @@ TEST_P(LockoutHttpTest, ALockedOutAdvisorStillLogsInFromTheBrowserSheUsed) {
     EXPECT_NE(set.find("Path=/"), std::string::npos) << set;
   }
   EXPECT_TRUE(long_lived);
-  // Logging out keeps the device cookie: Clear-Site-Data leaves cookies alone.
+  // Logging out keeps the device cookie: Clear-Site-Data leaves cookies alone. (The logout
+  // form is taken from a page of the session: the login page's token is not valid in it.)
+  ASSERT_EQ(mine.Get("/staff").status, 200);
   HttpResult out = mine.Post("/staff/logout", {{"csrf", mine.csrf}});
   EXPECT_EQ(out.status, 303);
   EXPECT_EQ(out.Header("clear-site-data").find("cookies"), std::string::npos);
