@@ -56,8 +56,7 @@ Response AdvisorPages::ApproveAccess(Ctx& ctx) {
     return FormOrError(ctx, s.error(), [&](const Error& e) { return Access(ctx, &e); },
                        {ErrorCode::kConflict});
   }
-  spdlog::info("req {} access granted user_id={} by={}", ctx.req.request_id, *id,
-               ctx.staff->user.id);
+  spdlog::info("req {} access granted", ctx.req.request_id);
   return Redirect("/staff/access");
 }
 
@@ -91,7 +90,7 @@ Response AdvisorPages::Reply(Ctx& ctx) {
     return FormOrError(ctx, s.error(), [&](const Error& e) { return Conversation(ctx, &e); },
                        {ErrorCode::kInvalidInput, ErrorCode::kTooLarge});
   }
-  spdlog::info("req {} advisor reply user_id={}", ctx.req.request_id, ctx.staff->user.id);
+  spdlog::info("req {} advisor reply", ctx.req.request_id);
   return Redirect("/staff/c/" + id);
 }
 
@@ -99,8 +98,8 @@ Response AdvisorPages::Spam(Ctx& ctx, SpamMark mark) {
   // The audit log records the act with the conversation's public id (the route's {id}).
   Status s = deps_.conversations.MarkSpam(*ctx.staff, ctx.params["id"], mark);
   if (!s) return ErrorPage(ctx, s.error());
-  spdlog::info("req {} conversation {} by user_id={}", ctx.req.request_id,
-               mark == SpamMark::kSpam ? "marked spam" : "marked not spam", ctx.staff->user.id);
+  spdlog::info("req {} conversation {}", ctx.req.request_id,
+               mark == SpamMark::kSpam ? "marked spam" : "marked not spam");
   return Redirect(InboxUrl(ParseInboxRequest(FormValue(ctx.form, "view"),
                                              FormValue(ctx.form, "after"),
                                              FormValue(ctx.form, "before"))));

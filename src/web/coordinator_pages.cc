@@ -321,8 +321,7 @@ Response CoordinatorPages::HelpSave(Ctx& ctx) {
     return FormOrError(ctx, saved.error(), [&](const Error& e) { return HelpEdit(ctx, &e); },
                        {ErrorCode::kInvalidInput, ErrorCode::kTooLarge});
   }
-  spdlog::info("req {} help page saved {}/{} user_id={}", ctx.req.request_id, lang, slug,
-               ctx.staff->user.id);
+  spdlog::info("req {} help page saved {}/{}", ctx.req.request_id, lang, slug);
   return Redirect("/staff/help/" + lang + "/" + slug + "?saved=1");
 }
 

@@ -154,7 +154,7 @@ Response StaffAuthPages::LoginPost(Ctx& ctx) {
     ctx.cookies.push_back(sessions_.PersistentCookieHeader(kDeviceCookie, login->device_token,
                                                            login->device_token_max_age));
   }
-  spdlog::info("req {} staff login user_id={}", ctx.req.request_id, login->user.id);
+  spdlog::info("req {} staff login", ctx.req.request_id);
   if (login->stage == LoginStage::kLoggedIn) {
     AuditLogin(ctx, login->user.id, "staff.login", login->first_login);
   }
