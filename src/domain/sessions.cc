@@ -49,7 +49,9 @@ Result<std::string> Sessions::Create(SessionKind kind, std::optional<int64_t> us
   s.stage = stage;
   if (!secret.empty()) s.wrapped_key = Wrap(keys->wrap_key, secret.view());
   if (!pending.empty()) s.pending = Wrap(keys->wrap_key, pending.view());
-  s.created_at = clock_.Now();
+  // A worker's session says when she opened and last read her conversation: kept to the
+  // minute like her messages (core/clock.h). Rounded down, so it never outlives a timeout.
+  s.created_at = kind == SessionKind::kWorker ? CoarseTime(clock_.Now()) : clock_.Now();
   s.last_seen_at = s.created_at;
   if (auto st = db_.Write("create session", [&](Tx& tx) { return db_.sessions().Insert(tx, s); });
       !st) {
@@ -94,13 +96,14 @@ Result<ActiveSession> Sessions::Load(std::string token) {
   }
   // Touch at most once a minute to keep writes down. A store that cannot write just now (a
   // full disk) does not end a session that is still valid: reads go on, the touch waits.
-  if (now - row->last_seen_at >= 60) {
+  const int64_t seen = staff ? now : CoarseTime(now);
+  if (seen - row->last_seen_at >= 60) {
     if (auto st = db_.Write("touch session",
-                            [&](Tx& tx) { return db_.sessions().Touch(tx, row->id_hash, now); });
+                            [&](Tx& tx) { return db_.sessions().Touch(tx, row->id_hash, seen); });
         !st) {
       if (st.error().code != ErrorCode::kUnavailable) return std::unexpected(st.error());
     } else {
-      row->last_seen_at = now;
+      row->last_seen_at = seen;
     }
   }
   active.row = std::move(*row);

@@ -1,4 +1,5 @@
-// A staff member sees and ends her own sessions (issue 14 item 3), and no one else's.
+// A staff member sees and ends her own sessions (issue 14 item 3), and no one else's; a
+// worker's session keeps its times to the minute (issue 16).
 
 #include "domain/sessions.h"
 
@@ -145,6 +146,35 @@ TEST_F(StaffSessionsTest, ASessionStillLoadsWhileWritesAreRefused) {
   loaded = sessions.Load(*token);
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->row.last_seen_at, clock_.Now());
+}
+
+// Issue 16: a worker's session keeps when she opened and last read her conversation to the
+// minute, rounded down, so it never outlives its timeout; a staff session keeps its seconds.
+TEST_F(StaffSessionsTest, AWorkersSessionKeepsItsTimesToTheMinute) {
+  const auto ann = AddAdvisor("ann", "shop");  // shop gets its key
+  const int64_t minute = 1798761600;
+  clock_.Set(minute + 37);
+  Result<StartedConversation> started = conversations_->Start("shop", "hello", "en", {});
+  ASSERT_TRUE(started.has_value()) << started.error().detail;
+  Result<std::string> token = sessions_->Create(SessionKind::kWorker, std::nullopt,
+                                                started->conversation_id, 1,
+                                                started->secret_key, SecretBytes());
+  ASSERT_TRUE(token.has_value());
+  Result<ActiveSession> opened = sessions_->Load(*token);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->row.created_at, minute);
+  EXPECT_EQ(opened->row.last_seen_at, minute);
+  const std::string staff = Open(ann.id);
+  EXPECT_EQ(sessions_->ListStaff(ann.id, staff)->at(0).created_at, minute + 37);
+
+  clock_.Set(minute + 107);  // she reads again in the next minute
+  ASSERT_TRUE(sessions_->Load(*token).has_value());
+  clock_.Set(minute + 108);
+  EXPECT_EQ(sessions_->Load(*token)->row.last_seen_at, minute + 60);
+  // Idle for the worker timeout counted from the stored minute: gone, 47 s before her read
+  // at +107 would have timed out to the second.
+  clock_.Set(minute + 60 + SessionPolicy{}.worker_idle_seconds + 1);
+  EXPECT_EQ(FailureOf(sessions_->Load(*token)), ErrorCode::kSessionExpired);
 }
 
 }  // namespace

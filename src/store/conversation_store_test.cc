@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "store/store_test_fixture.h"
@@ -54,9 +55,10 @@ TEST_P(StoreTest, ConversationsRoundTripEveryField) {
     EXPECT_EQ(back->answer_language, "ro");
     EXPECT_EQ(back->answer_age_band, "25-34");
     EXPECT_EQ(back->answer_work_setting, "unsaid");
-    EXPECT_EQ(back->created_at, 1000);
-    EXPECT_EQ(back->last_activity_at, 1000);
-    EXPECT_EQ(back->expires_at, 5000);
+    // Times are kept to the minute (core/clock.h).
+    EXPECT_EQ(back->created_at, CoarseTime(1000));
+    EXPECT_EQ(back->last_activity_at, CoarseTime(1000));
+    EXPECT_EQ(back->expires_at, CoarseTime(5000));
     EXPECT_EQ(back->first_reply_at, 0);
   }
   EXPECT_EQ(FailureOf(ReadOne(*store_, &ConversationStore::FindById, 999999)),
@@ -73,7 +75,7 @@ TEST_P(StoreTest, ConversationsRoundTripEveryField) {
   EXPECT_EQ((*messages)[0].author, Author::kWorker);
   EXPECT_FALSE((*messages)[0].author_user_id.has_value());
   EXPECT_EQ((*messages)[0].ciphertext, "hello");
-  EXPECT_EQ((*messages)[0].created_at, 1000);
+  EXPECT_EQ((*messages)[0].created_at, CoarseTime(1000));
   EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::ListMessages, 999999)).empty());
 }
 
@@ -111,7 +113,7 @@ TEST_P(StoreTest, AppendMessageUpdatesTheConversation) {
                        ConversationStatus::kWaiting, 6000));
   Result<Conversation> after = ReadOne(*store_, &ConversationStore::FindById, c);
   EXPECT_EQ(after->status, ConversationStatus::kWaiting);
-  EXPECT_EQ(after->last_activity_at, 1100);
+  EXPECT_EQ(after->last_activity_at, CoarseTime(1100));
   EXPECT_EQ(after->expires_at, 6000);
   EXPECT_EQ(after->first_reply_at, 0);  // a worker's message is not a reply
 
@@ -125,16 +127,17 @@ TEST_P(StoreTest, AppendMessageUpdatesTheConversation) {
                        ConversationStatus::kAnswered, 9000));
   after = ReadOne(*store_, &ConversationStore::FindById, c);
   EXPECT_EQ(after->status, ConversationStatus::kAnswered);
-  EXPECT_EQ(after->last_activity_at, 2500);
+  EXPECT_EQ(after->last_activity_at, CoarseTime(2500));
   EXPECT_EQ(after->expires_at, 9000);
-  EXPECT_EQ(after->first_reply_at, 2500);
+  EXPECT_EQ(after->first_reply_at, CoarseTime(2500));
 
   reply.created_at = 2600;
   ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, reply,
                        ConversationStatus::kAnswered, 9100));
   EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c)).first_reply_at,
-            2500);  // the first one stays
-  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c)).last_activity_at, 2600);
+            CoarseTime(2500));  // the first one stays
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c)).last_activity_at,
+            CoarseTime(2600));
 
   Result<std::vector<Message>> messages = ReadOne(*store_, &ConversationStore::ListMessages, c);
   ASSERT_EQ(messages->size(), 4u);
@@ -142,8 +145,118 @@ TEST_P(StoreTest, AppendMessageUpdatesTheConversation) {
   EXPECT_EQ((*messages)[1].ciphertext, "again");
   EXPECT_EQ((*messages)[2].author, Author::kAdvisor);
   EXPECT_EQ((*messages)[2].author_user_id, advisor);
-  EXPECT_EQ((*messages)[2].created_at, 2500);
+  EXPECT_EQ((*messages)[2].created_at, CoarseTime(2500));
   EXPECT_LT((*messages)[2].id, (*messages)[3].id);
+}
+
+// Issue 16: what a worker wrote, and when, is stored to the minute whatever the caller
+// passes; messages of one minute keep the order they were written in (their ids), even when
+// the seconds given would order them the other way.
+TEST_P(StoreTest, MessageTimesAreKeptToTheMinuteAndOrderedByIdWithinIt) {
+  const int64_t org = AddOrg("o");
+  const int64_t advisor = AddUser("adv", org);
+  const int64_t minute = 1798761600 + 120;  // a whole minute
+  const int64_t c = AddConversation(org, "1", minute + 7, minute + 90 * 86400 + 13);
+  // Five more in the same minute, seconds counting down, both authors; then one a minute on.
+  std::vector<std::string> written = {"first-1"};
+  for (int i = 0; i < 6; ++i) {
+    Message m =
+        WorkerMessage(c, "m" + std::to_string(i), i < 5 ? minute + 59 - 10 * i : minute + 61);
+    if (i == 1 || i == 3) {
+      m.author = Author::kAdvisor;
+      m.author_user_id = advisor;
+    }
+    ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, m,
+                         m.author == Author::kAdvisor ? ConversationStatus::kAnswered
+                                                      : ConversationStatus::kWaiting,
+                         m.created_at + 90 * 86400 + 1));
+    written.push_back(m.ciphertext);
+  }
+
+  const std::vector<Message> messages = Must(ReadOne(*store_, &ConversationStore::ListMessages, c));
+  ASSERT_EQ(messages.size(), written.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    EXPECT_EQ(messages[i].ciphertext, written[i]) << i;  // the order they were written in
+    EXPECT_EQ(messages[i].created_at, i < 6 ? minute : minute + 60) << i;
+    if (i > 0) {
+      EXPECT_LT(messages[i - 1].id, messages[i].id);
+    }
+  }
+  const Conversation back = Must(ReadOne(*store_, &ConversationStore::FindById, c));
+  EXPECT_EQ(back.created_at, minute);
+  EXPECT_EQ(back.last_activity_at, minute + 60);
+  EXPECT_EQ(back.first_reply_at, minute);  // the first advisor reply's minute
+  EXPECT_EQ(back.waiting_since, minute);  // her first message after the last answer (m4)
+  EXPECT_EQ(back.expires_at, minute + 60 + 90 * 86400);
+  // At rest, too: no row holds a second.
+  EXPECT_EQ(RawOne("SELECT CAST(COUNT(*) AS TEXT) FROM messages WHERE created_at % 60 <> 0"), "0");
+  EXPECT_EQ(RawOne("SELECT CAST(COUNT(*) AS TEXT) FROM conversations WHERE created_at % 60 <> 0 "
+                   "OR last_activity_at % 60 <> 0 OR expires_at % 60 <> 0 "
+                   "OR first_reply_at % 60 <> 0 OR waiting_since % 60 <> 0"),
+            "0");
+  // The response time is counted from the minutes: the reply came in the first one.
+  EXPECT_EQ(RawOne("SELECT band FROM response_times"), "<1h");
+}
+
+// Schema 11 rounds down the times of rows written before it, keeping their order, zeros and
+// staff sessions as they were.
+TEST_P(StoreTest, SchemaElevenRoundsOlderRowsDownToTheMinute) {
+  const int64_t org = AddOrg("o");
+  const int64_t user = AddUser("adv", org);
+  const int64_t minute = 1798761600;
+  const int64_t waiting = AddConversation(org, "1", minute, minute + 86400);
+  const int64_t answered = AddConversation(org, "2", minute, minute + 86400);
+  Message reply = WorkerMessage(answered, "reply", minute);
+  reply.author = Author::kAdvisor;
+  reply.author_user_id = user;
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage, reply,
+                       ConversationStatus::kAnswered, minute + 86400));
+  ASSERT_TRUE(WriteOne(*store_, &ConversationStore::AppendMessage,
+                       WorkerMessage(waiting, "later", minute), ConversationStatus::kWaiting,
+                       minute + 86400));
+  ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, WorkerSession("w", waiting, minute + 17)));
+  ASSERT_TRUE(
+      WriteOne(*store_, &SessionStore::Insert, StaffSession("s", user, minute + 17, minute + 29)));
+  // What a server before schema 11 wrote: seconds everywhere, later messages first in time.
+  RawExec("UPDATE messages SET created_at = created_at + 50 - id");
+  RawExec("UPDATE conversations SET created_at = created_at + 11, last_activity_at = "
+          "last_activity_at + 23, expires_at = expires_at + 31, first_reply_at = CASE WHEN "
+          "first_reply_at = 0 THEN 0 ELSE first_reply_at + 41 END, waiting_since = CASE WHEN "
+          "waiting_since = 0 THEN 0 ELSE waiting_since + 5 END");
+  ASSERT_EQ(RawOne("SELECT CAST(COUNT(*) AS TEXT) FROM messages WHERE created_at % 60 <> 0"), "4");
+
+  const Dialect dialect = pg() ? Dialect::kPostgres : Dialect::kSqlite;
+  bool found = false;
+  for (const Migration& m : Migrations(dialect)) {
+    if (m.version != 11) continue;
+    found = true;
+    for (const std::string& st : m.statements) RawExec(st);
+  }
+  ASSERT_TRUE(found);
+
+  std::vector<std::string> texts;
+  for (int64_t c : {waiting, answered}) {
+    for (const Message& m : Must(ReadOne(*store_, &ConversationStore::ListMessages, c))) {
+      EXPECT_EQ(m.created_at, minute) << m.ciphertext;
+      texts.push_back(m.ciphertext);
+    }
+  }
+  EXPECT_EQ(texts, (std::vector<std::string>{"first-1", "later", "first-2", "reply"}));
+  const Conversation w = Must(ReadOne(*store_, &ConversationStore::FindById, waiting));
+  EXPECT_EQ(w.created_at, minute);
+  EXPECT_EQ(w.last_activity_at, minute);
+  EXPECT_EQ(w.expires_at, minute + 86400);
+  EXPECT_EQ(w.first_reply_at, 0);  // never answered: still none
+  EXPECT_EQ(w.waiting_since, minute);
+  const Conversation a = Must(ReadOne(*store_, &ConversationStore::FindById, answered));
+  EXPECT_EQ(a.first_reply_at, minute);
+  EXPECT_EQ(a.waiting_since, 0);  // answered: not waiting
+  const Session ws = Must(ReadOne(*store_, &SessionStore::Find, "w"));
+  EXPECT_EQ(ws.created_at, minute);
+  EXPECT_EQ(ws.last_seen_at, minute);
+  const Session ss = Must(ReadOne(*store_, &SessionStore::Find, "s"));
+  EXPECT_EQ(ss.created_at, minute + 17);  // staff sessions are not a worker's reads
+  EXPECT_EQ(ss.last_seen_at, minute + 29);
 }
 
 TEST_P(StoreTest, InboxFiltersOrdersAndCounts) {
@@ -165,7 +278,7 @@ TEST_P(StoreTest, InboxFiltersOrdersAndCounts) {
   EXPECT_EQ((*inbox)[0].public_id, "pub-1");  // most recent activity first
   EXPECT_EQ((*inbox)[0].status, ConversationStatus::kWaiting);
   EXPECT_EQ((*inbox)[0].language, "nl");
-  EXPECT_EQ((*inbox)[0].created_at, 1000);
+  EXPECT_EQ((*inbox)[0].created_at, CoarseTime(1000));
   EXPECT_EQ((*inbox)[0].last_activity_at, 3600);
   EXPECT_EQ((*inbox)[0].message_count, 3);
   EXPECT_EQ((*inbox)[1].public_id, "pub-3");
@@ -221,8 +334,10 @@ TEST_P(StoreTest, InboxPagesSeekEachViewInItsOrder) {
   const int64_t c5 = AddConversation(org, "5", 5000, 99000);
   ASSERT_TRUE(WriteOne(*store_, &ConversationStore::SetSpam, c5, SpamMark::kSpam));
   EXPECT_TRUE(Must(ReadOne(*store_, &ConversationStore::FindById, c5)).spam);
-  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c1)).waiting_since, 1000);
-  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c2)).waiting_since, 4000);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c1)).waiting_since,
+            CoarseTime(1000));
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c2)).waiting_since,
+            CoarseTime(4000));
   EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c6)).waiting_since, 0);
 
   auto ids = [](const std::vector<InboxEntry>& rows) {
@@ -238,12 +353,12 @@ TEST_P(StoreTest, InboxPagesSeekEachViewInItsOrder) {
   const std::vector<InboxEntry> waiting = page(InboxView::kWaiting, std::nullopt, fwd, 10);
   EXPECT_EQ(ids(waiting), (V{"pub-1", "pub-3", "pub-7", "pub-2"}));
   ASSERT_EQ(waiting.size(), 4u);
-  EXPECT_EQ(waiting[0].key.at, 1000);  // waiting_since
+  EXPECT_EQ(waiting[0].key.at, CoarseTime(1000));  // waiting_since
   EXPECT_EQ(waiting[0].key.id, c1);
   EXPECT_EQ(waiting[0].status, ConversationStatus::kWaiting);
   EXPECT_EQ(waiting[0].message_count, 2);
-  EXPECT_EQ(waiting[0].last_activity_at, 3500);
-  EXPECT_EQ(waiting[0].waiting_since, 1000);
+  EXPECT_EQ(waiting[0].last_activity_at, CoarseTime(3500));
+  EXPECT_EQ(waiting[0].waiting_since, CoarseTime(1000));
   EXPECT_FALSE(waiting[0].spam);
   EXPECT_EQ(ids(page(InboxView::kAnswered, std::nullopt, fwd, 10)), (V{"pub-6"}));
   EXPECT_EQ(ids(page(InboxView::kAll, std::nullopt, fwd, 10)),
@@ -252,7 +367,7 @@ TEST_P(StoreTest, InboxPagesSeekEachViewInItsOrder) {
   EXPECT_EQ(ids(spam), (V{"pub-5"}));
   ASSERT_EQ(spam.size(), 1u);
   EXPECT_TRUE(spam[0].spam);
-  EXPECT_EQ(spam[0].key.at, 5000);  // last_activity_at
+  EXPECT_EQ(spam[0].key.at, CoarseTime(5000));  // last_activity_at
 
   // One row at a time, forward from the start and backward from the end, every view.
   for (InboxView view : {InboxView::kWaiting, InboxView::kAnswered, InboxView::kAll, InboxView::kSpam}) {
@@ -339,9 +454,12 @@ TEST_P(StoreTest, SchemaTenGivesWaitingConversationsTheirWaitingTime) {
     RawSqlite raw(sqlite_path_);
     for (const std::string& st : backfill) ASSERT_EQ(raw.Exec(st), SQLITE_OK) << st;
   }
-  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, fresh)).waiting_since, 1000);
-  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, again)).waiting_since, 1000);
-  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, back)).waiting_since, 1300);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, fresh)).waiting_since,
+            CoarseTime(1000));
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, again)).waiting_since,
+            CoarseTime(1000));
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, back)).waiting_since,
+            CoarseTime(1300));
   EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, answered)).waiting_since, 0);
 }
 
@@ -422,16 +540,18 @@ TEST_P(StoreTest, AppendingToADeletedConversationWritesNothing) {
       ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 10);
   ASSERT_EQ(inbox->size(), 1u);
   EXPECT_EQ((*inbox)[0].message_count, 1);
-  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c2)).last_activity_at, 1000);
+  EXPECT_EQ(Must(ReadOne(*store_, &ConversationStore::FindById, c2)).last_activity_at,
+            CoarseTime(1000));
 }
 
 TEST_P(StoreTest, ExpiredConversationsGoWithEverythingTheyOwn) {
   const int64_t org = AddOrg("dehaven");
-  const int64_t old = AddConversation(org, "old", 1000, 5000);
-  const int64_t edge = AddConversation(org, "edge", 1000, 5001);
+  // Expiry is kept to the minute like every conversation time: "edge" expires a minute later.
+  const int64_t old = AddConversation(org, "old", 1000, 4980);
+  const int64_t edge = AddConversation(org, "edge", 1000, 5040);
   const int64_t young = AddConversation(org, "young", 1000, 9000);
   ASSERT_TRUE(WriteOne(*store_, &SessionStore::Insert, WorkerSession("w-old", old, 1000)));
-  EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 4999)), 0);
+  EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 4979)), 0);
   EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 5000)),
             1);  // expires_at <= now
   EXPECT_EQ(Must(WriteOne(*store_, &ConversationStore::DeleteExpired, 5000)), 0);
@@ -477,7 +597,8 @@ TEST_P(StoreTest, ConcurrentAppendsAreNeverLost) {
   EXPECT_EQ(
       Must(ReadOne(*store_, &ConversationStore::Inbox, org, std::nullopt, 10)).at(0).message_count,
       1 + kThreads * kEach);
-  EXPECT_GE(Must(ReadOne(*store_, &ConversationStore::FindById, c1)).first_reply_at, 2000);
+  EXPECT_GE(Must(ReadOne(*store_, &ConversationStore::FindById, c1)).first_reply_at,
+            CoarseTime(2000));
 }
 
 // --- sessions ------------------------------------------------------------------------------

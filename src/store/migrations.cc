@@ -328,6 +328,25 @@ std::vector<std::string> Schema10(Dialect) {
   };
 }
 
+// Schema 11: quieter storage (issue 16). What a worker wrote and read is kept to the minute
+// (core/clock.h, CoarseTime); the store rounds every new time down, and this rounds down the
+// rows written before: messages, their conversation's times (the expiry too, which would
+// otherwise give the last message's second away) and workers' sessions. Messages keep
+// their order by id; the inbox breaks ties within a minute by id. Zeros ("not yet") stay 0.
+std::vector<std::string> Schema11(Dialect) {
+  auto minute = [](const char* column) {
+    return std::string(column) + " = " + column + " - " + column + " % 60";
+  };
+  return {
+      "UPDATE messages SET " + minute("created_at") + " WHERE created_at % 60 <> 0",
+      "UPDATE conversations SET " + minute("created_at") + ", " + minute("last_activity_at") +
+          ", " + minute("expires_at") + ", " + minute("first_reply_at") + ", " +
+          minute("waiting_since"),
+      "UPDATE sessions SET " + minute("created_at") + ", " + minute("last_seen_at") +
+          " WHERE kind = 'worker'",
+  };
+}
+
 // Schema 12: the terms of a year's releases (issue 15). The privacy budget belongs to the
 // database whose records the reports count, not to a configured city name: one row per
 // calendar year, written with the year's first release, holds the cap, the method, the
@@ -364,6 +383,7 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                 {8, Schema8(Dialect::kSqlite)},
                                                 {9, Schema9(Dialect::kSqlite)},
                                                 {10, Schema10(Dialect::kSqlite)},
+                                                {11, Schema11(Dialect::kSqlite)},
                                                 {12, Schema12(Dialect::kSqlite)}};
   static const std::vector<Migration> postgres = {{1, Schema1(Dialect::kPostgres)},
                                                   {2, Schema2(Dialect::kPostgres)},
@@ -375,6 +395,7 @@ const std::vector<Migration>& Migrations(Dialect dialect) {
                                                   {8, Schema8(Dialect::kPostgres)},
                                                   {9, Schema9(Dialect::kPostgres)},
                                                   {10, Schema10(Dialect::kPostgres)},
+                                                  {11, Schema11(Dialect::kPostgres)},
                                                   {12, Schema12(Dialect::kPostgres)}};
   return dialect == Dialect::kSqlite ? sqlite : postgres;
 }

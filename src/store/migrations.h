@@ -10,16 +10,13 @@ namespace vd {
 
 enum class Dialect { kSqlite, kPostgres };
 
-inline constexpr int kReservedMigrations[] = {11};
-
 struct Migration {
   int version;
   std::vector<std::string> statements;  // run in order inside one transaction
 };
 
-// Ascending by version, starting at 1, without gaps except kReservedMigrations (numbers
-// taken by a migration on another branch; applied whenever they appear, since Migrate checks
-// each version on its own).
+// Ascending by version, starting at 1, without gaps. (A database that got 12 before 11 was
+// released gets 11 at its next start: Migrate checks each version on its own.)
 const std::vector<Migration>& Migrations(Dialect dialect);
 
 }  // namespace vd

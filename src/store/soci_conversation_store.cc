@@ -1,5 +1,6 @@
 // ConversationStore on SOCI: conversations, messages, the inbox, expiry and counts.
 
+#include "core/clock.h"
 #include "store/soci_report.h"
 #include "store/soci_row.h"
 #include "store/soci_sql.h"
@@ -62,9 +63,13 @@ ConversationStatus StatusOf(const std::string& s) {
   return *status;
 }
 
+// Every time a conversation row or a message holds is kept to the minute (core/clock.h),
+// whatever the caller passes: the expiry too, which would otherwise give the last message's
+// second away. Messages keep their order by id.
 void InsertMessage(soci::session& sql, long long conversation_id, const Message& m) {
   Message row = m;
   row.conversation_id = conversation_id;
+  row.created_at = CoarseTime(m.created_at);
   soci_row::Insert(sql, kMessages, row, /*skip=*/1);
 }
 
@@ -73,7 +78,11 @@ class SociConversationStore final : public ConversationStore {
   Result<int64_t> Insert(Tx& tx, const Conversation& c, const Message& first) override {
     return Soci(tx).Guarded("insert conversation", [&](soci::session& sql) -> Result<int64_t> {
       Conversation row = c;
-      row.waiting_since = c.status == ConversationStatus::kAnswered ? 0 : c.created_at;
+      row.created_at = CoarseTime(c.created_at);
+      row.last_activity_at = CoarseTime(c.last_activity_at);
+      row.expires_at = CoarseTime(c.expires_at);
+      row.first_reply_at = CoarseTime(c.first_reply_at);
+      row.waiting_since = c.status == ConversationStatus::kAnswered ? 0 : row.created_at;
       const long long id = soci_row::InsertReturningId(sql, kConversations, row);
       InsertMessage(sql, id, first);
       return id;
@@ -132,9 +141,10 @@ class SociConversationStore final : public ConversationStore {
                        int64_t expires_at) override {
     return Soci(tx).Guarded("append message", [&](soci::session& sql) -> Status {
       const std::string status(ConversationStatusName(new_status));
-      const long long now = m.created_at, expires = expires_at, id = m.conversation_id;
+      const long long now = CoarseTime(m.created_at), expires = CoarseTime(expires_at),
+                      id = m.conversation_id;
       // A worker's message leaves first_reply_at at 0.
-      const long long reply_at = m.author == Author::kAdvisor ? m.created_at : 0;
+      const long long reply_at = m.author == Author::kAdvisor ? now : 0;
       // The conversation row first: if it is gone (deleted by the worker or by expiry a
       // moment ago) nothing is written, and the update also queues concurrent appends on
       // the row lock instead of letting them race.

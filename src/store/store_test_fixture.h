@@ -135,6 +135,35 @@ class StoreFixture : public ::testing::Test {
 
   bool pg() const { return backend_ == Backend::kPostgres; }
 
+  // Runs `sql` on a plain connection beside the store (as an older server or another process
+  // would), on either backend.
+  void RawExec(const std::string& sql) {
+    if (!pg()) {
+      RawSqlite raw(sqlite_path_);
+      EXPECT_EQ(raw.Exec(sql), SQLITE_OK) << sql;
+      return;
+    }
+    try {
+      soci::session s(*soci::factory_postgresql(), url_.starts_with("pg:") ? url_.substr(3) : url_);
+      s << sql;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << sql << ": " << e.what();
+    }
+  }
+  // The first column of the first row of `query` (which must yield text: CAST it), read on a
+  // plain connection beside the store; "" if there is none.
+  std::string RawOne(const std::string& query) {
+    if (!pg()) return RawSqlite(sqlite_path_).One(query);
+    std::string out;
+    try {
+      soci::session s(*soci::factory_postgresql(), url_.starts_with("pg:") ? url_.substr(3) : url_);
+      s << query, soci::into(out);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << query << ": " << e.what();
+    }
+    return out;
+  }
+
   // A fresh, empty database on the backend under test; returns its store URL.
   std::string NewDatabase() {
     if (!pg()) {
