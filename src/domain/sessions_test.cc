@@ -101,20 +101,10 @@ TEST_F(StaffSessionsTest, EndingTheOthersKeepsThisOne) {
 
 // A database whose writes can be refused as a full disk refuses them (kUnavailable), reads
 // going on: the rest is the real store underneath.
-class WritesRefused final : public Database {
+class WritesRefused final : public store_test::ForwardingDatabase<Database> {
  public:
-  explicit WritesRefused(Database& inner) : inner_(inner) {}
+  using ForwardingDatabase::ForwardingDatabase;
   bool full = false;
-
-  SettingsStore& settings() override { return inner_.settings(); }
-  StaffStore& staff() override { return inner_.staff(); }
-  SessionStore& sessions() override { return inner_.sessions(); }
-  ConversationStore& conversations() override { return inner_.conversations(); }
-  ContactStore& contacts() override { return inner_.contacts(); }
-  DirectoryStore& directory() override { return inner_.directory(); }
-  AuditStore& audit() override { return inner_.audit(); }
-  HelpStore& help() override { return inner_.help(); }
-  ReportStore& reports() override { return inner_.reports(); }
 
  protected:
   Status Run(TxKind kind, const char* what, const std::function<Status(Tx&)>& body) override {
@@ -122,9 +112,6 @@ class WritesRefused final : public Database {
     if (full) return Fail(ErrorCode::kUnavailable, "error.storage_full", "test: disk full");
     return inner_.Write(what, body);
   }
-
- private:
-  Database& inner_;
 };
 
 // Issue 16: on a full disk a session still loads (her conversation can be read); the touch

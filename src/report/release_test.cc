@@ -369,9 +369,9 @@ TEST_F(ReportReleaseTest, APersonWithTenLinkedRecordsCountsWithTwo) {
 // 10 s passed). So the preparations have all looked for an existing release, scanned and
 // drawn their noise when their writes begin, and none starts a second write before the
 // others' first: a budget check in one transaction and the insert in another lets both in.
-class RendezvousStore final : public Store {
+class RendezvousStore final : public store_test::ForwardingDatabase<Store> {
  public:
-  RendezvousStore(Store& inner, int threads) : inner_(inner), threads_(threads) {}
+  RendezvousStore(Store& inner, int threads) : ForwardingDatabase(inner), threads_(threads) {}
 
   Status Migrate() override { return inner_.Migrate(); }
   Result<int> SchemaVersion() override { return inner_.SchemaVersion(); }
@@ -386,15 +386,6 @@ class RendezvousStore final : public Store {
   Status InsertContactsBulk(const std::vector<ContactRecord>& contacts) override {
     return inner_.InsertContactsBulk(contacts);
   }
-  SettingsStore& settings() override { return inner_.settings(); }
-  StaffStore& staff() override { return inner_.staff(); }
-  SessionStore& sessions() override { return inner_.sessions(); }
-  ConversationStore& conversations() override { return inner_.conversations(); }
-  ContactStore& contacts() override { return inner_.contacts(); }
-  DirectoryStore& directory() override { return inner_.directory(); }
-  AuditStore& audit() override { return inner_.audit(); }
-  HelpStore& help() override { return inner_.help(); }
-  ReportStore& reports() override { return inner_.reports(); }
 
  protected:
   Status Run(TxKind kind, const char* what, const std::function<Status(Tx&)>& body) override {
@@ -418,7 +409,6 @@ class RendezvousStore final : public Store {
   }
 
  private:
-  Store& inner_;
   const int threads_;
   std::mutex mu_;
   std::condition_variable changed_;

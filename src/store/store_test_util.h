@@ -24,6 +24,27 @@ void PrintTo(Backend b, std::ostream* os);
 // The test name suffix for INSTANTIATE_TEST_SUITE_P: "Sqlite" or "Postgres".
 std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
 
+// A test decorator over a real Database (or Store): every per-table store is the inner one's,
+// so a subclass overrides only what it changes (how transactions run, say). `inner_` is the
+// real thing underneath.
+template <class Base>
+class ForwardingDatabase : public Base {
+ public:
+  explicit ForwardingDatabase(Base& inner) : inner_(inner) {}
+  SettingsStore& settings() override { return inner_.settings(); }
+  StaffStore& staff() override { return inner_.staff(); }
+  SessionStore& sessions() override { return inner_.sessions(); }
+  ConversationStore& conversations() override { return inner_.conversations(); }
+  ContactStore& contacts() override { return inner_.contacts(); }
+  DirectoryStore& directory() override { return inner_.directory(); }
+  AuditStore& audit() override { return inner_.audit(); }
+  HelpStore& help() override { return inner_.help(); }
+  ReportStore& reports() override { return inner_.reports(); }
+
+ protected:
+  Base& inner_;
+};
+
 // The environment variable `name`, or nullptr when it is unset or empty.
 const char* Env(const char* name);
 // A random decimal suffix for temp folder and database names.
