@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "web/address_key.h"
 
 namespace vd {
 
@@ -18,12 +19,6 @@ struct BucketSpec {
   double refill_per_second = 0.1;
 };
 
-// The bucket key for a client address. An IPv4 address (or IPv4-mapped IPv6) stands for
-// itself. An IPv6 client usually holds a whole /64 and can send from any address in it, so
-// its key is the /64 prefix; unique-local addresses (fc00::/7) never arrive from the
-// internet, only from our own proxies (Tor gives each circuit one, see the onion service
-// in docs/operations.md), and stand for themselves. Anything else is its own key.
-std::string ThrottleKey(std::string_view address);
 
 class Throttle {
  public:
