@@ -129,8 +129,8 @@ Status Pipeline::CheckAccess(Ctx& ctx, const Access& access) {
   return {};
 }
 
-void Pipeline::AuditStaff(Ctx& ctx, const Route& route, unsigned status) {
-  if (!ctx.staff) return;
+Status Pipeline::AuditStaff(Ctx& ctx, const Route& route, unsigned status) {
+  if (!ctx.staff) return {};
   std::string record = ctx.audit_record;
   if (record.empty()) {
     auto id = ctx.params.find("id");
@@ -139,9 +139,9 @@ void Pipeline::AuditStaff(Ctx& ctx, const Route& route, unsigned status) {
   // The action code is the route pattern (no values), with the outcome class.
   std::string action = route.method + " " + route.pattern;
   if (status >= 400) action += " " + std::to_string(status);
-  if (Status s = p_.audit.Record(ctx.staff->user.id, action, record); !s) {
-    spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
-  }
+  Status s = p_.audit.Record(ctx.staff->user.id, action, record);
+  if (!s) spdlog::error("req {} audit failed: {}", ctx.req.request_id, s.error().detail);
+  return s;
 }
 
 Response Pipeline::Dispatch(Ctx& ctx, const Route*& matched) {
@@ -200,12 +200,23 @@ Response Pipeline::Dispatch(Ctx& ctx, const Route*& matched) {
     }
     Response denied = page.ErrorPage(ctx, e);
     if (ctx.staff && matched->access.kind == Access::Kind::kStaff) {
-      AuditStaff(ctx, *matched, denied.status);
+      (void)AuditStaff(ctx, *matched, denied.status);  // a refusal shows nothing either way
     }
     return denied;
   }
   Response res = matched->fn(ctx);
-  if (matched->access.kind == Access::Kind::kStaff) AuditStaff(ctx, *matched, res.status);
+  if (matched->access.kind != Access::Kind::kStaff) return res;
+  // No staff page leaves unaudited: when the entry cannot be written, whatever the page
+  // would show (a conversation, a record, the inbox) is withheld. On a full disk this
+  // outranks "reads go on" for staff: she could not answer either, and the worker's own
+  // pages still read. A redirect shows nothing and may
+  // follow a change already made, which a 503 would invite her to repeat; the page it
+  // leads to is audited in its turn.
+  if (Status audited = AuditStaff(ctx, *matched, res.status);
+      !audited && (res.status < 300 || res.status >= 400)) {
+    // The store's own error says why (a full disk, the database away), never the page.
+    return page.ErrorPage(ctx, audited.error());
+  }
   return res;
 }
 

@@ -60,7 +60,8 @@ class Pipeline {
   std::optional<Response> ServeStatic(std::string_view path) const;
   Status CheckAccess(Ctx& ctx, const Access& access);
   // Writes the audit entry for a staff route that ran (who, route, record id; no content).
-  void AuditStaff(Ctx& ctx, const Route& route, unsigned status);
+  // Fails (and logs) when the entry could not be written.
+  Status AuditStaff(Ctx& ctx, const Route& route, unsigned status);
   void Secure(Response& res, bool is_static) const;
   std::string Lang(const Request& req, std::vector<std::string>& cookies) const;
 

@@ -5,6 +5,7 @@
 // and the enrolment are in the audit log, and `vertrouwd audit verify` passes.
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -69,6 +70,21 @@ class InsiderHttpTest : public ::testing::TestWithParam<Backend> {
     return p ? WEXITSTATUS(pclose(p)) : -1;
   }
   int Verify(std::string* out) { return RunCli("audit verify", out); }
+  // Runs one SQL statement on this test's database from outside the server.
+  void Exec(const std::string& sql) {
+    if (GetParam() == Backend::kPostgres) {
+      const std::string cmd = std::string(store_test::Env("VD_TEST_PG_BIN")) + "/psql -q -X -v ON_ERROR_STOP=1 '" +
+                              store_test::PgConninfo() + " dbname=" + server_.pg_dbname + "' -c \"" + sql +
+                              "\" >/dev/null";
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << sql;
+      return;
+    }
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open((server_.data_dir + "/vertrouwd.db").c_str(), &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+    sqlite3_close(h);
+  }
   // The audit log's actions, as many times as each was recorded.
   std::multiset<std::string> AuditActions() {
     std::multiset<std::string> acts;
@@ -591,6 +607,42 @@ TEST_P(InsiderHttpTest, NoInfoLogLineNamesTheStaffMemberWhoActed) {
                            "conversation marked spam", "help page saved ro/health"}) {
     EXPECT_EQ(events.count(done), 1u) << done;
   }
+}
+
+TEST_P(InsiderHttpTest, NoStaffPageIsShownWhenItsReadCannotBeAudited) {
+  // An insider who could make the audit log refuse writes (a full disk, a broken table, a
+  // lock held) must not read conversations unseen: the page is withheld, and shown again,
+  // audited, once the log takes entries.
+  if (!server_.runtime) return;
+  Runtime& rt = *server_.runtime;
+  auto started = rt.conversations().Start("shop", "my passport was taken", "en", {});
+  ASSERT_TRUE(started.has_value());
+  const std::string conversation =
+      "/staff/c/" +
+      store_test::ReadOne(rt.store(), &ConversationStore::FindById, started->conversation_id)->public_id;
+  Client advisor = LoggedIn("advisor.shop", holder_totp_);
+  HttpResult read = advisor.Get(conversation);
+  ASSERT_EQ(read.status, 200) << read.body;
+  ASSERT_NE(read.body.find("my passport was taken"), std::string::npos);
+  const size_t audited = AuditActions().size();
+
+  Exec("ALTER TABLE audit_log RENAME TO audit_log_away");
+  for (const std::string& path : {conversation, std::string("/staff"), std::string("/staff/contacts")}) {
+    HttpResult withheld = advisor.Get(path);
+    EXPECT_EQ(withheld.status, 500) << path << "\n" << withheld.body;  // a broken table: kStorage
+    EXPECT_EQ(withheld.body.find("my passport was taken"), std::string::npos) << path;
+    EXPECT_EQ(withheld.body.find("audit"), std::string::npos) << withheld.body;  // no detail shown
+    ExpectSecureHeaders(withheld, "withheld " + path);
+  }
+  EXPECT_NE(server_.log->str().find("audit failed"), std::string::npos);
+
+  Exec("ALTER TABLE audit_log_away RENAME TO audit_log");
+  HttpResult again = advisor.Get(conversation);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(again.body.find("my passport was taken"), std::string::npos);
+  EXPECT_EQ(AuditActions().size(), audited + 1);  // the withheld pages left no entry, this one did
+  std::string out;
+  EXPECT_EQ(Verify(&out), 0) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, InsiderHttpTest,
