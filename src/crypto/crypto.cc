@@ -187,8 +187,7 @@ std::string RandomToken(size_t bytes) { return Base64Encode(RandomBytes(bytes));
 uint32_t RandomBelow(uint32_t upper) { return randombytes_uniform(upper); }
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
+  if (a.size() != b.size() || a.empty()) return false;
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 

@@ -69,7 +69,9 @@ std::string RandomToken(size_t bytes = 32);
 // Uniform in [0, upper) (libsodium randombytes_uniform).
 uint32_t RandomBelow(uint32_t upper);
 
-// Constant-time comparison of equal-length strings (false if lengths differ).
+// Constant-time comparison of secrets: true only for equal, non-empty strings (false if the
+// lengths differ). Every caller compares a secret with what was sent; an unset secret must
+// never match an unsent one.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
 // Keyed BLAKE2b-256 (crypto_generichash) of `message` under `key` (16..64 bytes),

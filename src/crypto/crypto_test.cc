@@ -187,7 +187,7 @@ TEST_F(CryptoTest, RandomBelowStaysInRange) {
 
 TEST_F(CryptoTest, ConstantTimeEqual) {
   EXPECT_TRUE(ConstantTimeEqual("abc", "abc"));
-  EXPECT_TRUE(ConstantTimeEqual("", ""));
+  EXPECT_FALSE(ConstantTimeEqual("", ""));  // an unset secret matches nothing
   EXPECT_FALSE(ConstantTimeEqual("abc", "abd"));
   EXPECT_FALSE(ConstantTimeEqual("abc", "abcd"));
   EXPECT_FALSE(ConstantTimeEqual("", "a"));
